@@ -1,0 +1,23 @@
+//! ftpconform: an FTP conformance harness with scripted fake peers.
+//!
+//! # Layout
+//!
+//! Data flows one way, from suite files to reports:
+//!
+//! ```text
+//! suite (YAML) -> script (steps) -> peer (fake client / fake server)
+//!    -> net (control + data connections, over wire codecs) -> timeline
+//!    -> check (verdicts) -> capture (pcap) -> transcript -> snapshot
+//!    -> report (human, JSON)
+//! ```
+//!
+//! - [`wire`]: sans-IO codecs for commands, replies and address arguments.
+//! - [`timeline`]: the one event log of a case; everything else is a view.
+//! - [`script`]: validated, serde-free script types with source locations.
+//! - [`suite`]: two-stage YAML loading (serde mirror, then validation) and
+//!   the JSON Schema.
+
+pub mod script;
+pub mod suite;
+pub mod timeline;
+pub mod wire;

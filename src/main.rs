@@ -1,0 +1,4 @@
+//! The `ftpconform` command line.
+fn main() {
+    println!("ftpconform");
+}

@@ -1,0 +1,461 @@
+//! Internal script types: what a validated suite says to do. No serde here;
+//! the suite loader (`suite`) builds these from YAML and every step keeps the
+//! file, line and column it came from so that errors and violations point at
+//! the YAML.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex::Regex;
+
+/// Where something was declared: file, 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loc {
+    pub file: Arc<PathBuf>,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl std::fmt::Display for Loc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.col)
+    }
+}
+
+/// Which implementation a case tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The case tests a real FTP server; the harness plays the client.
+    Server,
+    /// The case tests a real FTP client; the harness plays the server.
+    Client,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Server => "server",
+            Role::Client => "client",
+        }
+    }
+}
+
+/// Requirement level (RFC 2119 words), deciding how a failed check grades.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Must,
+    Should,
+    May,
+    Info,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "must",
+            Level::Should => "should",
+            Level::May => "may",
+            Level::Info => "info",
+        }
+    }
+}
+
+/// A validated suite file.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// Suite name (the file stem unless the file says otherwise).
+    pub name: String,
+    pub path: Arc<PathBuf>,
+    pub role: Role,
+    pub cases: Vec<Case>,
+}
+
+/// One test case.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub id: String,
+    pub title: String,
+    /// RFC sections checked, e.g. `RFC 959 4.1.2`.
+    pub rfc: Vec<String>,
+    pub level: Level,
+    pub role: Role,
+    /// Capabilities the target must have for the case to run (`ipv6`,
+    /// `active`, `upload`...); a target lacking one skips the case.
+    pub requires: Vec<String>,
+    /// Default timeout for each step of the case.
+    pub timeout: Duration,
+    pub loc: Loc,
+    /// Steps, run in order (server role: the fake client's script; client
+    /// role: checks made after the client ran).
+    pub steps: Vec<Step>,
+    /// Client role only: how the fake server answers.
+    pub server: Option<FakeServer>,
+}
+
+/// One step with its location and optional timeout override.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub loc: Loc,
+    pub timeout: Option<Duration>,
+    pub kind: StepKind,
+}
+
+/// A string with `${var}` references, resolved when the step runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    Lit(String),
+    /// `${name}`; built-ins: `user`, `pass`, `server_ip`, `client_ip`,
+    /// `foreign_ip` (127.0.0.2 / ::1 stand-in), plus every captured variable.
+    Var(String),
+}
+
+/// Bytes to send: a command line (CRLF appended) or raw bytes (sent as is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    Line(Template),
+    Raw(Vec<u8>),
+}
+
+/// One accepted reply code or class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeMatch {
+    /// `226`
+    Exact(u16),
+    /// `2xx`: first digit.
+    Class(u8),
+    /// `25x`: first two digits.
+    Group(u8, u8),
+}
+
+impl CodeMatch {
+    pub fn matches(self, code: u16) -> bool {
+        match self {
+            CodeMatch::Exact(c) => c == code,
+            CodeMatch::Class(d) => code / 100 == d as u16,
+            CodeMatch::Group(a, b) => code / 100 == a as u16 && (code / 10) % 10 == b as u16,
+        }
+    }
+}
+
+/// How a reply that is not among the expected codes grades.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grade {
+    /// Accepted but less precise (e.g. 501 instead of 522).
+    NonStrict,
+    /// The (optional) command is not implemented (500, 502).
+    Unimplemented,
+    /// Worth recording, not a failure.
+    Info,
+}
+
+/// Codes accepted with a lower grade than pass.
+#[derive(Debug, Clone)]
+pub struct Alternative {
+    pub codes: Vec<CodeMatch>,
+    pub grade: Grade,
+    /// Why this is accepted (shown in the report).
+    pub note: Option<String>,
+}
+
+/// Where a captured variable's value comes from.
+#[derive(Debug, Clone)]
+pub enum CaptureFrom {
+    /// The address of a 227 reply (`ip:port`), parsed per RFC 1123.
+    PasvAddr,
+    /// The port of a 229 reply.
+    EpsvPort,
+    /// A group of a regex over the reply text.
+    Regex { re: Regex, group: usize },
+    /// The whole reply text.
+    Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub var: String,
+    pub from: CaptureFrom,
+}
+
+/// What a reply must look like.
+#[derive(Debug, Clone)]
+pub struct ReplyExpect {
+    /// Codes that pass.
+    pub codes: Vec<CodeMatch>,
+    /// Codes accepted with a lower grade.
+    pub alternatives: Vec<Alternative>,
+    /// Patterns the reply text must match (all of them).
+    pub text: Vec<Regex>,
+    pub captures: Vec<Capture>,
+    /// Rule id reported when this expectation fails (defaults to the case id).
+    pub rule: Option<String>,
+}
+
+/// Data-connection negotiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataMode {
+    Pasv,
+    Epsv,
+    Port,
+    Eprt,
+}
+
+impl DataMode {
+    pub fn verb(self) -> &'static str {
+        match self {
+            DataMode::Pasv => "PASV",
+            DataMode::Epsv => "EPSV",
+            DataMode::Port => "PORT",
+            DataMode::Eprt => "EPRT",
+        }
+    }
+
+    pub fn is_passive(self) -> bool {
+        matches!(self, DataMode::Pasv | DataMode::Epsv)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+/// Open a data connection: send the negotiation command, check its reply,
+/// then (passive) connect or (active) listen.
+#[derive(Debug, Clone)]
+pub struct DataSetup {
+    pub mode: DataMode,
+    /// Address family for EPRT/EPSV (`EPSV 2`, `EPRT |2|...`); default: the
+    /// control connection's.
+    pub family: Option<Family>,
+    /// Active modes: the address to name in PORT/EPRT instead of the fake
+    /// client's own (must be loopback: 127.0.0.2 for bounce cases).
+    pub address: Option<IpAddr>,
+    /// Active modes: the port to name (e.g. a privileged port) instead of a
+    /// fresh listener's.
+    pub port: Option<u16>,
+    /// Passive modes: before connecting, try to steal the port from this
+    /// loopback address (bind before connect).
+    pub steal_from: Option<IpAddr>,
+    /// Expected reply to the negotiation command (default 200 / 227 / 229).
+    pub expect: Option<ReplyExpect>,
+    /// Passive: connect right after the reply (default) or only after the
+    /// transfer command was sent.
+    pub connect_late: bool,
+}
+
+/// Direction of a transfer on the data connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Server to client: RETR, LIST, NLST, MLSD.
+    Download,
+    /// Client to server: STOR, APPE, STOU.
+    Upload,
+}
+
+/// What to send (upload) or expect (download).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    /// Exact bytes.
+    Bytes(Vec<u8>),
+    /// `n` bytes of a deterministic pattern (upload), or exactly `n` bytes
+    /// (download).
+    Size(u64),
+    /// Download: at least `n` bytes.
+    AtLeast(u64),
+    /// Download: any content; patterns over the text (listings).
+    Any,
+}
+
+/// Run a transfer command over the open data connection.
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    /// The command, e.g. `RETR hello.txt`.
+    pub command: Template,
+    pub direction: Direction,
+    pub content: Content,
+    /// Patterns the received data must match (listings).
+    pub data_text: Vec<Regex>,
+    /// Preliminary reply (default 125 or 150).
+    pub preliminary: ReplyExpect,
+    /// Final reply (default 226 or 250).
+    pub complete: ReplyExpect,
+    /// Abort after this many bytes with ABOR (expect 426 then 226).
+    pub abort_after: Option<u64>,
+}
+
+/// Which side must close the data connection, and checks on who opened it.
+#[derive(Debug, Clone)]
+pub struct DataExpect {
+    pub opened_by: Option<crate::timeline::Side>,
+    pub closed_by: Option<crate::timeline::Side>,
+}
+
+/// What one step does.
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    /// Log in with the target's credentials (USER/PASS, accepting 230 at
+    /// either point).
+    Login,
+    /// Send a command or raw bytes, then optionally expect a reply.
+    Send {
+        payload: Payload,
+        expect: Option<ReplyExpect>,
+    },
+    /// Expect a reply without sending anything.
+    Expect(ReplyExpect),
+    /// Negotiate and open a data connection.
+    Data(DataSetup),
+    /// Transfer over the data connection opened by the last `Data` step.
+    Transfer(Transfer),
+    /// Check who opened / closed the last data connection.
+    DataExpect(DataExpect),
+    /// Check that no connection reached the bounce listener / foreign
+    /// address during the case so far (after waiting `grace`).
+    ExpectNoStray { grace: Duration },
+    /// Set a variable.
+    Set { var: String, value: Template },
+    /// Wait.
+    Sleep(Duration),
+    /// Close the control connection (after QUIT, or abruptly).
+    Disconnect { abrupt: bool },
+}
+
+// ---------------------------------------------------------------- client role
+
+/// A file of the fake server's virtual tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualFile {
+    pub path: String,
+    pub content: Vec<u8>,
+}
+
+/// What the client under test is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientOp {
+    List,
+    Get,
+    Put,
+    Mkdir,
+    Delete,
+}
+
+/// Client role: the fake server's behaviour and the task given to the client.
+#[derive(Debug, Clone)]
+pub struct FakeServer {
+    pub files: Vec<VirtualFile>,
+    pub op: ClientOp,
+    /// Path the client works on.
+    pub path: String,
+    /// Passive (true) or active mode asked of the client.
+    pub passive: bool,
+    /// Extended commands (EPSV/EPRT) asked of the client.
+    pub extended: bool,
+    pub family: Family,
+    /// Reply rules, most specific first; unmatched verbs get defaults.
+    pub rules: Vec<ReplyRule>,
+    /// Expected command sequence and outcome.
+    pub expect: ClientExpect,
+}
+
+/// On a verb, answer with these actions.
+#[derive(Debug, Clone)]
+pub struct ReplyRule {
+    pub loc: Loc,
+    /// Upper-case verb, or `*`.
+    pub on: String,
+    /// Only the n-th occurrence (1-based) of the verb; `None`: every one.
+    pub nth: Option<u32>,
+    pub actions: Vec<Action>,
+}
+
+/// Shapes of a 227 reply text seen on real servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasvShape {
+    /// `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)`
+    Standard,
+    /// `... (h1,...,p2).`
+    TrailingPeriod,
+    /// `227 Entering Passive Mode h1,h2,h3,h4,p1,p2`
+    NoParens,
+    /// `227 entering passive mode (h1,...,p2)`
+    LowerCase,
+    /// `227 =h1,h2,h3,h4,p1,p2 extra words`
+    ExtraText,
+}
+
+/// Styles of multiline replies seen on real servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultilineStyle {
+    /// Every line `xyz-text`.
+    AllCoded,
+    /// Interior lines without code.
+    Uncoded,
+    /// Interior lines indented by a space.
+    Indented,
+}
+
+/// One thing the fake server does in answer to a command.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Send a reply (`code` and lines; multiline in the given style).
+    Reply {
+        code: u16,
+        lines: Vec<Template>,
+        style: MultilineStyle,
+        bare_lf: bool,
+    },
+    /// Send raw bytes.
+    Raw(Vec<u8>),
+    /// The normal behaviour for this verb (default reply, data handling).
+    Default,
+    /// Answer PASV with a 227 naming `address` (default: the control
+    /// address) in the given shape.
+    Pasv {
+        address: Option<IpAddr>,
+        shape: PasvShape,
+    },
+    /// Do not accept (passive) or open (active) the data connection.
+    NoDataConnection,
+    /// Close the data connection after `n` bytes (a short transfer).
+    CloseDataAfter(u64),
+    /// Send 150 only after the data connection has closed.
+    LatePreliminary,
+    /// Use 125 instead of 150.
+    Use125,
+    /// Wait before the next action.
+    Delay(Duration),
+    /// Close the control connection.
+    Disconnect,
+}
+
+/// Expected client behaviour.
+#[derive(Debug, Clone)]
+pub struct ClientExpect {
+    /// Command patterns in order; harmless extras are tolerated.
+    pub commands: Vec<CommandPattern>,
+    /// Commands that must not appear.
+    pub forbidden: Vec<String>,
+    /// Expected client exit: success or failure.
+    pub success: Option<bool>,
+    /// For downloads and uploads: the bytes must arrive intact.
+    pub intact: bool,
+}
+
+/// One expected command: a verb, an optional argument regex, optional or
+/// one of several alternatives.
+#[derive(Debug, Clone)]
+pub struct CommandPattern {
+    pub loc: Loc,
+    /// Alternatives (any one matches), upper-case verbs.
+    pub verbs: Vec<String>,
+    pub arg: Option<Regex>,
+    pub optional: bool,
+}

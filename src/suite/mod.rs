@@ -1,0 +1,1 @@
+//! Suite loading. TODO(suite helper).

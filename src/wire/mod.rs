@@ -1,0 +1,17 @@
+//! Sans-IO FTP wire codec: pure functions over bytes, no tokio.
+//!
+//! - [`line`]: CRLF framing with a length cap; a bare LF is accepted but flagged.
+//! - [`command`]: command lines (`VERB arg`), raw forms kept for invalid input.
+//! - [`reply`]: single and multiline replies (RFC 959 section 4.2).
+//! - [`addr`]: PORT / PASV (RFC 959, RFC 1123 4.1.2.6), EPRT / EPSV (RFC 2428).
+//!
+//! "Incomplete" is a normal state: decoders return `None` until a whole line
+//! or reply has arrived.
+
+pub mod addr;
+pub mod command;
+pub mod line;
+pub mod reply;
+
+/// Default cap on one command or reply line, in bytes (CRLF included).
+pub const DEFAULT_LINE_CAP: usize = 8192;
