@@ -17,7 +17,9 @@
 //! - [`suite`]: two-stage YAML loading (serde mirror, then validation) and
 //!   the JSON Schema.
 
+pub mod check;
 pub mod script;
 pub mod suite;
+pub mod target;
 pub mod timeline;
 pub mod wire;

@@ -1,0 +1,19 @@
+//! Targets: the FTP server (or client) a run tests, and how it is started.
+
+use std::net::SocketAddr;
+
+/// How to reach a server under test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerEndpoint {
+    /// Target name used in reports and trial names (`vsftpd`, `embedded`,
+    /// `127.0.0.1:2121`).
+    pub name: String,
+    pub addr: SocketAddr,
+    pub user: String,
+    pub pass: String,
+    /// The passive port range the server was configured with, if known.
+    pub passive_range: Option<(u16, u16)>,
+    /// Capabilities (`ipv6`, `active`, `upload`, ...); cases whose
+    /// `requires` are not all here are skipped with a reason.
+    pub capabilities: Vec<String>,
+}
