@@ -16,8 +16,14 @@
 //! - [`script`]: validated, serde-free script types with source locations.
 //! - [`suite`]: two-stage YAML loading (serde mirror, then validation) and
 //!   the JSON Schema.
+//! - [`net`]: control and data connections over tokio, recording into the
+//!   timeline.
+//! - [`peer`]: the fake peers; [`peer::run_server_case`] drives a real
+//!   server through a server-role case.
 
 pub mod check;
+pub mod net;
+pub mod peer;
 pub mod script;
 pub mod suite;
 pub mod target;
