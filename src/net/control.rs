@@ -53,7 +53,11 @@ impl ControlConn {
         };
         let local = stream.local_addr().map_err(NetError::Io)?;
         let peer = stream.peer_addr().unwrap_or(addr);
-        let conn = timeline.open(OpenRole::Control, (local, Side::Client), (peer, Side::Server));
+        let conn = timeline.open(
+            OpenRole::Control,
+            (local, Side::Client),
+            (peer, Side::Server),
+        );
         Ok(ControlConn {
             stream,
             decoder: ReplyDecoder::new(DEFAULT_LINE_CAP),
@@ -119,7 +123,10 @@ impl ControlConn {
                 return r.map_err(NetError::BadReply);
             }
             if self.peer_done {
-                return Err(self.decoder.finish().map_or(NetError::Closed, NetError::BadReply));
+                return Err(self
+                    .decoder
+                    .finish()
+                    .map_or(NetError::Closed, NetError::BadReply));
             }
             match self.stream.read(&mut buf).await {
                 Ok(0) => {
@@ -166,7 +173,8 @@ impl ControlConn {
     pub fn abort(mut self) {
         let _ = self.stream.set_zero_linger();
         self.we_done = true;
-        self.timeline.close(self.conn, Side::Client, CloseKind::Reset);
+        self.timeline
+            .close(self.conn, Side::Client, CloseKind::Reset);
     }
 }
 

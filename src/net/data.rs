@@ -207,9 +207,10 @@ async fn open(addr: SocketAddr, bind: Option<IpAddr>) -> Result<TcpStream, NetEr
         TcpSocket::new_v6()
     }
     .map_err(NetError::Io)?;
-    socket
-        .bind(local)
-        .map_err(|source| NetError::Bind { addr: local, source })?;
+    socket.bind(local).map_err(|source| NetError::Bind {
+        addr: local,
+        source,
+    })?;
     socket
         .connect(addr)
         .await

@@ -62,9 +62,8 @@ impl DataListener {
     /// Accepts one data connection in the background, so that the moment
     /// the server connects is recorded even while the harness is busy.
     pub fn spawn_accept(self, timeout: Duration) -> PendingAccept {
-        let task = tokio::spawn(async move {
-            self.accept(OpenRole::Data, Side::Client, timeout).await
-        });
+        let task =
+            tokio::spawn(async move { self.accept(OpenRole::Data, Side::Client, timeout).await });
         PendingAccept { task }
     }
 
