@@ -108,6 +108,17 @@ impl PendingAccept {
     }
 }
 
+impl PendingAccept {
+    /// Waits for the connection (cancel-safe); call at most until it
+    /// returns once.
+    pub async fn next(&mut self) -> Result<DataConn, NetError> {
+        match (&mut self.task).await {
+            Ok(r) => r,
+            Err(join) => Err(NetError::Io(std::io::Error::other(join.to_string()))),
+        }
+    }
+}
+
 impl Drop for PendingAccept {
     fn drop(&mut self) {
         self.task.abort();
