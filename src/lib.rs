@@ -18,6 +18,7 @@
 //!   the JSON Schema.
 
 pub mod check;
+pub mod report;
 pub mod script;
 pub mod suite;
 pub mod target;
