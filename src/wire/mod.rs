@@ -15,3 +15,10 @@ pub mod reply;
 
 /// Default cap on one command or reply line, in bytes (CRLF included).
 pub const DEFAULT_LINE_CAP: usize = 8192;
+
+#[cfg(test)]
+mod tests_addr;
+#[cfg(test)]
+mod tests_command;
+#[cfg(test)]
+mod tests_reply;
