@@ -84,14 +84,22 @@ pub fn parse_pasv_reply(text: &str) -> Result<SocketAddrV4, AddrError> {
     // command is not well standardized. [...] Therefore, a User-FTP
     // program that interprets the PASV reply must scan the reply for the
     // first digit of the host and port numbers."
+    let bytes = text.as_bytes();
     let mut wrong_run = None;
-    for start in number_starts(text) {
-        let run = comma_run(&text[start..]);
+    let mut i = 0;
+    // Each round moves past at least one byte, so the loop ends.
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let (run, used) = comma_run(&text[i..]);
         match run.len() {
             6 => return six_to_addr(&run),
             2.. if wrong_run.is_none() => wrong_run = Some(run.len()),
             _ => {}
         }
+        i += used.max(1);
     }
     match wrong_run {
         Some(found) => Err(AddrError::FieldCount { expected: 6, found }),
@@ -99,28 +107,24 @@ pub fn parse_pasv_reply(text: &str) -> Result<SocketAddrV4, AddrError> {
     }
 }
 
-/// Byte offsets where a run of digits starts.
-fn number_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
-    let bytes = text.as_bytes();
-    (0..bytes.len())
-        .filter(move |&i| bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()))
-}
-
 /// The comma-separated numbers at the start of `text` (spaces allowed
-/// around the commas), values saturated at `u32::MAX`.
-fn comma_run(text: &str) -> Vec<u32> {
+/// around the commas), values saturated at `u32::MAX`, and the bytes they
+/// span. A run is taken whole: `1,2,3,4,5,6,7` is seven numbers, not six.
+fn comma_run(text: &str) -> (Vec<u32>, usize) {
     let mut numbers = Vec::new();
     let mut rest = text;
+    let mut used = 0;
     loop {
         let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
         if digits == 0 {
-            return numbers;
+            return (numbers, used);
         }
         numbers.push(saturating_decimal(&rest[..digits]));
+        used = text.len() - rest.len() + digits;
         let after = rest[digits..].trim_start_matches(' ');
         match after.strip_prefix(',') {
             Some(next) => rest = next.trim_start_matches(' '),
-            None => return numbers,
+            None => return (numbers, used),
         }
     }
 }

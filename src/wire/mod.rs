@@ -21,4 +21,6 @@ mod tests_addr;
 #[cfg(test)]
 mod tests_command;
 #[cfg(test)]
+mod tests_props;
+#[cfg(test)]
 mod tests_reply;

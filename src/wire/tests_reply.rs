@@ -276,3 +276,39 @@ fn error_display_is_readable() {
         "reply code is not followed by a space or a hyphen: \"220Hello\\r\\n\""
     );
 }
+
+#[test]
+fn bare_code_ends_a_multiline_reply() {
+    let reply = one(b"220-hello\r\n220\r\n");
+    assert_eq!(reply.lines, ["hello", ""]);
+}
+
+#[test]
+fn non_utf8_text_is_kept_raw() {
+    let raw = b"550 caf\xe9 not found\r\n";
+    let reply = one(raw);
+    assert_eq!(reply.code, 550);
+    assert_eq!(reply.raw, raw);
+    assert!(reply.text().starts_with("caf"));
+}
+
+#[test]
+fn same_code_with_hyphen_does_not_end_and_other_code_space_does_not_end() {
+    let mut decoder = ReplyDecoder::new(8192);
+    decoder.feed(b"220-a\r\n220-b\r\n221 c\r\n");
+    assert!(decoder.next().is_none());
+    assert!(decoder.in_multiline());
+    decoder.feed(b"220 d\r\n");
+    let reply = decoder.next().unwrap().unwrap();
+    assert_eq!(reply.lines, ["a", "220-b", "221 c", "d"]);
+    assert!(!decoder.in_multiline());
+}
+
+#[test]
+fn pending_holds_only_the_incomplete_line() {
+    let mut decoder = ReplyDecoder::new(8192);
+    decoder.feed(b"200 OK\r\n331 Pass");
+    assert_eq!(decoder.next().unwrap().unwrap().code, 200);
+    assert!(decoder.next().is_none());
+    assert_eq!(decoder.pending(), b"331 Pass");
+}
