@@ -21,6 +21,7 @@ pub struct Command {
 impl Command {
     /// A command to send: verb (upper-cased here) and optional argument.
     /// To send a lower-case verb or other odd bytes, send raw bytes instead.
+    /// The argument goes out as given: a CR or LF in it splits the line.
     pub fn new(verb: &str, arg: Option<&str>) -> Self {
         let mut cmd = Command {
             verb: verb.to_ascii_uppercase(),
@@ -117,7 +118,8 @@ fn parse_content(content: &[u8], end: LineEnd, raw: &[u8]) -> Result<Command, Co
     if content.is_empty() {
         return Err(error(CommandErrorKind::Empty));
     }
-    // RFC 959 section 5.3.1: "The command codes themselves are alphabetic
+    // RFC 959 section 5.3: "Upper and lower case alphabetic characters
+    // are to be treated identically." Section 5.3.1: "The command codes themselves are alphabetic
     // characters terminated by the character <SP> (Space) if parameters
     // follow and Telnet-EOL otherwise."
     let (verb, arg) = match content.iter().position(|&b| b == b' ') {

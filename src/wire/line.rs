@@ -42,8 +42,10 @@ impl std::error::Error for LineTooLong {}
 /// that is reported at once rather than waiting for the rest.
 pub fn next_line(buf: &[u8], cap: usize) -> Result<Option<Line<'_>>, LineTooLong> {
     let window = &buf[..buf.len().min(cap)];
-    // RFC 959 section 4.1: "The end of the [command] line is indicated by
-    // the character sequence <CRLF>"; a bare LF is tolerated and flagged.
+    // RFC 959 section 5.3: "The argument field consists of a variable
+    // length character string ending with the character sequence <CRLF>";
+    // section 4.2: a reply is "terminated by the Telnet end-of-line code".
+    // A bare LF is tolerated and flagged as `LineEnd::BareLf`.
     match window.iter().position(|&b| b == b'\n') {
         Some(lf) => Ok(Some(split_at_lf(buf, lf))),
         None if buf.len() >= cap => Err(LineTooLong { cap }),

@@ -131,3 +131,23 @@ fn error_display_is_readable() {
         "command verb is not ASCII letters: \"1234\\r\\n\""
     );
 }
+
+#[test]
+fn telnet_option_negotiation_is_skipped() {
+    // IAC WONT ECHO (3 bytes), then IAC NOP (2 bytes), then the command.
+    let cmd = parse_line(b"\xff\xfc\x01\xff\xf1NOOP\r\n").unwrap();
+    assert_eq!(cmd.verb, "NOOP");
+    // Only Telnet commands: nothing left.
+    let err = parse_line(b"\xff\xf4\xff\xf2\r\n").unwrap_err();
+    assert_eq!(err.kind, CommandErrorKind::Empty);
+}
+
+#[test]
+fn decoder_default_uses_the_default_cap() {
+    let mut decoder = CommandDecoder::default();
+    let mut line = b"STOR ".to_vec();
+    line.extend([b'a'; 8000]);
+    line.extend_from_slice(b"\r\n");
+    decoder.feed(&line);
+    assert_eq!(decoder.next().unwrap().unwrap().verb, "STOR");
+}

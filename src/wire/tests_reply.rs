@@ -312,3 +312,11 @@ fn pending_holds_only_the_incomplete_line() {
     assert!(decoder.next().is_none());
     assert_eq!(decoder.pending(), b"331 Pass");
 }
+
+#[test]
+fn single_line_bare_lf_is_flagged() {
+    let reply = one(b"230 Logged in\n");
+    assert!(reply.bare_lf);
+    assert_eq!(reply.lines, ["Logged in"]);
+    assert!(!one(b"230 Logged in\r\n").bare_lf);
+}

@@ -6,26 +6,6 @@ use super::{
 use crate::wire::line::{discard_through_lf, next_line, split_raw_lines, LineEnd};
 use crate::wire::DEFAULT_LINE_CAP;
 
-/// A multiline reply whose first line has been read.
-#[derive(Debug)]
-struct Partial {
-    code: u16,
-    lines: Vec<String>,
-    bare_lf: bool,
-    raw: Vec<u8>,
-}
-
-impl Partial {
-    fn into_reply(self) -> Reply {
-        Reply {
-            code: self.code,
-            lines: self.lines,
-            bare_lf: self.bare_lf,
-            raw: self.raw,
-        }
-    }
-}
-
 /// How many lines' worth of bytes one multiline reply may hold, as a
 /// multiple of the line cap; beyond that it is reported as TooLong.
 const MAX_REPLY_LINES: usize = 128;
@@ -35,8 +15,8 @@ const MAX_REPLY_LINES: usize = 128;
 pub struct ReplyDecoder {
     buf: Vec<u8>,
     cap: usize,
-    /// The multiline reply being read, if any.
-    partial: Option<Partial>,
+    /// The multiline reply being read, if any, with the lines so far.
+    partial: Option<Reply>,
     /// True after a TooLong, until the rest of that line has been dropped.
     discarding: bool,
 }
@@ -133,7 +113,7 @@ impl ReplyDecoder {
                 let done = continue_partial(partial, &raw[..content_len], bare_lf);
                 partial.raw.extend_from_slice(&raw);
                 if done {
-                    return self.partial.take().map(|p| Ok(p.into_reply()));
+                    return self.partial.take().map(Ok);
                 }
                 self.check_total_size()
             }
@@ -151,21 +131,16 @@ impl ReplyDecoder {
             Ok(head) => head,
             Err(kind) => return Some(Err(ReplyError { kind, raw })),
         };
-        let text = text_of(text);
+        let reply = Reply {
+            code,
+            lines: vec![text_of(text)],
+            bare_lf,
+            raw,
+        };
         match sep {
-            Sep::Space => Some(Ok(Reply {
-                code,
-                lines: vec![text],
-                bare_lf,
-                raw,
-            })),
+            Sep::Space => Some(Ok(reply)),
             Sep::Hyphen => {
-                self.partial = Some(Partial {
-                    code,
-                    lines: vec![text],
-                    bare_lf,
-                    raw,
-                });
+                self.partial = Some(reply);
                 None
             }
         }
@@ -209,7 +184,7 @@ impl ReplyDecoder {
 }
 
 /// Adds a line to a multiline reply; true when it was the last line.
-fn continue_partial(partial: &mut Partial, content: &[u8], bare_lf: bool) -> bool {
+fn continue_partial(partial: &mut Reply, content: &[u8], bare_lf: bool) -> bool {
     partial.bare_lf |= bare_lf;
     match end_line_text(content, partial.code) {
         Some(text) => {
