@@ -204,8 +204,9 @@ pub fn parse_eprt(arg: &str) -> Result<SocketAddr, AddrError> {
     Ok(SocketAddr::new(ip, parse_tcp_port(port)?))
 }
 
-/// RFC 2428 section 2: "An address family number of 1 indicates an IPv4
-/// network address [...] a value of 2 indicates an IPv6 network address."
+/// RFC 2428 section 2: `<net-prt>` is an IANA address family number,
+/// 1 for IPv4 and 2 for IPv6, and `<net-addr>` is written in that family's
+/// usual text form (dotted decimal for IPv4, RFC 1884 form for IPv6).
 fn parse_family_addr(family: &str, addr: &str) -> Result<IpAddr, AddrError> {
     let mismatch = |family| AddrError::FamilyMismatch {
         family,

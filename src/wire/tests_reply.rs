@@ -320,3 +320,36 @@ fn single_line_bare_lf_is_flagged() {
     assert_eq!(reply.lines, ["Logged in"]);
     assert!(!one(b"230 Logged in\r\n").bare_lf);
 }
+
+#[test]
+fn netbsd_ftpd_login_banner_shape() {
+    // NetBSD-ftpd: an empty first line, indented text, and a bare `230-`
+    // interior line before the end.
+    let reply = one(
+        b"230-\r\n    The NetBSD Project FTP Server\r\n230-\r\n    EXPORT NOTICE\r\n    \r\n\
+          230 Guest login ok, access restrictions apply.\r\n",
+    );
+    assert_eq!(reply.code, 230);
+    assert_eq!(
+        reply.lines,
+        [
+            "",
+            "    The NetBSD Project FTP Server",
+            "230-",
+            "    EXPORT NOTICE",
+            "    ",
+            "Guest login ok, access restrictions apply."
+        ]
+    );
+}
+
+#[test]
+fn a_session_of_replies_in_one_buffer() {
+    let got = decode_all(
+        8192,
+        b"220 FTP Sandbox Ready.\r\n227 Entering passive mode (127,0,0,1,82,16).\r\n\
+          125 Data connection already open. Transfer starting.\r\n226 Transfer complete.\r\n",
+    );
+    let codes: Vec<u16> = got.iter().map(|r| r.as_ref().unwrap().code).collect();
+    assert_eq!(codes, [220, 227, 125, 226]);
+}
