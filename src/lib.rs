@@ -24,6 +24,7 @@
 pub mod check;
 pub mod net;
 pub mod peer;
+pub mod report;
 pub mod script;
 pub mod suite;
 pub mod target;
