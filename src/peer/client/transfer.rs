@@ -200,6 +200,8 @@ struct Phase<'x> {
     prelim: bool,
     finished: bool,
     data_done: bool,
+    /// The control read timed out: nothing happened for a whole timeout.
+    stalled: bool,
     m: Moved,
 }
 
@@ -230,6 +232,7 @@ async fn move_data(
         pos: 0,
         prelim: false,
         finished: false,
+        stalled: false,
     };
     while !p.over() {
         p.maybe_finish_upload().await;
@@ -247,7 +250,7 @@ async fn move_data(
                 break;
             }
         }
-        if p.m.ctrl_lost {
+        if p.m.ctrl_lost || p.stalled {
             break;
         }
     }
@@ -291,6 +294,7 @@ impl Phase<'_> {
             }
             Err(e) => {
                 self.m.ctrl_lost = !matches!(e, NetError::Timeout { .. });
+                self.stalled = !self.m.ctrl_lost;
                 self.m.problem = Some(e.to_string());
                 self.finished = self.m.ctrl_lost;
             }
