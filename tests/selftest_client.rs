@@ -36,6 +36,14 @@ struct Conf {
     never_connect: bool,
     /// Answers this verb with this code.
     wrong_code: Option<(&'static str, u16)>,
+    /// Active mode: connects as soon as PORT arrives (legal).
+    connect_at_port: bool,
+    /// Download: no 150 before the data and the 226.
+    no_preliminary: bool,
+    /// Download: sends 226, then closes the data connection this much later.
+    late_close: Option<Duration>,
+    /// Upload: sends 226 right after 150, before the client's EOF.
+    early_226_upload: bool,
 }
 
 struct TestServer {
@@ -65,6 +73,7 @@ enum Plan {
     None,
     Passive(TcpListener),
     Active(SocketAddr),
+    Connected(TcpStream),
 }
 
 async fn reply(w: &mut OwnedWriteHalf, code: u16, text: &str) {
@@ -165,6 +174,12 @@ async fn active(
         reply(w, 504, "refused: not your address").await;
         return Plan::None;
     }
+    if conf.connect_at_port {
+        if let Ok(s) = TcpStream::connect(addr).await {
+            reply(w, 200, "ok, connected").await;
+            return Plan::Connected(s);
+        }
+    }
     reply(w, 200, "ok").await;
     Plan::Active(addr)
 }
@@ -194,6 +209,7 @@ fn parse_active(verb: &str, arg: &str) -> Option<SocketAddr> {
 async fn open_data(plan: Plan, peer: SocketAddr, conf: &Conf) -> Option<TcpStream> {
     match plan {
         Plan::None => None,
+        Plan::Connected(s) => Some(s),
         Plan::Active(_) if conf.never_connect => None,
         Plan::Active(addr) => TcpStream::connect(addr).await.ok(),
         Plan::Passive(l) => {
@@ -225,8 +241,15 @@ async fn send_data(w: &mut OwnedWriteHalf, plan: Plan, peer: SocketAddr, conf: &
     let Some(mut data) = open_data(plan, peer, conf).await else {
         return reply(w, 425, "cannot open data connection").await;
     };
-    reply(w, 150, "opening data connection").await;
+    if !conf.no_preliminary {
+        reply(w, 150, "opening data connection").await;
+    }
     let _ = data.write_all(body).await;
+    if let Some(d) = conf.late_close {
+        reply(w, 226, "transfer complete").await;
+        tokio::time::sleep(d).await;
+        return drop(data);
+    }
     drop(data);
     reply(w, 226, "transfer complete").await;
 }
@@ -236,9 +259,14 @@ async fn receive_data(w: &mut OwnedWriteHalf, plan: Plan, peer: SocketAddr, conf
         return reply(w, 425, "cannot open data connection").await;
     };
     reply(w, 150, "ready to receive").await;
+    if conf.early_226_upload {
+        reply(w, 226, "received (not really)").await;
+    }
     let mut sink = Vec::new();
     let _ = data.read_to_end(&mut sink).await;
-    reply(w, 226, &format!("received {} bytes", sink.len())).await;
+    if !conf.early_226_upload {
+        reply(w, 226, &format!("received {} bytes", sink.len())).await;
+    }
 }
 
 // ------------------------------------------------------------ case builders
@@ -341,9 +369,37 @@ fn endpoint(addr: SocketAddr) -> ServerEndpoint {
 }
 
 async fn run(case: &Case, addr: SocketAddr) -> (CaseResult, Timeline) {
+    run_at(case, &endpoint(addr)).await
+}
+
+async fn run_at(case: &Case, target: &ServerEndpoint) -> (CaseResult, Timeline) {
     let tl = Timeline::new();
-    let r = run_server_case(case, "selftest", &endpoint(addr), &tl).await;
+    let r = run_server_case(case, "selftest", target, &tl).await;
     (r, tl)
+}
+
+async fn broken(conf: Conf) -> TestServer {
+    start(conf).await
+}
+
+fn upload_case() -> Case {
+    upload_of(100_000)
+}
+
+fn upload_of(size: u64) -> Case {
+    case(
+        "stor",
+        Level::Must,
+        vec![
+            StepKind::Login,
+            StepKind::Data(data(DataMode::Eprt)),
+            StepKind::Transfer(retr(Direction::Upload, "STOR up.bin", Content::Size(size))),
+            StepKind::DataExpect(DataExpect {
+                opened_by: Some(Side::Server),
+                closed_by: Some(Side::Client),
+            }),
+        ],
+    )
 }
 
 fn rules(r: &CaseResult) -> Vec<&str> {
@@ -404,8 +460,11 @@ fn theft_case() -> Case {
 }
 
 // ------------------------------------------------------------ tests
+//
+// Multi-threaded runtimes: the test server is a separate party and must run
+// while the fake client is busy, as a real server would.
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn correct_server_passes_passive_active_and_upload() {
     let srv = start(Conf::default()).await;
     let (r, tl) = run(&pasv_download(), srv.addr).await;
@@ -431,24 +490,8 @@ async fn correct_server_passes_passive_active_and_upload() {
         ],
     );
     assert_pass(&run(&epsv_list, srv.addr).await.0);
-    let upload = case(
-        "stor",
-        Level::Must,
-        vec![
-            StepKind::Login,
-            StepKind::Data(data(DataMode::Eprt)),
-            StepKind::Transfer(retr(
-                Direction::Upload,
-                "STOR up.bin",
-                Content::Size(100_000),
-            )),
-            StepKind::DataExpect(DataExpect {
-                opened_by: Some(Side::Server),
-                closed_by: Some(Side::Client),
-            }),
-        ],
-    );
-    assert_pass(&run(&upload, srv.addr).await.0);
+    assert_pass(&run(&upload_case(), srv.addr).await.0);
+    assert_pass(&run(&upload_of(8 << 20), srv.addr).await.0);
     // The timeline holds the download's bytes.
     let got: u64 = tl
         .events()
@@ -466,7 +509,7 @@ async fn correct_server_passes_passive_active_and_upload() {
     assert_eq!(got, HELLO.len() as u64);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bounce_is_flagged_only_when_the_server_connects() {
     let good = start(Conf::default()).await;
     assert_pass(&run(&bounce_case(), good.addr).await.0);
@@ -491,7 +534,7 @@ async fn bounce_is_flagged_only_when_the_server_connects() {
     assert!(bounce.iter().all(|v| v.rfc == "RFC 2577 3"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passive_theft_is_flagged_when_served() {
     let good = start(Conf::default()).await;
     let (r, _) = run(&theft_case(), good.addr).await;
@@ -520,7 +563,7 @@ async fn passive_theft_is_flagged_when_served() {
     assert_eq!(theft.rfc, "RFC 2577 8");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_pasv_address_is_non_strict() {
     let bad = start(Conf {
         pasv_ip: Some(Ipv4Addr::new(127, 0, 0, 2)),
@@ -542,7 +585,7 @@ async fn wrong_pasv_address_is_non_strict() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_that_never_connects_back_fails_in_bounded_time() {
     let bad = start(Conf {
         never_connect: true,
@@ -564,7 +607,7 @@ async fn server_that_never_connects_back_fails_in_bounded_time() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_server_fails_without_hanging() {
     let bad = start(Conf {
         no_greeting: true,
@@ -587,7 +630,7 @@ async fn silent_server_fails_without_hanging() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_connection_is_an_error_with_a_reason() {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
@@ -601,7 +644,7 @@ async fn refused_connection_is_an_error_with_a_reason() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_reply_code_is_a_violation_with_context() {
     let bad = start(Conf {
         wrong_code: Some(("NOOP", 250)),
@@ -622,4 +665,139 @@ async fn wrong_reply_code_is_a_violation_with_context() {
     assert!(v.actual.starts_with("250 "), "{v:?}");
     assert_eq!(v.loc.as_ref().map(|l| l.line), Some(3));
     assert!(v.context.iter().any(|l| l == "C> NOOP"), "{:?}", v.context);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn active_connection_moment_is_noted() {
+    let srv = start(Conf::default()).await;
+    let (r, _) = run(&port_download(), srv.addr).await;
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("after the transfer command")),
+        "{:?}",
+        r.notes
+    );
+    let early = broken(Conf {
+        connect_at_port: true,
+        ..Conf::default()
+    })
+    .await;
+    let (r, _) = run(&port_download(), early.addr).await;
+    assert_pass(&r);
+    assert!(
+        r.notes.iter().any(|n| n.contains("at PORT time")),
+        "{:?}",
+        r.notes
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_preliminary_reply_is_flagged() {
+    let bad = broken(Conf {
+        no_preliminary: true,
+        ..Conf::default()
+    })
+    .await;
+    let (r, _) = run(&pasv_download(), bad.addr).await;
+    assert_eq!(
+        rules(&r),
+        vec!["preliminary-before-data"],
+        "{:#?}",
+        r.violations
+    );
+    assert_eq!(r.verdict, Verdict::Fail);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_data_close_is_flagged() {
+    // 226 then FIN 1.5 s later: beyond the 1 s skew, a should.
+    let late = broken(Conf {
+        late_close: Some(Duration::from_millis(1500)),
+        ..Conf::default()
+    })
+    .await;
+    let (r, _) = run(&pasv_download(), late.addr).await;
+    assert_eq!(
+        rules(&r),
+        vec!["download-closed-by-server"],
+        "{:#?}",
+        r.violations
+    );
+    assert_eq!(r.verdict, Verdict::NonStrict);
+    // Never closed within the step timeout: the harness closes it, a must.
+    let never = broken(Conf {
+        late_close: Some(Duration::from_secs(30)),
+        ..Conf::default()
+    })
+    .await;
+    let (r, _) = run(&pasv_download(), never.addr).await;
+    assert!(
+        rules(&r).contains(&"download-closed-by-server"),
+        "{:#?}",
+        r.violations
+    );
+    assert_eq!(r.verdict, Verdict::Fail);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_confirmed_before_eof_is_flagged() {
+    let bad = broken(Conf {
+        early_226_upload: true,
+        ..Conf::default()
+    })
+    .await;
+    // 8 MB cannot fit in socket buffers: the client is still sending when
+    // the 226 arrives (the server reads only after sending it).
+    let (r, _) = run(&upload_of(8 << 20), bad.addr).await;
+    assert_eq!(
+        rules(&r),
+        vec!["upload-closed-by-client"],
+        "{:#?}",
+        r.violations
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passive_port_outside_the_range_is_flagged() {
+    let srv = start(Conf::default()).await;
+    let mut target = endpoint(srv.addr);
+    target.passive_range = Some((1024, 65535));
+    assert_pass(&run_at(&pasv_download(), &target).await.0);
+    target.passive_range = Some((1, 2));
+    let (r, _) = run_at(&pasv_download(), &target).await;
+    assert_eq!(rules(&r), vec!["pasv-port-in-range"], "{:#?}", r.violations);
+    assert_eq!(r.verdict, Verdict::NonStrict);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn privileged_port_is_flagged_when_accepted() {
+    let mut setup = data(DataMode::Port);
+    setup.port = Some(1023);
+    let mut xfer = retr(Direction::Download, "RETR hello.txt", Content::Any);
+    xfer.complete.codes = vec![CodeMatch::Class(4), CodeMatch::Class(5)];
+    let c = case(
+        "port-privileged",
+        Level::Should,
+        vec![
+            StepKind::Login,
+            StepKind::Data(setup),
+            StepKind::Transfer(xfer),
+        ],
+    );
+    let good = start(Conf::default()).await;
+    assert_pass(&run(&c, good.addr).await.0);
+    let bad = broken(Conf {
+        accept_bounce: true,
+        ..Conf::default()
+    })
+    .await;
+    let (r, _) = run(&c, bad.addr).await;
+    assert_eq!(r.verdict, Verdict::NonStrict);
+    let v = r
+        .violations
+        .iter()
+        .find(|v| v.rule == "privileged-port-refused");
+    let v = v.unwrap_or_else(|| panic!("{:#?}", r.violations));
+    assert_eq!(v.actual, "PORT answered 200");
 }

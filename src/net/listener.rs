@@ -59,12 +59,16 @@ impl DataListener {
         Ok(DataConn::accepted(stream, role, ours, &self.timeline))
     }
 
-    /// Accepts one data connection in the background, so that the moment
-    /// the server connects is recorded even while the harness is busy.
-    pub fn spawn_accept(self, timeout: Duration) -> PendingAccept {
-        let task =
-            tokio::spawn(async move { self.accept(OpenRole::Data, Side::Client, timeout).await });
-        PendingAccept { task }
+    /// Hands the listener to the transfer, which accepts the server's
+    /// connection with [`PendingAccept`].
+    pub fn into_pending(self) -> Result<PendingAccept, NetError> {
+        let listener = self.listener.into_std().map_err(NetError::Io)?;
+        listener.set_nonblocking(true).map_err(NetError::Io)?;
+        Ok(PendingAccept {
+            listener,
+            timeline: self.timeline,
+            got: None,
+        })
     }
 
     /// Turns the listener into a trap: every connection that arrives is
@@ -88,40 +92,57 @@ impl DataListener {
     }
 }
 
-/// A background accept of the active-mode data connection.
+/// How often a pending accept looks for the server's connection.
+const ACCEPT_POLL: Duration = Duration::from_millis(2);
+
+/// The active-mode listener waiting for the server's data connection.
+///
+/// Accepting is a non-blocking system call made on demand ([`check_now`])
+/// and every couple of milliseconds while waiting ([`next`]), so that the
+/// moment of arrival is recorded independently of task scheduling: a
+/// connection made at PORT time is seen before the transfer command goes out.
+///
+/// [`check_now`]: PendingAccept::check_now
+/// [`next`]: PendingAccept::next
 pub struct PendingAccept {
-    task: JoinHandle<Result<DataConn, NetError>>,
+    listener: std::net::TcpListener,
+    timeline: Timeline,
+    got: Option<Result<DataConn, NetError>>,
 }
 
 impl PendingAccept {
-    /// Waits up to `timeout` for the server's connection.
-    pub async fn wait(mut self, timeout: Duration) -> Result<DataConn, NetError> {
-        let res = tokio::time::timeout(timeout, &mut self.task).await;
-        match res {
-            Ok(Ok(r)) => r,
-            Ok(Err(join)) => Err(NetError::Io(std::io::Error::other(join.to_string()))),
-            Err(_) => Err(NetError::Timeout {
-                what: "incoming data connection",
-                after: timeout,
-            }),
+    /// Accepts the connection if it has arrived, recording `Opened` now.
+    pub fn check_now(&mut self) {
+        if self.got.is_some() {
+            return;
+        }
+        match self.listener.accept() {
+            Ok((stream, _)) => self.got = Some(self.wrap(stream)),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => self.got = Some(Err(NetError::Io(e))),
         }
     }
-}
 
-impl PendingAccept {
-    /// Waits for the connection (cancel-safe); call at most until it
-    /// returns once.
+    fn wrap(&self, stream: std::net::TcpStream) -> Result<DataConn, NetError> {
+        stream.set_nonblocking(true).map_err(NetError::Io)?;
+        let stream = tokio::net::TcpStream::from_std(stream).map_err(NetError::Io)?;
+        Ok(DataConn::accepted(
+            stream,
+            OpenRole::Data,
+            Side::Client,
+            &self.timeline,
+        ))
+    }
+
+    /// Waits for the connection (cancel-safe; the caller bounds the wait).
     pub async fn next(&mut self) -> Result<DataConn, NetError> {
-        match (&mut self.task).await {
-            Ok(r) => r,
-            Err(join) => Err(NetError::Io(std::io::Error::other(join.to_string()))),
+        loop {
+            self.check_now();
+            if let Some(got) = self.got.take() {
+                return got;
+            }
+            tokio::time::sleep(ACCEPT_POLL).await;
         }
-    }
-}
-
-impl Drop for PendingAccept {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 

@@ -14,10 +14,6 @@ use crate::timeline::{OpenRole, Side};
 use crate::wire::addr::{encode_eprt, encode_port, parse_epsv_reply, parse_pasv_reply};
 use crate::wire::reply::Reply;
 
-/// The longest a background accept waits (the transfer step applies its own
-/// timeout when it waits for the connection).
-const ACCEPT_LIMIT: Duration = Duration::from_secs(600);
-
 /// The data connection the next transfer uses.
 pub enum PendingData {
     /// Passive, connected right after the reply.
@@ -142,7 +138,10 @@ impl Session<'_> {
             Listen::Normal(l) => {
                 neg.listener = Some(l.local_addr());
                 if accepted {
-                    self.pending = Some(PendingData::Active(l.spawn_accept(ACCEPT_LIMIT)));
+                    match l.into_pending() {
+                        Ok(p) => self.pending = Some(PendingData::Active(p)),
+                        Err(e) => self.found.note(format!("active listener lost: {e}")),
+                    }
                 }
             }
             Listen::Trap(Some(l)) => {

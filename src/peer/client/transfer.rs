@@ -16,6 +16,8 @@ use crate::wire::reply::Reply;
 
 /// Download cap when the script does not give a size.
 const DEFAULT_CAP: u64 = 64 << 20;
+/// A read timeout that never fires first (an outer zero timeout bounds it).
+const NO_LIMIT: Duration = Duration::from_secs(3600);
 /// Slack above an expected download size before reading stops.
 const CAP_SLACK: u64 = 1 << 20;
 
@@ -46,7 +48,10 @@ impl Session<'_> {
         self.greet(loc, t).await?;
         let command = self.resolve(&x.command, loc)?;
         let verb = command.split(' ').next().unwrap_or("").to_ascii_uppercase();
-        let pending = self.pending.take();
+        let mut pending = self.pending.take();
+        if let Some(PendingData::Active(p)) = pending.as_mut() {
+            p.check_now();
+        }
         let sent_seq = self.mark(format!("{loc}: {command}"));
         self.send_line(&command, loc, t).await?;
         let source = match pending {
@@ -235,7 +240,7 @@ async fn move_data(
         stalled: false,
     };
     while !p.over() {
-        p.maybe_finish_upload().await;
+        p.maybe_finish_upload(ctrl).await;
         p.maybe_abort(ctrl, t).await;
         if p.over() {
             break;
@@ -269,7 +274,11 @@ impl Phase<'_> {
     async fn turn(&mut self, ctrl: &mut ControlConn, t: Duration) {
         let download = self.x.direction == Direction::Download;
         let can_write = !download && self.prelim && self.pos < self.upload.len();
+        // Let the I/O driver run so that a reply that has arrived is read
+        // before the next data operation (the timeline keeps true order).
+        tokio::task::yield_now().await;
         tokio::select! {
+            biased;
             r = ctrl.read_reply(t), if !self.finished => self.on_reply(r),
             c = next_accept(&mut self.accept), if self.accept.is_some() => self.on_accept(c),
             r = data_io(&mut self.conn, download, &self.upload[self.pos..]), if (download || can_write) && self.conn.is_some() && !self.data_done => match r {
@@ -345,11 +354,19 @@ impl Phase<'_> {
         }
     }
 
-    /// Once every upload byte is written, close our side (EOF).
-    async fn maybe_finish_upload(&mut self) {
+    /// Once every upload byte is written, close our side (EOF); a reply
+    /// already waiting is read first, so that the timeline shows it before
+    /// the close.
+    async fn maybe_finish_upload(&mut self, ctrl: &mut ControlConn) {
         let upload = self.x.direction == Direction::Upload;
         if !upload || self.data_done || !self.prelim || self.pos < self.upload.len() {
             return;
+        }
+        tokio::task::yield_now().await;
+        if !self.finished {
+            if let Ok(r) = tokio::time::timeout(Duration::ZERO, ctrl.read_reply(NO_LIMIT)).await {
+                self.on_reply(r);
+            }
         }
         if let Some(c) = self.conn.as_mut() {
             c.shutdown().await;
