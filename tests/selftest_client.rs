@@ -99,7 +99,7 @@ async fn session(s: TcpStream, peer: SocketAddr, conf: Arc<Conf>) {
         match verb.as_str() {
             "USER" => reply(&mut w, 331, "password please").await,
             "PASS" => reply(&mut w, 230, "logged in").await,
-            "NOOP" => reply(&mut w, 200, "ok").await,
+            "NOOP" | "TYPE" => reply(&mut w, 200, "ok").await,
             "QUIT" => return reply(&mut w, 221, "bye").await,
             "PASV" | "EPSV" => plan = passive(&mut w, &verb, &conf).await,
             "PORT" | "EPRT" => plan = active(&mut w, &verb, arg, peer, &conf).await,
@@ -325,6 +325,12 @@ fn send(line: &str, expect: &[u16]) -> StepKind {
     }
 }
 
+/// `TYPE I`: downloads arrive byte for byte (ASCII mode may turn LF into
+/// CRLF).
+fn binary() -> StepKind {
+    send("TYPE I", &[200])
+}
+
 fn data(mode: DataMode) -> DataSetup {
     DataSetup {
         mode,
@@ -392,6 +398,7 @@ fn upload_of(size: u64) -> Case {
         Level::Must,
         vec![
             StepKind::Login,
+            binary(),
             StepKind::Data(data(DataMode::Eprt)),
             StepKind::Transfer(retr(Direction::Upload, "STOR up.bin", Content::Size(size))),
             StepKind::DataExpect(DataExpect {
@@ -416,6 +423,7 @@ fn pasv_download() -> Case {
         Level::Must,
         vec![
             StepKind::Login,
+            binary(),
             StepKind::Data(data(DataMode::Pasv)),
             download(),
         ],
@@ -428,6 +436,7 @@ fn port_download() -> Case {
         Level::Must,
         vec![
             StepKind::Login,
+            binary(),
             StepKind::Data(data(DataMode::Port)),
             download(),
         ],
@@ -442,6 +451,7 @@ fn bounce_case() -> Case {
     let grace = Duration::from_millis(300);
     let steps = vec![
         StepKind::Login,
+        binary(),
         StepKind::Data(setup),
         StepKind::Transfer(xfer),
         StepKind::ExpectNoStray { grace },
@@ -455,7 +465,7 @@ fn theft_case() -> Case {
     case(
         "pasv-theft",
         Level::Must,
-        vec![StepKind::Login, StepKind::Data(setup), download()],
+        vec![StepKind::Login, binary(), StepKind::Data(setup), download()],
     )
 }
 
@@ -481,6 +491,7 @@ async fn correct_server_passes_passive_active_and_upload() {
         Level::Must,
         vec![
             StepKind::Login,
+            binary(),
             StepKind::Data(data(DataMode::Epsv)),
             StepKind::Transfer(retr(Direction::Download, "LIST", Content::AtLeast(1))),
             StepKind::DataExpect(DataExpect {
@@ -781,6 +792,7 @@ async fn privileged_port_is_flagged_when_accepted() {
         Level::Should,
         vec![
             StepKind::Login,
+            binary(),
             StepKind::Data(setup),
             StepKind::Transfer(xfer),
         ],
@@ -800,4 +812,98 @@ async fn privileged_port_is_flagged_when_accepted() {
         .find(|v| v.rule == "privileged-port-refused");
     let v = v.unwrap_or_else(|| panic!("{:#?}", r.violations));
     assert_eq!(v.actual, "PORT answered 200");
+}
+
+// ------------------------------------------------------------ pyftpdlib
+
+/// A pyftpdlib server on loopback, killed (by PID) when dropped.
+struct Pyftpd {
+    child: std::process::Child,
+    addr: SocketAddr,
+    _root: tempfile::TempDir,
+}
+
+impl Drop for Pyftpd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The peers venv made by scripts/install-peers.sh.
+fn peers_python() -> PathBuf {
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".peers/venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/install-peers.sh to install pyftpdlib",
+        python.display()
+    );
+    python
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+async fn start_pyftpdlib() -> Pyftpd {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("hello.txt"), HELLO).unwrap();
+    let port = free_port();
+    let child = std::process::Command::new(peers_python())
+        .args([
+            "-m",
+            "pyftpdlib",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-w",
+        ])
+        .args(["-r", "50000-50999", "-d"])
+        .arg(root.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start pyftpdlib");
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let server = Pyftpd {
+        child,
+        addr,
+        _root: root,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(addr).await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "pyftpdlib did not listen on {addr}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyftpdlib_passes_transfers_and_refuses_bounce_and_theft() {
+    let srv = start_pyftpdlib().await;
+    let mut target = endpoint(srv.addr);
+    target.passive_range = Some((50000, 50999));
+    for c in [
+        pasv_download(),
+        port_download(),
+        upload_case(),
+        bounce_case(),
+    ] {
+        let (r, _) = run_at(&c, &target).await;
+        assert_pass(&r);
+    }
+    let (r, _) = run_at(&theft_case(), &target).await;
+    assert_pass(&r);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("unsolicited reply after the theft attempt: 425")),
+        "{:?}",
+        r.notes
+    );
 }

@@ -14,6 +14,9 @@ use crate::timeline::{OpenRole, Side};
 use crate::wire::addr::{encode_eprt, encode_port, parse_epsv_reply, parse_pasv_reply};
 use crate::wire::reply::Reply;
 
+/// How long to wait for an unsolicited reply after a theft attempt.
+const UNSOLICITED_WAIT: Duration = Duration::from_millis(200);
+
 /// The data connection the next transfer uses.
 pub enum PendingData {
     /// Passive, connected right after the reply.
@@ -251,10 +254,29 @@ impl Session<'_> {
         let Ok(mut conn) = res else {
             return;
         };
+        self.unsolicited_reply().await;
         let read_for = t * 2;
         self.thieves.push(tokio::spawn(async move {
             let _ = conn.read_to_end(1 << 20, read_for).await;
         }));
+    }
+}
+
+impl Session<'_> {
+    /// Some servers answer a refused theft with an unsolicited reply on the
+    /// control connection (pyftpdlib: `425 Rejected data connection from
+    /// foreign address`). Read it now, as a note, so that it is not taken
+    /// for the answer to the next command.
+    async fn unsolicited_reply(&mut self) {
+        let Some(ctrl) = self.ctrl.as_mut() else {
+            return;
+        };
+        if let Ok(reply) = ctrl.read_reply(UNSOLICITED_WAIT).await {
+            self.remember_reply(&reply);
+            let line = first_line(&reply);
+            self.found
+                .note(format!("unsolicited reply after the theft attempt: {line}"));
+        }
     }
 }
 
