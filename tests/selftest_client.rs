@@ -100,12 +100,19 @@ async fn session(s: TcpStream, peer: SocketAddr, conf: Arc<Conf>) {
             "USER" => reply(&mut w, 331, "password please").await,
             "PASS" => reply(&mut w, 230, "logged in").await,
             "NOOP" | "TYPE" => reply(&mut w, 200, "ok").await,
+            // Nothing is in progress once a command is read: RFC 959 4.1.3.
+            "ABOR" => reply(&mut w, 226, "no transfer to abort").await,
             "QUIT" => return reply(&mut w, 221, "bye").await,
             "PASV" | "EPSV" => plan = passive(&mut w, &verb, &conf).await,
             "PORT" | "EPRT" => plan = active(&mut w, &verb, arg, peer, &conf).await,
             "RETR" | "LIST" => {
-                let body = if verb == "LIST" { LISTING } else { HELLO };
-                if verb == "RETR" && arg != "hello.txt" {
+                let big = big_file();
+                let body = match (verb.as_str(), arg) {
+                    ("LIST", _) => LISTING,
+                    (_, "big.bin") => &big,
+                    _ => HELLO,
+                };
+                if verb == "RETR" && arg != "hello.txt" && arg != "big.bin" {
                     reply(&mut w, 550, "no such file").await;
                     continue;
                 }
@@ -267,6 +274,11 @@ async fn receive_data(w: &mut OwnedWriteHalf, plan: Plan, peer: SocketAddr, conf
     if !conf.early_226_upload {
         reply(w, 226, &format!("received {} bytes", sink.len())).await;
     }
+}
+
+/// 8 MB: more than socket buffers hold, so a transfer takes a while.
+fn big_file() -> Vec<u8> {
+    (0..8u32 << 20).map(|i| b'a' + (i % 26) as u8).collect()
 }
 
 // ------------------------------------------------------------ case builders
@@ -906,4 +918,28 @@ async fn pyftpdlib_passes_transfers_and_refuses_bounce_and_theft() {
         "{:?}",
         r.notes
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_reads_both_replies_and_keeps_the_session_in_step() {
+    let mut xfer = retr(Direction::Download, "RETR big.bin", Content::Any);
+    xfer.abort_after = Some(1000);
+    let c = case(
+        "abor",
+        Level::Must,
+        vec![
+            StepKind::Login,
+            binary(),
+            StepKind::Data(data(DataMode::Pasv)),
+            StepKind::Transfer(xfer),
+            send("NOOP", &[200]),
+        ],
+    );
+    let srv = start(Conf::default()).await;
+    let (r, tl) = run(&c, srv.addr).await;
+    assert_pass(&r);
+    let sent =
+        ftpconform::timeline::stream(&tl.events(), ftpconform::timeline::ConnId(0), Side::Client);
+    let sent = String::from_utf8(sent.unwrap()).unwrap();
+    assert!(sent.contains("ABOR\r\nNOOP\r\n"), "{sent}");
 }

@@ -16,6 +16,8 @@ use crate::wire::reply::Reply;
 
 /// Download cap when the script does not give a size.
 const DEFAULT_CAP: u64 = 64 << 20;
+/// How long to wait for a second reply after ABOR.
+const ABORT_LINGER: Duration = Duration::from_millis(500);
 /// A read timeout that never fires first (an outer zero timeout bounds it).
 const NO_LIMIT: Duration = Duration::from_secs(3600);
 /// Slack above an expected download size before reading stops.
@@ -259,6 +261,9 @@ async fn move_data(
             break;
         }
     }
+    if p.m.aborted && !p.m.ctrl_lost {
+        p.second_abort_reply(ctrl).await;
+    }
     p.m
 }
 
@@ -371,6 +376,19 @@ impl Phase<'_> {
         if let Some(c) = self.conn.as_mut() {
             c.shutdown().await;
             self.data_done = true;
+        }
+    }
+
+    /// After ABOR a lone 2xx may be the transfer's own completion, with the
+    /// answer to ABOR still to come: wait briefly for it so that it is not
+    /// taken for the answer to the next command.
+    async fn second_abort_reply(&mut self, ctrl: &mut ControlConn) {
+        let finals: Vec<u16> = finals(&self.m).iter().map(|r| r.code).collect();
+        if finals.len() != 1 || finals[0] / 100 != 2 {
+            return;
+        }
+        if let Ok(r) = ctrl.read_reply(ABORT_LINGER).await {
+            self.m.replies.push(r);
         }
     }
 
