@@ -166,3 +166,132 @@ fn close_seq(events: &[Event], conn: ConnId, by: Side) -> Option<u64> {
         _ => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::facts::Negotiation;
+    use crate::check::Verdict;
+    use crate::script::DataMode;
+    use crate::timeline::ConnRole;
+
+    fn ev(seq: u64, ms: u64, kind: EventKind) -> Event {
+        Event {
+            seq,
+            at: Duration::from_millis(ms),
+            kind,
+        }
+    }
+
+    fn bytes(conn: u32, from: Side, b: &[u8]) -> EventKind {
+        EventKind::Bytes {
+            conn: ConnId(conn),
+            from,
+            offset: 0,
+            len: b.len() as u64,
+            bytes: b.to_vec(),
+        }
+    }
+
+    fn opened(conn: u32, role: ConnRole) -> EventKind {
+        let a = "127.0.0.1:1".parse().unwrap();
+        let b = "127.0.0.1:2".parse().unwrap();
+        EventKind::Opened {
+            conn: ConnId(conn),
+            role,
+            initiator: a,
+            acceptor: b,
+            initiator_side: Side::Client,
+            acceptor_side: Side::Server,
+        }
+    }
+
+    /// A download whose 226 comes at 20 ms and whose FIN at `fin_ms`.
+    fn download(fin_ms: u64, prelim: bool) -> Vec<Event> {
+        let mut kinds = vec![
+            (0, opened(0, ConnRole::Control)),
+            (1, opened(1, ConnRole::Data(1))),
+            (
+                2,
+                EventKind::Note {
+                    text: "RETR".into(),
+                },
+            ),
+        ];
+        if prelim {
+            kinds.push((10, bytes(0, Side::Server, b"150 here\r\n")));
+        }
+        kinds.push((15, bytes(1, Side::Server, b"data")));
+        kinds.push((20, bytes(0, Side::Server, b"226 done\r\n")));
+        let close = EventKind::Closed {
+            conn: ConnId(1),
+            by: Side::Server,
+            kind: CloseKind::Fin,
+        };
+        kinds.push((fin_ms, close));
+        kinds.sort_by_key(|(ms, _)| *ms);
+        let events = kinds.into_iter().enumerate();
+        events.map(|(i, (ms, k))| ev(i as u64, ms, k)).collect()
+    }
+
+    fn neg(sent_seq: u64) -> Negotiation {
+        Negotiation {
+            mode: DataMode::Pasv,
+            loc: None,
+            sent_seq,
+            reply_code: Some(227),
+            announced: None,
+            named: None,
+            listener: None,
+            trap: false,
+            explicit_expect: false,
+            thief: None,
+            transfer: Some(TransferFacts {
+                verb: "RETR".into(),
+                direction: Direction::Download,
+                sent_seq,
+                data: Some(ConnId(1)),
+                aborted: false,
+                succeeded: true,
+            }),
+        }
+    }
+
+    fn ctx(level: Level) -> CheckCtx {
+        CheckCtx {
+            case_id: "c".into(),
+            level,
+            control: ConnId(0),
+            passive_range: None,
+        }
+    }
+
+    fn rules(f: &Findings) -> Vec<(&str, Verdict)> {
+        f.violations
+            .iter()
+            .map(|v| (v.rule.as_str(), v.grade))
+            .collect()
+    }
+
+    #[test]
+    fn final_reply_within_the_skew_of_the_fin_passes() {
+        let f = check(&download(1020, true), &neg(2), &ctx(Level::Must));
+        assert_eq!(rules(&f), vec![]);
+    }
+
+    #[test]
+    fn final_reply_long_before_the_fin_is_a_should() {
+        let f = check(&download(1021, true), &neg(2), &ctx(Level::Must));
+        assert_eq!(rules(&f), vec![(DOWNLOAD_RULE, Verdict::NonStrict)]);
+        let f = check(&download(1021, true), &neg(2), &ctx(Level::Info));
+        assert_eq!(rules(&f), vec![(DOWNLOAD_RULE, Verdict::Info)]);
+    }
+
+    #[test]
+    fn missing_preliminary_reply_is_a_must() {
+        let events = download(25, false);
+        let f = check(&events, &neg(2), &ctx(Level::Must));
+        assert_eq!(rules(&f), vec![(PRELIMINARY_RULE, Verdict::Fail)]);
+        assert_eq!(f.violations[0].actual, "226 done with no preliminary reply");
+    }
+}

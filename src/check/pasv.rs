@@ -72,3 +72,82 @@ fn port_in_range(neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings) {
         neg.loc.as_ref(),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Verdict;
+    use crate::timeline::{ConnId, ConnRole, EventKind, Side};
+    use std::time::Duration;
+
+    fn control_to(server: &str) -> Vec<Event> {
+        let kind = EventKind::Opened {
+            conn: ConnId(0),
+            role: ConnRole::Control,
+            initiator: "127.0.0.1:40000".parse().unwrap(),
+            acceptor: server.parse().unwrap(),
+            initiator_side: Side::Client,
+            acceptor_side: Side::Server,
+        };
+        vec![Event {
+            seq: 0,
+            at: Duration::ZERO,
+            kind,
+        }]
+    }
+
+    fn pasv(announced: &str) -> Negotiation {
+        Negotiation {
+            mode: DataMode::Pasv,
+            loc: None,
+            sent_seq: 0,
+            reply_code: Some(227),
+            announced: Some(announced.parse().unwrap()),
+            named: None,
+            listener: None,
+            trap: false,
+            explicit_expect: false,
+            thief: None,
+            transfer: None,
+        }
+    }
+
+    fn ctx(range: Option<(u16, u16)>) -> CheckCtx {
+        CheckCtx {
+            case_id: "c".into(),
+            level: Level::Must,
+            control: ConnId(0),
+            passive_range: range,
+        }
+    }
+
+    #[test]
+    fn address_must_match_the_control_connection() {
+        let events = control_to("127.0.0.1:21");
+        assert!(check(&events, &pasv("127.0.0.1:50000"), &ctx(None))
+            .violations
+            .is_empty());
+        let f = check(&events, &pasv("127.0.0.2:50000"), &ctx(None));
+        assert_eq!(f.violations.len(), 1);
+        let v = &f.violations[0];
+        assert_eq!(
+            (v.rule.as_str(), v.grade),
+            (ADDRESS_RULE, Verdict::NonStrict)
+        );
+        assert_eq!(
+            v.actual,
+            "227 names 127.0.0.2:50000 (control connection to 127.0.0.1:21)"
+        );
+    }
+
+    #[test]
+    fn port_must_be_in_the_configured_range() {
+        let events = control_to("127.0.0.1:21");
+        let n = pasv("127.0.0.1:50000");
+        assert!(check(&events, &n, &ctx(Some((50000, 50000))))
+            .violations
+            .is_empty());
+        let f = check(&events, &n, &ctx(Some((40000, 49999))));
+        assert_eq!(f.violations[0].rule, RANGE_RULE);
+    }
+}
