@@ -12,7 +12,7 @@ use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::peer::run_server_case;
 use ftpconform::script::*;
 use ftpconform::target::ServerEndpoint;
-use ftpconform::timeline::{EventKind, Side, Timeline};
+use ftpconform::timeline::{ConnRole, EventKind, Side, Timeline};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
@@ -859,6 +859,10 @@ fn free_port() -> u16 {
 }
 
 async fn start_pyftpdlib() -> Pyftpd {
+    start_pyftpdlib_on(IpAddr::V4(Ipv4Addr::LOCALHOST)).await
+}
+
+async fn start_pyftpdlib_on(ip: IpAddr) -> Pyftpd {
     let root = tempfile::tempdir().unwrap();
     std::fs::write(root.path().join("hello.txt"), HELLO).unwrap();
     let port = free_port();
@@ -867,7 +871,7 @@ async fn start_pyftpdlib() -> Pyftpd {
             "-m",
             "pyftpdlib",
             "-i",
-            "127.0.0.1",
+            &ip.to_string(),
             "-p",
             &port.to_string(),
             "-w",
@@ -878,7 +882,7 @@ async fn start_pyftpdlib() -> Pyftpd {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start pyftpdlib");
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let addr = SocketAddr::new(ip, port);
     let server = Pyftpd {
         child,
         addr,
@@ -942,4 +946,23 @@ async fn abort_reads_both_replies_and_keeps_the_session_in_step() {
         ftpconform::timeline::stream(&tl.events(), ftpconform::timeline::ConnId(0), Side::Client);
     let sent = String::from_utf8(sent.unwrap()).unwrap();
     assert!(sent.contains("ABOR\r\nNOOP\r\n"), "{sent}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyftpdlib_over_ipv6_passes_epsv_and_eprt() {
+    let srv = start_pyftpdlib_on("::1".parse().unwrap()).await;
+    for mode in [DataMode::Epsv, DataMode::Eprt] {
+        let steps = vec![
+            StepKind::Login,
+            binary(),
+            StepKind::Data(data(mode)),
+            download(),
+        ];
+        let (r, tl) = run(&case("v6", Level::Must, steps), srv.addr).await;
+        assert_pass(&r);
+        let v6_data = tl.events().iter().any(|e| {
+            matches!(&e.kind, EventKind::Opened { role: ConnRole::Data(_), acceptor, .. } if acceptor.is_ipv6())
+        });
+        assert!(v6_data, "{mode:?}: no IPv6 data connection");
+    }
 }
