@@ -17,9 +17,11 @@
 //! - [`suite`]: two-stage YAML loading (serde mirror, then validation) and
 //!   the JSON Schema.
 
+pub mod capture;
 pub mod check;
 pub mod script;
 pub mod suite;
 pub mod target;
 pub mod timeline;
+pub mod transcript;
 pub mod wire;

@@ -67,7 +67,10 @@ pub struct CommandDecoder {
 
 impl CommandDecoder {
     pub fn new(cap: usize) -> Self {
-        CommandDecoder { buf: Vec::new(), cap }
+        CommandDecoder {
+            buf: Vec::new(),
+            cap,
+        }
     }
 
     pub fn feed(&mut self, bytes: &[u8]) {

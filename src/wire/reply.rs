@@ -85,7 +85,10 @@ pub struct ReplyDecoder {
 
 impl ReplyDecoder {
     pub fn new(cap: usize) -> Self {
-        ReplyDecoder { buf: Vec::new(), cap }
+        ReplyDecoder {
+            buf: Vec::new(),
+            cap,
+        }
     }
 
     pub fn feed(&mut self, bytes: &[u8]) {
