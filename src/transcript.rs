@@ -88,7 +88,8 @@ impl Redactor {
     }
 
     /// Redacts a control line: the address argument of PORT, EPRT, 227 and
-    /// 229, then temporary names and timestamps.
+    /// 229, then as [`Redactor::text`] (a greeting may name the server's
+    /// address).
     pub fn control_line(&mut self, line: &str, from: Side) -> String {
         let mut s = line.to_string();
         if let Some(a) = args::find(line, from == Side::Server) {
@@ -104,7 +105,7 @@ impl Redactor {
                 s.replace_range(span, &ip);
             }
         }
-        redact_names(&s)
+        self.text(&s)
     }
 
     /// Redacts free text (notes, error reasons): IPv4 `addr[:port]`,

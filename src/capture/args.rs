@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn port_and_eprt_commands() {
         let p = find("PORT 127,0,0,1,4,1", false).unwrap();
-        assert_eq!((p.kind, p.port, p.port_span), (ArgKind::Port, 1025, 14..18));
+        assert_eq!((p.kind, p.port, p.port_span), (ArgKind::Port, 1025, 15..18));
         let e = find("EPRT |2|::1|5282|", false).unwrap();
         assert_eq!(e.port, 5282);
         assert_eq!(e.ip.unwrap(), ("::1".parse().unwrap(), 8..11));

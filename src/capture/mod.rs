@@ -60,3 +60,6 @@ impl std::error::Error for CaptureError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
