@@ -111,15 +111,21 @@ impl Redactor {
     /// Redacts free text (notes, error reasons): IPv4 `addr[:port]`,
     /// temporary names and timestamps.
     pub fn text(&mut self, text: &str) -> String {
-        let replaced = ipv4_regex().replace_all(text, |c: &Captures<'_>| {
-            let ip = c[1].parse().map(|ip| self.ip(ip, Side::Server));
-            let ip = ip.unwrap_or_else(|_| c[1].to_string());
-            match c.get(2).and_then(|p| p.as_str().parse().ok()) {
-                Some(port) => format!("{ip}:{}", self.port(port)),
-                None => ip,
-            }
-        });
-        redact_names(&replaced)
+        let v6 = ipv6_regex().replace_all(text, |c: &Captures<'_>| self.addr_match(c, "[", "]"));
+        let v4 = ipv4_regex().replace_all(&v6, |c: &Captures<'_>| self.addr_match(c, "", ""));
+        redact_names(&v4)
+    }
+
+    /// Replaces a matched `ip` (group 1) and optional `:port` (group 2).
+    fn addr_match(&mut self, c: &Captures<'_>, open: &str, close: &str) -> String {
+        let Ok(ip) = c[1].parse::<IpAddr>() else {
+            return c[0].to_string();
+        };
+        let ip = self.ip(ip, Side::Server);
+        match c.get(2).and_then(|p| p.as_str().parse().ok()) {
+            Some(port) => format!("{open}{ip}{close}:{}", self.port(port)),
+            None => format!("{open}{ip}{close}"),
+        }
     }
 }
 
@@ -139,6 +145,14 @@ fn side_name(side: Side) -> &'static str {
         Side::Server => "server",
         Side::Third => "third",
     }
+}
+
+/// `[v6]` or `[v6]:port`.
+fn ipv6_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\[([0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)\](?::(\d{1,5}))?").expect("static regex")
+    })
 }
 
 fn ipv4_regex() -> &'static Regex {
@@ -260,10 +274,8 @@ impl Writer {
         init: (SocketAddr, Side),
         acc: (SocketAddr, Side),
     ) {
-        if role == ConnRole::Control {
-            self.red.learn(init.0.ip(), init.1);
-            self.red.learn(acc.0.ip(), acc.1);
-        }
+        self.red.learn(init.0.ip(), init.1);
+        self.red.learn(acc.0.ip(), acc.1);
         let label = self.label(role);
         let from = self.red.socket(init.0, init.1);
         let to = self.red.socket(acc.0, acc.1);
@@ -452,4 +464,145 @@ fn escape(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::{OpenRole, Timeline};
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    fn pasv_list(base: u16) -> Timeline {
+        let t = Timeline::new();
+        let p = |n: u16| sa(&format!("127.0.0.1:{}", base + n));
+        let c = t.open(
+            OpenRole::Control,
+            (p(1), Side::Client),
+            (p(2), Side::Server),
+        );
+        t.bytes(c, Side::Server, b"220 ready\r\n");
+        t.bytes(c, Side::Client, b"PASV\r\n");
+        let (hi, lo) = ((base + 3) >> 8, (base + 3) & 0xff);
+        let reply = format!("227 Entering Passive Mode (127,0,0,1,{hi},{lo}).\r\n");
+        t.bytes(c, Side::Server, reply.as_bytes());
+        let d = t.open(OpenRole::Data, (p(4), Side::Client), (p(3), Side::Server));
+        t.bytes(c, Side::Client, b"LIST\r\n");
+        t.bytes(d, Side::Server, b"0123456789");
+        t.bytes(c, Side::Server, b"150 here\r\n");
+        t.bytes(d, Side::Server, b"ab");
+        t.close(d, Side::Server, CloseKind::Fin);
+        t.close(d, Side::Client, CloseKind::Fin);
+        t.bytes(c, Side::Server, b"226 done\r\n");
+        t.close(c, Side::Client, CloseKind::Fin);
+        t
+    }
+
+    #[test]
+    fn pasv_listing_reads_as_a_script() {
+        let expected = "\
+ctrl opened by C <client-ip>:<port-1> -> <server-ip>:<port-2>
+S> 220 ready
+C> PASV
+S> 227 Entering Passive Mode (<server-ip>,<port-3>).
+D1 opened by C <client-ip>:<port-4> -> <server-ip>:<port-3>
+C> LIST
+D1 S->C 12 bytes
+S> 150 here
+D1 closed by S
+D1 closed by C
+S> 226 done
+ctrl closed by C
+";
+        assert_eq!(transcript(&pasv_list(40000).events()), expected);
+    }
+
+    #[test]
+    fn other_ports_give_the_same_transcript() {
+        let a = transcript(&pasv_list(40000).events());
+        let b = transcript(&pasv_list(52000).events());
+        assert_eq!(a, b);
+        assert_eq!(
+            transcript_lines(&pasv_list(40000).events()).join("\n") + "\n",
+            a
+        );
+    }
+
+    #[test]
+    fn ipv6_eprt_bare_lf_reset_and_strays() {
+        let t = Timeline::new();
+        let (client, server) = (sa("[::1]:40001"), sa("[::1]:2121"));
+        let c = t.open(
+            OpenRole::Control,
+            (client, Side::Client),
+            (server, Side::Server),
+        );
+        t.bytes(c, Side::Server, b"220 hi\n211-x\r");
+        t.bytes(c, Side::Server, b"\n");
+        t.record(EventKind::Listening {
+            side: Side::Client,
+            addr: sa("[::1]:45000"),
+            purpose: "EPRT".into(),
+        });
+        t.bytes(c, Side::Client, b"EPRT |2|::1|45000|\r\nNOOP\x01\r\n");
+        let x = t.open(
+            OpenRole::Stray,
+            (sa("127.0.0.2:5555"), Side::Third),
+            (sa("127.0.0.1:45000"), Side::Client),
+        );
+        t.close(x, Side::Client, CloseKind::Reset);
+        t.note("timeout waiting for 127.0.0.1:45000 in /tmp/.tmpAb12Cd/x");
+        t.note("connecting to [::1]:2121 and [fe80::9]");
+        t.record(EventKind::ConnectFailed {
+            role: ConnRole::Data(1),
+            from_side: Side::Server,
+            target: sa("[::1]:45000"),
+            reason: "refused".into(),
+        });
+        t.bytes(c, Side::Server, b"213 20260101120000\r\n500 half");
+        let expected = "\
+ctrl opened by C [<client-ip>]:<port-1> -> [<server-ip>]:<port-2>
+S> 220 hi [LF]
+S> 211-x
+C listening on [<client-ip>]:<port-3> (EPRT)
+C> EPRT |2|<client-ip>|<port-3>|
+C> NOOP\\x01
+X1 opened by T <third-ip>:<port-4> -> <client-ip>:<port-3>
+X1 reset by C
+# timeout waiting for <client-ip>:<port-3> in <tmp>/x
+# connecting to [<server-ip>]:<port-2> and [<ip-1>]
+D1 connect by S to [<client-ip>]:<port-3> failed: refused
+S> 213 <time>
+S> 500 half [no EOL]
+";
+        assert_eq!(transcript(&t.events()), expected);
+    }
+
+    #[test]
+    fn directions_and_closes_split_byte_runs() {
+        let t = Timeline::new();
+        let a = sa("127.0.0.1:1");
+        let d = t.open(
+            OpenRole::Data,
+            (a, Side::Client),
+            (sa("127.0.0.1:2"), Side::Server),
+        );
+        t.bytes(d, Side::Client, b"a");
+        t.bytes(d, Side::Client, b"bc");
+        t.bytes(d, Side::Server, b"x");
+        t.bytes(d, Side::Client, b"d");
+        t.close(d, Side::Client, CloseKind::Fin);
+        let lines = transcript_lines(&t.events());
+        assert_eq!(
+            lines[1..],
+            [
+                "D1 C->S 3 bytes",
+                "D1 S->C 1 byte",
+                "D1 C->S 1 byte",
+                "D1 closed by C"
+            ]
+        );
+    }
 }
