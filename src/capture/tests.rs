@@ -385,3 +385,144 @@ fn missing_and_non_pcap_files_are_errors() {
         Err(CaptureError::Format { .. })
     ));
 }
+
+/// Writes hand-made TCP/IPv4 segments into a pcap of link type `link`.
+struct HandMade {
+    link: pcap_file::DataLink,
+    frames: Vec<Vec<u8>>,
+}
+
+impl HandMade {
+    fn seg(&mut self, from_client: bool, seq: u32, ack: u32, flags: &str, payload: &[u8]) {
+        let (c, s) = (([127, 0, 0, 1], 3333), ([127, 0, 0, 9], 21));
+        let (src, dst) = if from_client { (c, s) } else { (s, c) };
+        let ip = match self.link {
+            pcap_file::DataLink::LINUX_SLL => etherparse::PacketBuilder::linux_sll(
+                etherparse::LinuxSllPacketType::HOST,
+                6,
+                [0; 8],
+            )
+            .ipv4(src.0, dst.0, 64),
+            _ => etherparse::PacketBuilder::ipv4(src.0, dst.0, 64),
+        };
+        let mut tcp = ip.tcp(src.1, dst.1, seq, 1000);
+        for f in flags.chars() {
+            tcp = match f {
+                'S' => tcp.syn(),
+                'A' => tcp.ack(ack),
+                'F' => tcp.fin(),
+                'R' => tcp.rst(),
+                _ => tcp.psh(),
+            };
+        }
+        let mut frame = match self.link {
+            pcap_file::DataLink::NULL => vec![2, 0, 0, 0],
+            _ => Vec::new(),
+        };
+        tcp.write(&mut frame, payload).unwrap();
+        self.frames.push(frame);
+    }
+
+    fn save(&self, path: &Path) {
+        let header = pcap_file::pcap::PcapHeader {
+            datalink: self.link,
+            ..Default::default()
+        };
+        let mut w =
+            pcap_file::pcap::PcapWriter::with_header(File::create(path).unwrap(), header).unwrap();
+        for (i, f) in self.frames.iter().enumerate() {
+            let ts = std::time::Duration::from_millis(i as u64);
+            w.write_packet(&pcap_file::pcap::PcapPacket::new(ts, f.len() as u32, f))
+                .unwrap();
+        }
+    }
+}
+
+/// Out-of-order, overlapping and repeated segments, then FIN (twice) and RST.
+fn messy_session(link: pcap_file::DataLink) -> HandMade {
+    let mut h = HandMade {
+        link,
+        frames: Vec::new(),
+    };
+    h.seg(true, 1000, 0, "S", b"");
+    h.seg(false, 5000, 1001, "SA", b"");
+    h.seg(true, 1001, 5001, "A", b"");
+    h.seg(false, 5001, 1001, "PA", b"220 hi\r\n");
+    h.seg(true, 1004, 5009, "PA", b"R a\r\n");
+    h.seg(true, 1001, 5009, "PA", b"USE");
+    h.seg(true, 1002, 5009, "PA", b"SER a");
+    h.seg(false, 5009, 1009, "FA", b"");
+    h.seg(false, 5009, 1009, "FA", b"");
+    h.seg(true, 1009, 5010, "R", b"");
+    h
+}
+
+fn client_offsets(events: &[Event]) -> Vec<u64> {
+    let f = |e: &Event| match &e.kind {
+        EventKind::Bytes {
+            from: Side::Client,
+            offset,
+            ..
+        } => Some(*offset),
+        _ => None,
+    };
+    events.iter().filter_map(f).collect()
+}
+
+#[test]
+fn reader_reorders_drops_repeats_and_reads_raw_sll_and_null_links() {
+    use pcap_file::DataLink;
+    let dir = tempfile::tempdir().unwrap();
+    for link in [DataLink::RAW, DataLink::LINUX_SLL, DataLink::NULL] {
+        let path = dir.path().join(format!("{link:?}.pcap"));
+        messy_session(link).save(&path);
+        let ev = read_pcap(&path, None).unwrap();
+        let o = openings(&ev);
+        assert_eq!(o.len(), 1, "{link:?}");
+        assert_eq!((o[0].1, o[0].3.port()), (ConnRole::Control, 21));
+        assert_eq!(stream(&ev, ConnId(0), Side::Client).unwrap(), b"USER a\r\n");
+        assert_eq!(stream(&ev, ConnId(0), Side::Server).unwrap(), b"220 hi\r\n");
+        assert_eq!(client_offsets(&ev), vec![0, 3]);
+        let expected = vec![
+            (ConnId(0), Side::Server, CloseKind::Fin),
+            (ConnId(0), Side::Client, CloseKind::Reset),
+        ];
+        assert_eq!(closes(&ev), expected, "{link:?}");
+    }
+}
+
+#[test]
+fn a_capture_cut_mid_record_reads_up_to_the_cut_with_a_note() {
+    let (t, dir, path) = recorded();
+    pasv_session(
+        &t,
+        "127.0.0.1:40001",
+        "127.0.0.1:21",
+        "127.0.0.1:50000",
+        "127.0.0.1:40002",
+    );
+    drop(t);
+    let full = std::fs::read(&path).unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &full[..full.len() - 30]).unwrap();
+    let ev = read_pcap(&cut, None).unwrap();
+    let last = &ev.last().unwrap().kind;
+    assert!(
+        matches!(last, EventKind::Note { text } if text.contains("damaged")),
+        "{last:?}"
+    );
+    let greeting = stream(&ev, ConnId(0), Side::Server).unwrap();
+    assert!(greeting.starts_with(b"220 ready\r\n"));
+}
+
+#[test]
+fn unsupported_link_type_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wifi.pcap");
+    let mut h = messy_session(pcap_file::DataLink::IEEE802_11);
+    h.frames.truncate(1);
+    h.save(&path);
+    let err = read_pcap(&path, None).unwrap_err();
+    assert!(matches!(err, CaptureError::UnsupportedLinkType { .. }));
+    assert!(err.to_string().contains("IEEE802_11"), "{err}");
+}
