@@ -13,6 +13,7 @@ use super::*;
 use crate::timeline::{
     stream, CloseKind, ConnId, ConnRole, Event, EventKind, Observer, OpenRole, Side, Timeline,
 };
+use crate::transcript::transcript;
 
 fn sa(s: &str) -> SocketAddr {
     s.parse().unwrap()
@@ -525,4 +526,28 @@ fn unsupported_link_type_is_named() {
     let err = read_pcap(&path, None).unwrap_err();
     assert!(matches!(err, CaptureError::UnsupportedLinkType { .. }));
     assert!(err.to_string().contains("IEEE802_11"), "{err}");
+}
+
+#[test]
+fn real_captures_give_redacted_transcripts() {
+    let bounce = transcript(&read_pcap(&real("S2-"), None).unwrap());
+    assert!(
+        bounce.contains("\nctrl2 C> PORT <ip-1>,<port-5>\n"),
+        "{bounce}"
+    );
+    let feat = transcript(&read_pcap(&real("14-"), None).unwrap());
+    assert!(
+        feat.contains("\nS> 211-Features: [LF]\nS>  MDTM [LF]\n"),
+        "{feat}"
+    );
+    assert!(
+        feat.contains("[<server-ip>]"),
+        "greeting names the server: {feat}"
+    );
+    assert!(feat.contains("\nS> 213 <time>\n"), "{feat}");
+    let retr = transcript(&read_pcap(&real("05-"), None).unwrap());
+    assert!(
+        retr.contains("\nD1 S->C 16557 bytes\nD1 closed by S\n"),
+        "{retr}"
+    );
 }
