@@ -33,8 +33,27 @@ pub fn transcript(events: &[Event]) -> String {
 
 /// The transcript of `events` as lines (for violation context).
 pub fn transcript_lines(events: &[Event]) -> Vec<String> {
+    transcript_entries(events)
+        .into_iter()
+        .map(|e| e.text)
+        .collect()
+}
+
+/// One transcript line and the timeline event that produced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// `seq` of the event that produced the line (for a merged byte count,
+    /// the first event; for a control line, the event that completed it).
+    pub seq: u64,
+    pub text: String,
+}
+
+/// The transcript of `events` with the event behind each line, so that a
+/// check can show the lines around the event it blames.
+pub fn transcript_entries(events: &[Event]) -> Vec<Entry> {
     let mut w = Writer::default();
     for e in events {
+        w.seq = e.seq;
         w.event(&e.kind);
     }
     w.finish()
@@ -191,7 +210,8 @@ struct Run {
 
 #[derive(Default)]
 struct Writer {
-    lines: Vec<String>,
+    lines: Vec<Entry>,
+    seq: u64,
     red: Redactor,
     conns: HashMap<ConnId, ConnInfo>,
     sides: HashMap<ConnId, [Side; 2]>,
@@ -246,8 +266,9 @@ impl Writer {
         }
     }
 
-    fn push(&mut self, line: String) {
-        self.lines.push(line);
+    fn push(&mut self, text: String) {
+        let seq = self.seq;
+        self.lines.push(Entry { seq, text });
     }
 
     fn label(&mut self, role: ConnRole) -> String {
@@ -319,7 +340,7 @@ impl Writer {
         if let Some(run) = self.runs.get_mut(&conn).filter(|r| r.from == from) {
             run.total += len;
             let line = data_line(&self.conns[&conn].label, run);
-            self.lines[run.line] = line;
+            self.lines[run.line].text = line;
             return;
         }
         let to = self.other_side(conn, from);
@@ -418,7 +439,7 @@ impl Writer {
         self.push(format!("{label} {verb} by {}", by.tag()));
     }
 
-    fn finish(mut self) -> Vec<String> {
+    fn finish(mut self) -> Vec<Entry> {
         let keys: Vec<(ConnId, Side)> = self.partial.iter().map(|(k, _)| *k).collect();
         for (conn, from) in keys {
             self.flush_partial(conn, from, "[no EOL]");
@@ -528,6 +549,13 @@ ctrl closed by C
             transcript_lines(&pasv_list(40000).events()).join("\n") + "\n",
             a
         );
+        let entries = transcript_entries(&pasv_list(40000).events());
+        let d1 = entries
+            .iter()
+            .find(|e| e.text == "D1 S->C 12 bytes")
+            .unwrap();
+        assert_eq!(d1.seq, 6);
+        assert_eq!(entries[2].seq, 2);
     }
 
     #[test]
@@ -604,5 +632,20 @@ S> 500 half [no EOL]
                 "D1 closed by C"
             ]
         );
+    }
+
+    #[test]
+    fn control_bytes_past_the_retention_cap_are_counted() {
+        let t = Timeline::with_retention(8);
+        let a = sa("127.0.0.1:1");
+        let c = t.open(
+            OpenRole::Control,
+            (a, Side::Client),
+            (sa("127.0.0.1:2"), Side::Server),
+        );
+        t.bytes(c, Side::Server, b"220 ok\r\n");
+        t.bytes(c, Side::Server, b"211 long\r\n");
+        let lines = transcript_lines(&t.events());
+        assert_eq!(lines[1..], ["S> 220 ok", "S> [10 bytes not retained]"]);
     }
 }
