@@ -43,7 +43,8 @@ struct Case {
     client: SocketAddr,
     server: SocketAddr,
     path: PathBuf,
-    _dir: TempDir,
+    /// Holds the temporary directory of the capture.
+    dir: TempDir,
 }
 
 impl Case {
@@ -355,7 +356,7 @@ fn writer_dropped_mid_case_leaves_a_file_tshark_reads() {
     );
     case.t.bytes(d, Side::Server, &vec![0x5a; 100_000]);
     let path = case.path.clone();
-    let dir = case._dir;
+    let dir = case.dir;
     // The case "panics" here: no close, no finish; dropping the timeline
     // drops the writer.
     drop(case.t);
