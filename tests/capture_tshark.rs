@@ -65,7 +65,7 @@ impl Case {
             client,
             server,
             path,
-            _dir: dir,
+            dir,
         }
     }
 
