@@ -16,11 +16,16 @@
 //! - [`script`]: validated, serde-free script types with source locations.
 //! - [`suite`]: two-stage YAML loading (serde mirror, then validation) and
 //!   the JSON Schema.
+//! - [`capture`]: the pcap view of the timeline (a streaming writer), the
+//!   pcap reader that rebuilds events, and capture comparison.
+//! - [`transcript`]: the normalized, redacted text view of the timeline.
 
+pub mod capture;
 pub mod check;
 pub mod report;
 pub mod script;
 pub mod suite;
 pub mod target;
 pub mod timeline;
+pub mod transcript;
 pub mod wire;
