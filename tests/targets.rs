@@ -84,6 +84,25 @@ impl Control {
     }
 }
 
+/// The port of a 229 reply: `(|||port|)` (RFC 2428 section 3).
+fn parse_229(text: &str) -> Option<u16> {
+    let start = text.find("(|||")? + 4;
+    let end = start + text[start..].find("|)")?;
+    text[start..end].parse().ok()
+}
+
+#[test]
+fn parse_229_reads_the_port() {
+    assert_eq!(
+        parse_229("229 Entering Extended Passive Mode (|||40007|)\r\n"),
+        Some(40007)
+    );
+    assert_eq!(
+        parse_229("229 Entering Extended Passive Mode (|||x|)\r\n"),
+        None
+    );
+}
+
 /// The six numbers h1,h2,h3,h4,p1,p2 of a 227 reply (RFC 959 4.1.2),
 /// found as the first run of six comma-separated numbers.
 fn parse_227(text: &str) -> Option<SocketAddrV4> {
@@ -187,6 +206,97 @@ fn announced_with_nat(name: &str) -> Ipv4Addr {
         );
     }
     *addr.ip()
+}
+
+/// Over IPv6 (::1): log in, EPSV, RETR hello.txt, QUIT; PID gone after drop.
+fn check_profile_ipv6(name: &str) {
+    let opts = ProfileOptions {
+        ipv6: true,
+        ..ProfileOptions::default()
+    };
+    let server = start(name, &opts);
+    let ep = server.endpoint();
+    assert!(
+        ep.addr.is_ipv6() && ep.addr.ip().is_loopback(),
+        "{name} on {}",
+        ep.addr
+    );
+    assert!(ep.capabilities.iter().any(|c| c == "ipv6"));
+    let pid = server.pid().expect("a child process");
+    let mut ctl = Control::connect(ep.addr);
+    ctl.login(&ep);
+    ctl.expect("TYPE I", &[200]);
+    let text = ctl.expect("EPSV", &[229]);
+    let port = parse_229(&text).unwrap_or_else(|| panic!("unparsable 229: {text:?}"));
+    let data_addr = SocketAddr::new(ep.addr.ip(), port);
+    let mut data = TcpStream::connect_timeout(&data_addr, IO_TIMEOUT).expect("connect data");
+    data.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+    ctl.expect(&format!("RETR {HELLO_NAME}"), &[125, 150]);
+    let mut bytes = Vec::new();
+    data.read_to_end(&mut bytes).expect("read data");
+    drop(data);
+    assert_eq!(bytes, HELLO, "{name} RETR over IPv6");
+    let (code, text) = ctl.reply();
+    assert_eq!(code, 226, "after RETR: {text:?}");
+    ctl.expect("QUIT", &[221]);
+    drop(server);
+    assert!(!pid_alive(pid), "{name} pid {pid} still alive after drop");
+}
+
+#[test]
+fn vsftpd_ipv6() {
+    check_profile_ipv6("vsftpd");
+}
+
+#[test]
+fn proftpd_ipv6() {
+    check_profile_ipv6("proftpd");
+}
+
+#[test]
+fn pure_ftpd_ipv6() {
+    check_profile_ipv6("pure-ftpd");
+}
+
+#[test]
+fn pyftpdlib_ipv6() {
+    check_profile_ipv6("pyftpdlib");
+}
+
+#[test]
+fn twisted_ipv6() {
+    check_profile_ipv6("twisted");
+}
+
+/// A logged-in session is ended (its control connection closed) when the
+/// server is stopped, even where sessions are separate processes.
+fn check_session_ends_on_stop(name: &str) {
+    let server = start(name, &ProfileOptions::default());
+    let ep = server.endpoint();
+    let mut ctl = Control::connect(ep.addr);
+    ctl.login(&ep);
+    drop(server);
+    let mut rest = Vec::new();
+    let res = ctl.reader.read_to_end(&mut rest);
+    assert!(
+        !matches!(&res, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "{name}: session still open {IO_TIMEOUT:?} after the server stopped"
+    );
+}
+
+#[test]
+fn vsftpd_session_ends_on_stop() {
+    check_session_ends_on_stop("vsftpd");
+}
+
+#[test]
+fn proftpd_session_ends_on_stop() {
+    check_session_ends_on_stop("proftpd");
+}
+
+#[test]
+fn pure_ftpd_session_ends_on_stop() {
+    check_session_ends_on_stop("pure-ftpd");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

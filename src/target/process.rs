@@ -95,15 +95,15 @@ impl ServerProcess {
             return;
         }
         let pid = self.pid() as libc::pid_t;
-        signal_group(pid, libc::SIGTERM);
+        // Session processes may leave the group (vsftpd's call setsid):
+        // find them while they are still the server's descendants.
+        let sessions = descendants(pid);
+        signal_all(pid, &sessions, libc::SIGTERM);
         if !self.wait_exit(STOP_GRACE) {
-            signal_group(pid, libc::SIGKILL);
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-        // Session processes forked by the server share its group: make sure
-        // none outlives it.
-        signal_group(pid, libc::SIGKILL);
+        signal_all(pid, &sessions, libc::SIGKILL);
         self.exited = true;
     }
 
@@ -123,6 +123,55 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Signals the group and leader `pgid` and each of `others`.
+fn signal_all(pgid: libc::pid_t, others: &[libc::pid_t], sig: libc::c_int) {
+    signal_group(pgid, sig);
+    for &pid in others {
+        // SAFETY: as in signal_group.
+        unsafe {
+            libc::kill(pid, sig);
+        }
+    }
+}
+
+/// All descendants of `root`, from the parent links in /proc.
+fn descendants(root: libc::pid_t) -> Vec<libc::pid_t> {
+    let links = parent_links();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            links
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// (pid, parent pid) of every process.
+fn parent_links() -> Vec<(libc::pid_t, libc::pid_t)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<libc::pid_t>().ok())
+        .filter_map(|pid| Some((pid, parent_of(pid)?)))
+        .collect()
+}
+
+fn parent_of(pid: libc::pid_t) -> Option<libc::pid_t> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "PID (comm) STATE PPID ...": comm may hold spaces and parentheses.
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Sends `sig` to process group `pgid` and to process `pgid` itself.
@@ -219,6 +268,35 @@ mod tests {
         assert!(pid_alive(pid));
         proc.stop();
         assert!(!pid_alive(pid));
+    }
+
+    #[test]
+    fn stop_also_ends_descendants_that_left_the_group() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = Command::new("sh");
+        // The grandchild starts its own session, as vsftpd's sessions do.
+        cmd.args(["-c", "setsid sleep 30 & echo $! > \"$0\"; wait", "pidfile"]);
+        cmd.current_dir(dir.path());
+        let mut proc = ServerProcess::spawn("sh", cmd, &dir.path().join("log")).expect("spawn");
+        let pidfile = dir.path().join("pidfile");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut grandchild = None;
+        while grandchild.is_none() && Instant::now() < deadline {
+            std::thread::sleep(POLL);
+            let text = std::fs::read_to_string(&pidfile).unwrap_or_default();
+            grandchild = text.trim().parse::<u32>().ok();
+        }
+        let grandchild = grandchild.expect("grandchild pid written");
+        assert!(pid_alive(grandchild));
+        proc.stop();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while pid_alive(grandchild) && Instant::now() < deadline {
+            std::thread::sleep(POLL);
+        }
+        assert!(
+            !pid_alive(grandchild),
+            "grandchild {grandchild} survived stop"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{find_binary, peers_dir, Profile, Setup};
+use super::{peers_dir, Profile, Setup};
 use crate::target::error::TargetError;
 
 pub(crate) const PYFTPDLIB: Profile = Profile {
@@ -53,8 +53,8 @@ fn twisted(setup: &Setup) -> Result<Command, TargetError> {
 /// The venv's python, once the venv holds `module`.
 fn python_with(server: &str, module: &str) -> Result<Command, TargetError> {
     let venv = peers_dir().join("venv");
-    let python = find_binary(server, "python (venv)", &[venv.join("bin/python")])?;
-    if !python.starts_with(&venv) || !venv_has(&venv, module) {
+    let python = venv.join("bin/python");
+    if !python.is_file() || !venv_has(&venv, module) {
         return Err(TargetError::NotInstalled {
             server: server.to_string(),
             what: format!("python module {module}"),
