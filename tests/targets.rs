@@ -353,3 +353,29 @@ fn vsftpd_pasv_address_is_announced() {
 fn pyftpdlib_nat_address_is_announced() {
     assert_eq!(announced_with_nat("pyftpdlib"), Ipv4Addr::new(127, 0, 0, 2));
 }
+
+#[test]
+fn proftpd_masquerade_address_is_announced() {
+    assert_eq!(announced_with_nat("proftpd"), Ipv4Addr::new(127, 0, 0, 2));
+}
+
+#[test]
+fn pure_ftpd_forced_passive_ip_is_announced() {
+    assert_eq!(announced_with_nat("pure-ftpd"), Ipv4Addr::new(127, 0, 0, 2));
+}
+
+#[test]
+fn twisted_nat_address_is_announced() {
+    assert_eq!(announced_with_nat("twisted"), Ipv4Addr::new(127, 0, 0, 2));
+}
+
+#[test]
+fn without_pasv_address_servers_announce_their_own() {
+    for name in ["vsftpd", "pyftpdlib"] {
+        let server = start(name, &ProfileOptions::default());
+        let ep = server.endpoint();
+        let mut ctl = Control::connect(ep.addr);
+        ctl.login(&ep);
+        assert_eq!(*ctl.pasv().ip(), Ipv4Addr::LOCALHOST, "{name}");
+    }
+}
