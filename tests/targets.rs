@@ -184,6 +184,11 @@ fn check_profile(name: &str) {
     let pid = server.pid().expect("a child process");
     assert!(pid_alive(pid), "{name} pid {pid} alive while running");
     exercise(&server);
+    assert!(
+        server.log_path().is_file(),
+        "{name} log {:?}",
+        server.log_path()
+    );
     drop(server);
     assert!(!pid_alive(pid), "{name} pid {pid} still alive after drop");
 }

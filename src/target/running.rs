@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use super::embedded::EmbeddedHandle;
+use super::error::TargetError;
 use super::process::ServerProcess;
+use super::seed::{make_dir, seed_root};
 use super::ServerEndpoint;
 
 /// What keeps the server running; dropping it stops the server.
@@ -78,15 +80,14 @@ impl Drop for RunningServer {
 
 /// The temporary folder of one server: `root/` (seeded), `server.log`, and
 /// whatever configuration the profile writes.
-pub(crate) fn server_dir() -> Result<TempDir, super::error::TargetError> {
-    use super::error::TargetError;
+pub(crate) fn server_dir() -> Result<TempDir, TargetError> {
     let dir = tempfile::Builder::new()
         .prefix("ftpconform-server-")
         .tempdir()
         .map_err(TargetError::io("create server temp dir"))?;
     // Servers drop privileges (to `ftp`, `nobody`) before reading the root:
     // every level above it must be searchable.
-    super::seed::make_dir(dir.path(), 0o755)?;
-    super::seed::seed_root(&dir.path().join("root"))?;
+    make_dir(dir.path(), 0o755)?;
+    seed_root(&dir.path().join("root"))?;
     Ok(dir)
 }

@@ -66,6 +66,12 @@ pub(crate) struct Profile {
 /// and waits (at most 10 s) until it answers `220`.
 pub fn start_profile(name: &str, opts: &ProfileOptions) -> Result<RunningServer, TargetError> {
     let profile = profile(name)?;
+    if opts.ipv6 && opts.pasv_address.is_some() {
+        return Err(TargetError::Unsupported {
+            server: name.to_string(),
+            option: "pasv_address with ipv6 (227 replies carry IPv4 only)".to_string(),
+        });
+    }
     let dir = server_dir()?;
     let ip = if opts.ipv6 {
         IpAddr::V6(Ipv6Addr::LOCALHOST)
@@ -183,6 +189,16 @@ mod tests {
     fn unknown_profile_names_the_known_ones() {
         let err = start_profile("nosuchftpd", &ProfileOptions::default()).expect_err("unknown");
         assert!(err.to_string().contains("pure-ftpd"), "{err}");
+    }
+
+    #[test]
+    fn pasv_address_with_ipv6_is_refused() {
+        let opts = ProfileOptions {
+            pasv_address: Some(Ipv4Addr::new(127, 0, 0, 2)),
+            ipv6: true,
+        };
+        let err = start_profile("vsftpd", &opts).expect_err("unsupported");
+        assert!(matches!(err, TargetError::Unsupported { .. }), "{err}");
     }
 
     #[test]
