@@ -4,13 +4,15 @@
 use super::expect::Scope;
 use super::locate::NodePath;
 use super::raw::{
-    ActionWord, RawAction, RawActionMap, RawCase, RawClientExpect, RawClientMode, RawClientTask, RawCommandPattern,
-    RawFamily, RawFile, RawOp, RawPasv, RawReply, RawRule, RawShape, RawStyle, StrOr,
+    ActionWord, RawAction, RawActionMap, RawCase, RawClientExpect, RawClientMode, RawClientTask,
+    RawCommandPattern, RawFamily, RawFile, RawOp, RawPasv, RawReply, RawRule, RawShape, RawStyle,
+    StrOr,
 };
 use super::validate::Ctx;
 use super::values;
 use crate::script::{
-    Action, ClientExpect, ClientOp, CommandPattern, Family, FakeServer, MultilineStyle, PasvShape, ReplyRule, VirtualFile,
+    Action, ClientExpect, ClientOp, CommandPattern, FakeServer, Family, MultilineStyle, PasvShape,
+    ReplyRule, VirtualFile,
 };
 
 /// The fake server of a client-role case.
@@ -21,7 +23,11 @@ pub fn fake_server(ctx: &mut Ctx, raw: &RawCase, at: &NodePath) -> Option<FakeSe
     };
     let path = task_path(ctx, task, &at.key("client"));
     let files = files(ctx, raw, &at.key("files"));
-    let rules = rules(ctx, raw.rules.as_deref().unwrap_or_default(), &at.key("rules"));
+    let rules = rules(
+        ctx,
+        raw.rules.as_deref().unwrap_or_default(),
+        &at.key("rules"),
+    );
     let expect = client_expect(ctx, raw.expect.as_ref(), &at.key("expect"));
     Some(FakeServer {
         files: files?,
@@ -65,29 +71,51 @@ fn task_path(ctx: &mut Ctx, task: &RawClientTask, at: &NodePath) -> Option<Strin
 }
 
 fn files(ctx: &mut Ctx, raw: &RawCase, at: &NodePath) -> Option<Vec<VirtualFile>> {
-    let Some(files) = &raw.files else { return Some(Vec::new()) };
-    let checked: Vec<_> = files.iter().map(|(path, f)| file(ctx, path, f, &at.key(path))).collect();
+    let Some(files) = &raw.files else {
+        return Some(Vec::new());
+    };
+    let checked: Vec<_> = files
+        .iter()
+        .map(|(path, f)| file(ctx, path, f, &at.key(path)))
+        .collect();
     checked.into_iter().collect()
 }
 
 fn file(ctx: &mut Ctx, path: &str, raw: &RawFile, at: &NodePath) -> Option<VirtualFile> {
     if path.is_empty() || path.split('/').any(|seg| seg == "..") {
-        ctx.key_error(at, format!("bad file path `{path}`: no empty path, no `..`"));
+        ctx.key_error(
+            at,
+            format!("bad file path `{path}`: no empty path, no `..`"),
+        );
         return None;
     }
     let content = match raw {
         StrOr::Word(text) => text.as_bytes().to_vec(),
         StrOr::Map(size) if size.size > values::MAX_SIZE => {
-            ctx.error(&at.key("size"), format!("size {} is larger than the maximum of {}", size.size, values::MAX_SIZE));
+            ctx.error(
+                &at.key("size"),
+                format!(
+                    "size {} is larger than the maximum of {}",
+                    size.size,
+                    values::MAX_SIZE
+                ),
+            );
             return None;
         }
         StrOr::Map(size) => values::pattern_bytes(size.size),
     };
-    Some(VirtualFile { path: path.to_string(), content })
+    Some(VirtualFile {
+        path: path.to_string(),
+        content,
+    })
 }
 
 fn rules(ctx: &mut Ctx, raw: &[RawRule], at: &NodePath) -> Option<Vec<ReplyRule>> {
-    let checked: Vec<_> = raw.iter().enumerate().map(|(i, r)| rule(ctx, r, &at.index(i))).collect();
+    let checked: Vec<_> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, r)| rule(ctx, r, &at.index(i)))
+        .collect();
     checked.into_iter().collect()
 }
 
@@ -103,12 +131,22 @@ fn rule(ctx: &mut Ctx, raw: &RawRule, at: &NodePath) -> Option<ReplyRule> {
     if raw.actions.is_empty() {
         ctx.error(&do_at, "`do` is empty: give at least one action");
     }
-    let actions: Vec<_> = raw.actions.iter().enumerate().map(|(i, a)| action(ctx, a, &do_at.index(i))).collect();
+    let actions: Vec<_> = raw
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| action(ctx, a, &do_at.index(i)))
+        .collect();
     let actions: Option<Vec<Action>> = actions.into_iter().collect();
     if raw.nth == Some(0) || raw.actions.is_empty() {
         return None;
     }
-    Some(ReplyRule { loc: ctx.loc(at), on: on?, nth: raw.nth, actions: actions? })
+    Some(ReplyRule {
+        loc: ctx.loc(at),
+        on: on?,
+        nth: raw.nth,
+        actions: actions?,
+    })
 }
 
 fn action(ctx: &mut Ctx, raw: &RawAction, at: &NodePath) -> Option<Action> {
@@ -157,7 +195,9 @@ fn map_action(ctx: &mut Ctx, m: &RawActionMap, at: &NodePath) -> Option<Action> 
     if let Some(n) = m.close_data_after {
         return Some(Action::CloseDataAfter(n));
     }
-    Some(Action::Delay(ctx.check(&at, values::duration(m.delay.as_ref()?))?))
+    Some(Action::Delay(
+        ctx.check(&at, values::duration(m.delay.as_ref()?))?,
+    ))
 }
 
 fn reply_action(ctx: &mut Ctx, raw: &RawReply, at: &NodePath) -> Option<Action> {
@@ -168,10 +208,17 @@ fn reply_action(ctx: &mut Ctx, raw: &RawReply, at: &NodePath) -> Option<Action> 
     let many = matches!(raw.text, super::raw::OneOrMany::Many(_));
     let mut lines = Vec::new();
     for (i, line) in raw.text.to_vec().iter().enumerate() {
-        let line_at = if many { text_at.index(i) } else { text_at.clone() };
+        let line_at = if many {
+            text_at.index(i)
+        } else {
+            text_at.clone()
+        };
         if code == Some(227) {
             if let Some(ip) = values::foreign_in_pasv_text(line) {
-                ctx.error(&line_at, format!("227 names {ip}, which is not loopback (network safety)"));
+                ctx.error(
+                    &line_at,
+                    format!("227 names {ip}, which is not loopback (network safety)"),
+                );
             }
         }
         lines.extend(ctx.check(&line_at, scope.template(line)));
@@ -184,22 +231,37 @@ fn reply_action(ctx: &mut Ctx, raw: &RawReply, at: &NodePath) -> Option<Action> 
     if ctx.errors.len() > errors {
         return None;
     }
-    Some(Action::Reply { code: code?, lines, style, bare_lf: raw.bare_lf.unwrap_or(false) })
+    Some(Action::Reply {
+        code: code?,
+        lines,
+        style,
+        bare_lf: raw.bare_lf.unwrap_or(false),
+    })
 }
 
 fn raw_action(ctx: &mut Ctx, raw: &str, at: &NodePath) -> Option<Action> {
     let bytes = ctx.check(at, values::unescape(raw))?;
     let text = String::from_utf8_lossy(&bytes);
-    let pasv = text.lines().filter(|l| l.starts_with("227")).find_map(values::foreign_in_pasv_text);
+    let pasv = text
+        .lines()
+        .filter(|l| l.starts_with("227"))
+        .find_map(values::foreign_in_pasv_text);
     if let Some(ip) = pasv {
-        ctx.error(at, format!("227 names {ip}, which is not loopback (network safety)"));
+        ctx.error(
+            at,
+            format!("227 names {ip}, which is not loopback (network safety)"),
+        );
         return None;
     }
     Some(Action::Raw(bytes))
 }
 
 fn pasv_action(ctx: &mut Ctx, raw: &RawPasv, at: &NodePath) -> Option<Action> {
-    let address = ctx.opt(&at.key("address"), raw.address.as_ref(), |a| values::loopback(a)).ok()?;
+    let address = ctx
+        .opt(&at.key("address"), raw.address.as_ref(), |a| {
+            values::loopback(a)
+        })
+        .ok()?;
     if address.is_some_and(|ip| !ip.is_ipv4()) {
         ctx.error(&at.key("address"), "a 227 reply names an IPv4 address");
         return None;
@@ -214,15 +276,31 @@ fn pasv_action(ctx: &mut Ctx, raw: &RawPasv, at: &NodePath) -> Option<Action> {
     Some(Action::Pasv { address, shape })
 }
 
-fn client_expect(ctx: &mut Ctx, raw: Option<&RawClientExpect>, at: &NodePath) -> Option<ClientExpect> {
-    let empty = RawClientExpect { commands: None, forbidden: None, success: None, intact: None };
+fn client_expect(
+    ctx: &mut Ctx,
+    raw: Option<&RawClientExpect>,
+    at: &NodePath,
+) -> Option<ClientExpect> {
+    let empty = RawClientExpect {
+        commands: None,
+        forbidden: None,
+        success: None,
+        intact: None,
+    };
     let raw = raw.unwrap_or(&empty);
     let cmd_at = at.key("commands");
     let commands = raw.commands.as_deref().unwrap_or_default();
-    let commands: Vec<_> = commands.iter().enumerate().map(|(i, c)| command(ctx, c, &cmd_at.index(i))).collect();
+    let commands: Vec<_> = commands
+        .iter()
+        .enumerate()
+        .map(|(i, c)| command(ctx, c, &cmd_at.index(i)))
+        .collect();
     let forbidden = raw.forbidden.as_deref().unwrap_or_default();
-    let forbidden: Vec<_> =
-        forbidden.iter().enumerate().map(|(i, v)| ctx.check(&at.key("forbidden").index(i), values::verb(v))).collect();
+    let forbidden: Vec<_> = forbidden
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ctx.check(&at.key("forbidden").index(i), values::verb(v)))
+        .collect();
     Some(ClientExpect {
         commands: commands.into_iter().collect::<Option<_>>()?,
         forbidden: forbidden.into_iter().collect::<Option<_>>()?,
@@ -231,12 +309,21 @@ fn client_expect(ctx: &mut Ctx, raw: Option<&RawClientExpect>, at: &NodePath) ->
     })
 }
 
-fn command(ctx: &mut Ctx, raw: &StrOr<String, RawCommandPattern>, at: &NodePath) -> Option<CommandPattern> {
+fn command(
+    ctx: &mut Ctx,
+    raw: &StrOr<String, RawCommandPattern>,
+    at: &NodePath,
+) -> Option<CommandPattern> {
     let loc = ctx.loc(at);
     let pattern = match raw {
         StrOr::Word(verb) => {
             let verb = ctx.check(at, values::verb(verb))?;
-            CommandPattern { loc, verbs: vec![verb], arg: None, optional: false }
+            CommandPattern {
+                loc,
+                verbs: vec![verb],
+                arg: None,
+                optional: false,
+            }
         }
         StrOr::Map(m) => {
             let many = matches!(m.verb, super::raw::OneOrMany::Many(_));
@@ -246,15 +333,31 @@ fn command(ctx: &mut Ctx, raw: &StrOr<String, RawCommandPattern>, at: &NodePath)
                 .to_vec()
                 .iter()
                 .enumerate()
-                .map(|(i, v)| ctx.check(&if many { verb_at.index(i) } else { verb_at.clone() }, values::verb(v)))
+                .map(|(i, v)| {
+                    ctx.check(
+                        &if many {
+                            verb_at.index(i)
+                        } else {
+                            verb_at.clone()
+                        },
+                        values::verb(v),
+                    )
+                })
                 .collect();
             let verbs: Vec<String> = verbs.into_iter().collect::<Option<_>>()?;
             if verbs.is_empty() {
                 ctx.error(&verb_at, "empty verb list");
                 return None;
             }
-            let arg = ctx.opt(&at.key("arg"), m.arg.as_ref(), |a| values::regex(a)).ok()?;
-            CommandPattern { loc, verbs, arg, optional: m.optional.unwrap_or(false) }
+            let arg = ctx
+                .opt(&at.key("arg"), m.arg.as_ref(), |a| values::regex(a))
+                .ok()?;
+            CommandPattern {
+                loc,
+                verbs,
+                arg,
+                optional: m.optional.unwrap_or(false),
+            }
         }
     };
     Some(pattern)

@@ -18,7 +18,10 @@ pub fn suite_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<SuiteError>> {
         if let Err(msg) = collect(path, 0, &mut files) {
             errors.push(SuiteError::at_file(path, msg));
         } else if files.len() == before {
-            errors.push(SuiteError::at_file(path, "no suite files (*.yaml, *.yml) here"));
+            errors.push(SuiteError::at_file(
+                path,
+                "no suite files (*.yaml, *.yml) here",
+            ));
         }
     }
     files.sort();
@@ -31,7 +34,10 @@ pub fn suite_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<SuiteError>> {
 }
 
 fn is_suite(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
 }
 
 fn collect(path: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), String> {
@@ -45,7 +51,9 @@ fn collect(path: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), Stri
     }
     let entries = fs::read_dir(path).map_err(|e| format!("cannot read folder: {e}"))?;
     for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read folder: {e}"))?.path();
+        let entry = entry
+            .map_err(|e| format!("cannot read folder: {e}"))?
+            .path();
         if entry.is_dir() {
             collect(&entry, depth + 1, out)?;
         } else if is_suite(&entry) {
@@ -68,8 +76,14 @@ mod tests {
             fs::write(root.join(f), "x").unwrap();
         }
         let files = suite_files(&[root.to_path_buf(), root.join("a.yaml")]).unwrap();
-        let rel: Vec<_> = files.iter().map(|f| f.strip_prefix(root).unwrap().to_path_buf()).collect();
-        let want: Vec<PathBuf> = ["a.yaml", "b/c/z.yml", "b/y.yaml"].iter().map(PathBuf::from).collect();
+        let rel: Vec<_> = files
+            .iter()
+            .map(|f| f.strip_prefix(root).unwrap().to_path_buf())
+            .collect();
+        let want: Vec<PathBuf> = ["a.yaml", "b/c/z.yml", "b/y.yaml"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
         assert_eq!(rel, want);
     }
 

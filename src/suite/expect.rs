@@ -4,10 +4,15 @@
 use std::collections::HashSet;
 
 use super::locate::NodePath;
-use super::raw::{OneOrMany, RawAlternative, RawCapture, RawCaptureFrom, RawCode, RawExpect, RawExpectMap, RawGrade};
+use super::raw::{
+    OneOrMany, RawAlternative, RawCapture, RawCaptureFrom, RawCode, RawExpect, RawExpectMap,
+    RawGrade,
+};
 use super::validate::Ctx;
 use super::values::{self, BUILTIN_VARS};
-use crate::script::{Alternative, Capture, CaptureFrom, CodeMatch, Grade, ReplyExpect, Template, TemplatePart};
+use crate::script::{
+    Alternative, Capture, CaptureFrom, CodeMatch, Grade, ReplyExpect, Template, TemplatePart,
+};
 
 /// The variables defined so far in a case: built-ins, then every `set` and
 /// capture in step order.
@@ -18,7 +23,9 @@ pub struct Scope {
 
 impl Default for Scope {
     fn default() -> Scope {
-        Scope { vars: BUILTIN_VARS.iter().map(|v| v.to_string()).collect() }
+        Scope {
+            vars: BUILTIN_VARS.iter().map(|v| v.to_string()).collect(),
+        }
     }
 }
 
@@ -27,7 +34,9 @@ impl Scope {
     pub fn define(&mut self, var: &str) -> Result<(), String> {
         values::var_name(var)?;
         if BUILTIN_VARS.contains(&var) {
-            return Err(format!("`{var}` is a built-in variable and cannot be redefined"));
+            return Err(format!(
+                "`{var}` is a built-in variable and cannot be redefined"
+            ));
         }
         self.vars.insert(var.to_string());
         Ok(())
@@ -60,26 +69,56 @@ pub fn codes_only(codes: &[u16]) -> ReplyExpect {
 }
 
 /// Validates an expectation; captures are added to `scope`.
-pub fn reply_expect(ctx: &mut Ctx, scope: &mut Scope, raw: &RawExpect, at: &NodePath) -> Option<ReplyExpect> {
+pub fn reply_expect(
+    ctx: &mut Ctx,
+    scope: &mut Scope,
+    raw: &RawExpect,
+    at: &NodePath,
+) -> Option<ReplyExpect> {
     match raw {
         RawExpect::Codes(codes) => {
             let codes = code_list(ctx, codes, at)?;
-            Some(ReplyExpect { codes, ..codes_only(&[]) })
+            Some(ReplyExpect {
+                codes,
+                ..codes_only(&[])
+            })
         }
         RawExpect::Full(map) => full(ctx, scope, map, at),
     }
 }
 
-fn full(ctx: &mut Ctx, scope: &mut Scope, raw: &RawExpectMap, at: &NodePath) -> Option<ReplyExpect> {
+fn full(
+    ctx: &mut Ctx,
+    scope: &mut Scope,
+    raw: &RawExpectMap,
+    at: &NodePath,
+) -> Option<ReplyExpect> {
     let codes = code_list(ctx, &raw.code, &at.key("code"));
-    let alternatives = alternatives(ctx, raw.accept.as_deref().unwrap_or_default(), &at.key("accept"));
+    let alternatives = alternatives(
+        ctx,
+        raw.accept.as_deref().unwrap_or_default(),
+        &at.key("accept"),
+    );
     let text = regex_list(ctx, raw.text.as_ref(), &at.key("text"));
-    let captures = captures(ctx, scope, raw.capture.as_deref().unwrap_or_default(), &at.key("capture"));
+    let captures = captures(
+        ctx,
+        scope,
+        raw.capture.as_deref().unwrap_or_default(),
+        &at.key("capture"),
+    );
     let rule = match &raw.rule {
-        Some(rule) => Some(ctx.check(&at.key("rule"), values::case_id(rule).map(|_| rule.clone()))?),
+        Some(rule) => {
+            Some(ctx.check(&at.key("rule"), values::case_id(rule).map(|_| rule.clone()))?)
+        }
         None => None,
     };
-    Some(ReplyExpect { codes: codes?, alternatives: alternatives?, text: text?, captures: captures?, rule })
+    Some(ReplyExpect {
+        codes: codes?,
+        alternatives: alternatives?,
+        text: text?,
+        captures: captures?,
+        rule,
+    })
 }
 
 /// One code or a list; a list must not be empty.
@@ -91,26 +130,42 @@ pub fn code_list(ctx: &mut Ctx, raw: &OneOrMany<RawCode>, at: &NodePath) -> Opti
             None
         }
         OneOrMany::Many(codes) => {
-            let checked: Vec<_> = codes.iter().enumerate().map(|(i, c)| ctx.check(&at.index(i), values::code(c))).collect();
+            let checked: Vec<_> = codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ctx.check(&at.index(i), values::code(c)))
+                .collect();
             checked.into_iter().collect()
         }
     }
 }
 
 /// One regex or a list, each compiled.
-pub fn regex_list(ctx: &mut Ctx, raw: Option<&OneOrMany<String>>, at: &NodePath) -> Option<Vec<regex::Regex>> {
+pub fn regex_list(
+    ctx: &mut Ctx,
+    raw: Option<&OneOrMany<String>>,
+    at: &NodePath,
+) -> Option<Vec<regex::Regex>> {
     match raw {
         None => Some(Vec::new()),
         Some(OneOrMany::One(re)) => ctx.check(at, values::regex(re)).map(|r| vec![r]),
         Some(OneOrMany::Many(res)) => {
-            let checked: Vec<_> = res.iter().enumerate().map(|(i, r)| ctx.check(&at.index(i), values::regex(r))).collect();
+            let checked: Vec<_> = res
+                .iter()
+                .enumerate()
+                .map(|(i, r)| ctx.check(&at.index(i), values::regex(r)))
+                .collect();
             checked.into_iter().collect()
         }
     }
 }
 
 fn alternatives(ctx: &mut Ctx, raw: &[RawAlternative], at: &NodePath) -> Option<Vec<Alternative>> {
-    let checked: Vec<_> = raw.iter().enumerate().map(|(i, alt)| alternative(ctx, alt, &at.index(i))).collect();
+    let checked: Vec<_> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, alt)| alternative(ctx, alt, &at.index(i)))
+        .collect();
     checked.into_iter().collect()
 }
 
@@ -121,11 +176,24 @@ fn alternative(ctx: &mut Ctx, raw: &RawAlternative, at: &NodePath) -> Option<Alt
         RawGrade::Unimplemented => Grade::Unimplemented,
         RawGrade::Info => Grade::Info,
     };
-    Some(Alternative { codes, grade, note: raw.note.clone() })
+    Some(Alternative {
+        codes,
+        grade,
+        note: raw.note.clone(),
+    })
 }
 
-fn captures(ctx: &mut Ctx, scope: &mut Scope, raw: &[RawCapture], at: &NodePath) -> Option<Vec<Capture>> {
-    let checked: Vec<_> = raw.iter().enumerate().map(|(i, c)| capture(ctx, scope, c, &at.index(i))).collect();
+fn captures(
+    ctx: &mut Ctx,
+    scope: &mut Scope,
+    raw: &[RawCapture],
+    at: &NodePath,
+) -> Option<Vec<Capture>> {
+    let checked: Vec<_> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, c)| capture(ctx, scope, c, &at.index(i)))
+        .collect();
     checked.into_iter().collect()
 }
 
@@ -136,17 +204,28 @@ fn capture(ctx: &mut Ctx, scope: &mut Scope, raw: &RawCapture, at: &NodePath) ->
             return None;
         }
         (None, None) => {
-            ctx.error(at, "a capture needs `from` (pasv-addr, epsv-port, text) or `regex`");
+            ctx.error(
+                at,
+                "a capture needs `from` (pasv-addr, epsv-port, text) or `regex`",
+            );
             return None;
         }
         (Some(from), None) => capture_from(ctx, *from, raw.group, at)?,
         (None, Some(re)) => capture_regex(ctx, re, raw.group.unwrap_or(1), at)?,
     };
     ctx.check(&at.key("var"), scope.define(&raw.var))?;
-    Some(Capture { var: raw.var.clone(), from })
+    Some(Capture {
+        var: raw.var.clone(),
+        from,
+    })
 }
 
-fn capture_from(ctx: &mut Ctx, from: RawCaptureFrom, group: Option<usize>, at: &NodePath) -> Option<CaptureFrom> {
+fn capture_from(
+    ctx: &mut Ctx,
+    from: RawCaptureFrom,
+    group: Option<usize>,
+    at: &NodePath,
+) -> Option<CaptureFrom> {
     if group.is_some() {
         ctx.error(&at.key("group"), "`group` goes with `regex`, not `from`");
         return None;
@@ -161,7 +240,10 @@ fn capture_from(ctx: &mut Ctx, from: RawCaptureFrom, group: Option<usize>, at: &
 fn capture_regex(ctx: &mut Ctx, text: &str, group: usize, at: &NodePath) -> Option<CaptureFrom> {
     let re = ctx.check(&at.key("regex"), values::regex(text))?;
     if group >= re.captures_len() {
-        let msg = format!("the regex has no group {group} (it has {})", re.captures_len() - 1);
+        let msg = format!(
+            "the regex has no group {group} (it has {})",
+            re.captures_len() - 1
+        );
         ctx.error(&at.key("group"), msg);
         return None;
     }

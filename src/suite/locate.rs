@@ -127,8 +127,15 @@ impl Positions {
 }
 
 enum Frame {
-    Map { path: NodePath, key: Option<String>, at_key: bool },
-    Seq { path: NodePath, next: usize },
+    Map {
+        path: NodePath,
+        key: Option<String>,
+        at_key: bool,
+    },
+    Seq {
+        path: NodePath,
+        next: usize,
+    },
 }
 
 #[derive(Default)]
@@ -152,7 +159,12 @@ impl Walk {
     }
 
     fn scalar(&mut self, text: String, pos: Pos) {
-        if let Some(Frame::Map { path, key, at_key: true }) = self.stack.last_mut() {
+        if let Some(Frame::Map {
+            path,
+            key,
+            at_key: true,
+        }) = self.stack.last_mut()
+        {
             let entry = path.key(&text);
             *key = Some(text);
             self.positions.keys.insert(entry.clone(), pos);
@@ -176,7 +188,11 @@ impl Walk {
         let path = self.next_path().unwrap_or_default();
         self.positions.values.entry(path.clone()).or_insert(pos);
         self.stack.push(if map {
-            Frame::Map { path, key: None, at_key: true }
+            Frame::Map {
+                path,
+                key: None,
+                at_key: true,
+            }
         } else {
             Frame::Seq { path, next: 0 }
         });
@@ -229,9 +245,18 @@ mod tests {
     fn finds_block_and_flow_nodes() {
         let pos = Positions::of(TEXT);
         assert_eq!(pos.value(&path(&["cases", "0"])), Pos { line: 3, col: 5 });
-        assert_eq!(pos.value(&path(&["cases", "0", "id"])), Pos { line: 3, col: 9 });
-        assert_eq!(pos.key(&path(&["cases", "0", "steps"])), Pos { line: 4, col: 5 });
-        assert_eq!(pos.value(&path(&["cases", "0", "steps", "0"])), Pos { line: 5, col: 9 });
+        assert_eq!(
+            pos.value(&path(&["cases", "0", "id"])),
+            Pos { line: 3, col: 9 }
+        );
+        assert_eq!(
+            pos.key(&path(&["cases", "0", "steps"])),
+            Pos { line: 4, col: 5 }
+        );
+        assert_eq!(
+            pos.value(&path(&["cases", "0", "steps", "0"])),
+            Pos { line: 5, col: 9 }
+        );
         let flow = path(&["cases", "0", "steps", "1"]);
         assert_eq!(pos.value(&flow), Pos { line: 6, col: 9 });
         let code = flow.key("expect").index(1);
@@ -254,6 +279,9 @@ mod tests {
 
     #[test]
     fn displays_paths_like_serde_yaml() {
-        assert_eq!(path(&["cases", "3", "steps", "2", "expect"]).to_string(), "cases[3].steps[2].expect");
+        assert_eq!(
+            path(&["cases", "3", "steps", "2", "expect"]).to_string(),
+            "cases[3].steps[2].expect"
+        );
     }
 }

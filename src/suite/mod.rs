@@ -64,7 +64,10 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Suite>, Vec<SuiteError>> {
 /// Loads a suite from `text`, reporting positions in `path`.
 pub fn load_str(path: &Path, text: &str) -> Result<Suite, Vec<SuiteError>> {
     if text.trim().is_empty() {
-        return Err(vec![SuiteError::at_file(path, "empty file: a suite needs `role` and `cases`")]);
+        return Err(vec![SuiteError::at_file(
+            path,
+            "empty file: a suite needs `role` and `cases`",
+        )]);
     }
     let raw: raw::RawSuite = yaml::from_str(text).map_err(|e| vec![stage1_error(path, e)])?;
     validate::suite(&raw, path, text)
@@ -87,7 +90,11 @@ fn read(path: &Path) -> Result<String, String> {
 
 fn stage1_error(path: &Path, err: yaml::YamlError) -> SuiteError {
     let (line, col) = err.line_col.unwrap_or((1, 1));
-    let loc = Loc { file: Arc::new(path.to_path_buf()), line, col };
+    let loc = Loc {
+        file: Arc::new(path.to_path_buf()),
+        line,
+        col,
+    };
     SuiteError::new(loc, err.message)
 }
 

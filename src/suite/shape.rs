@@ -206,11 +206,15 @@ impl<'de> Visitor<'de> for ExpectVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawExpect, E> {
-        CodeVisitor.visit_u64(v).map(|c| RawExpect::Codes(OneOrMany::One(c)))
+        CodeVisitor
+            .visit_u64(v)
+            .map(|c| RawExpect::Codes(OneOrMany::One(c)))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<RawExpect, E> {
-        Ok(RawExpect::Codes(OneOrMany::One(RawCode::Text(v.to_string()))))
+        Ok(RawExpect::Codes(OneOrMany::One(RawCode::Text(
+            v.to_string(),
+        ))))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawExpect, A::Error> {

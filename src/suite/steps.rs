@@ -6,13 +6,14 @@ use std::time::Duration;
 use super::expect::{codes_only, regex_list, reply_expect, Scope};
 use super::locate::NodePath;
 use super::raw::{
-    RawConnect, RawData, RawDataExpect, RawDataMode, RawDirection, RawFamily, RawSide, RawStep, RawStepMap, RawTransfer,
-    StepWord, StrOr,
+    RawConnect, RawData, RawDataExpect, RawDataMode, RawDirection, RawFamily, RawSide, RawStep,
+    RawStepMap, RawTransfer, StepWord, StrOr,
 };
 use super::validate::{timeout, Ctx};
 use super::values;
 use crate::script::{
-    Content, DataExpect, DataMode, DataSetup, Direction, Family, Payload, ReplyExpect, Step, StepKind, Transfer,
+    Content, DataExpect, DataMode, DataSetup, Direction, Family, Payload, ReplyExpect, Step,
+    StepKind, Transfer,
 };
 use crate::timeline::Side;
 
@@ -41,7 +42,11 @@ pub fn case_steps(ctx: &mut Ctx, raw: Option<&[RawStep]>, case: &NodePath) -> Ve
         Some(raw) => raw,
     };
     let mut state = State::default();
-    let steps: Vec<Option<Step>> = raw.iter().enumerate().map(|(i, s)| step(ctx, &mut state, s, &at.index(i))).collect();
+    let steps: Vec<Option<Step>> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, s)| step(ctx, &mut state, s, &at.index(i)))
+        .collect();
     steps.into_iter().flatten().collect()
 }
 
@@ -56,14 +61,20 @@ fn step(ctx: &mut Ctx, state: &mut State, raw: &RawStep, at: &NodePath) -> Optio
     if matches!(kind, StepKind::Data(_)) {
         state.has_data = true;
     }
-    Some(Step { loc: ctx.loc(at), timeout, kind })
+    Some(Step {
+        loc: ctx.loc(at),
+        timeout,
+        kind,
+    })
 }
 
 fn word_kind(word: StepWord) -> StepKind {
     match word {
         StepWord::Login => StepKind::Login,
         StepWord::Disconnect => StepKind::Disconnect { abrupt: false },
-        StepWord::ExpectNoStray => StepKind::ExpectNoStray { grace: DEFAULT_GRACE },
+        StepWord::ExpectNoStray => StepKind::ExpectNoStray {
+            grace: DEFAULT_GRACE,
+        },
     }
 }
 
@@ -91,6 +102,19 @@ fn actions(m: &RawStepMap) -> Vec<&'static str> {
 
 fn map_kind(ctx: &mut Ctx, state: &mut State, m: &RawStepMap, at: &NodePath) -> Option<StepKind> {
     let found = actions(m);
+    let payload = m.send.is_some() || m.raw.is_some();
+    if m.expect.is_some() && !payload && found.len() > 1 {
+        let other = found
+            .iter()
+            .find(|a| **a != "expect")
+            .copied()
+            .unwrap_or("?");
+        ctx.key_error(
+            &at.key("expect"),
+            format!("`expect` goes with `send` or `raw`, not with `{other}`"),
+        );
+        return None;
+    }
     let action = match found[..] {
         [] => {
             ctx.error(at, "a step needs one action: login, send, raw, expect, data, transfer, data-expect, expect-no-stray, set, sleep or disconnect");
@@ -103,27 +127,41 @@ fn map_kind(ctx: &mut Ctx, state: &mut State, m: &RawStepMap, at: &NodePath) -> 
             return None;
         }
     };
-    if m.expect.is_some() && !matches!(action, "send" | "raw" | "expect") {
-        ctx.key_error(&at.key("expect"), format!("`expect` goes with `send` or `raw`, not with `{action}`"));
-        return None;
-    }
     kind(ctx, state, m, action, at)
 }
 
-fn kind(ctx: &mut Ctx, state: &mut State, m: &RawStepMap, action: &str, at: &NodePath) -> Option<StepKind> {
+fn kind(
+    ctx: &mut Ctx,
+    state: &mut State,
+    m: &RawStepMap,
+    action: &str,
+    at: &NodePath,
+) -> Option<StepKind> {
     let key = at.key(action);
     Some(match action {
         "login" => StepKind::Login,
         "send" | "raw" => send(ctx, state, m, &key)?,
-        "expect" => StepKind::Expect(reply_expect(ctx, &mut state.scope, m.expect.as_ref()?, &key)?),
+        "expect" => StepKind::Expect(reply_expect(
+            ctx,
+            &mut state.scope,
+            m.expect.as_ref()?,
+            &key,
+        )?),
         "data" => StepKind::Data(data(ctx, state, m.data.as_ref()?, &key)?),
         "transfer" => StepKind::Transfer(transfer(ctx, state, m.transfer.as_ref()?, &key)?),
-        "data-expect" => StepKind::DataExpect(data_expect(ctx, state, m.data_expect.as_ref()?, &key)?),
+        "data-expect" => {
+            StepKind::DataExpect(data_expect(ctx, state, m.data_expect.as_ref()?, &key)?)
+        }
         "expect-no-stray" => no_stray(ctx, m, &key)?,
         "set" => set(ctx, state, m, &key)?,
         "sleep" => StepKind::Sleep(ctx.check(&key, values::duration(m.sleep.as_ref()?))?),
         "disconnect" => {
-            let abrupt = m.disconnect.as_ref()?.as_ref().and_then(|d| d.abrupt).unwrap_or(false);
+            let abrupt = m
+                .disconnect
+                .as_ref()?
+                .as_ref()
+                .and_then(|d| d.abrupt)
+                .unwrap_or(false);
             StepKind::Disconnect { abrupt }
         }
         _ => return None,
@@ -141,7 +179,12 @@ fn send(ctx: &mut Ctx, state: &mut State, m: &RawStepMap, key: &NodePath) -> Opt
         Payload::Raw(bytes) => String::from_utf8_lossy(bytes).into_owned(),
     };
     if let Some(ip) = text.lines().find_map(values::foreign_in_command) {
-        ctx.error(key, format!("{ip} is not loopback: PORT/EPRT may only name 127.0.0.0/8 or ::1 (network safety)"));
+        ctx.error(
+            key,
+            format!(
+                "{ip} is not loopback: PORT/EPRT may only name 127.0.0.0/8 or ::1 (network safety)"
+            ),
+        );
         return None;
     }
     let expect_at = key.sibling("expect");
@@ -165,15 +208,22 @@ fn data(ctx: &mut Ctx, state: &mut State, raw: &RawData, at: &NodePath) -> Optio
         RawFamily::Ipv4 => Family::V4,
         RawFamily::Ipv6 => Family::V6,
     });
-    let address = ctx.opt(&at.key("address"), raw.address.as_ref(), |a| values::loopback(a));
-    let steal_from = ctx.opt(&at.key("steal-from"), raw.steal_from.as_ref(), |a| values::loopback(a));
+    let address = ctx.opt(&at.key("address"), raw.address.as_ref(), |a| {
+        values::loopback(a)
+    });
+    let steal_from = ctx.opt(&at.key("steal-from"), raw.steal_from.as_ref(), |a| {
+        values::loopback(a)
+    });
     let expect = match &raw.expect {
         Some(e) => Some(reply_expect(ctx, &mut state.scope, e, &at.key("expect"))?),
         None => None,
     };
     if let Ok(Some(ip)) = address {
         if mode == DataMode::Port && !ip.is_ipv4() {
-            ctx.error(&at.key("address"), "PORT names an IPv4 address; use mode: eprt for IPv6");
+            ctx.error(
+                &at.key("address"),
+                "PORT names an IPv4 address; use mode: eprt for IPv6",
+            );
         }
     }
     if ctx.errors.len() > errors {
@@ -196,21 +246,49 @@ fn data_keys_fit_mode(ctx: &mut Ctx, raw: &RawData, mode: DataMode, at: &NodePat
     let passive = mode.is_passive();
     let extended = matches!(mode, DataMode::Epsv | DataMode::Eprt);
     let misplaced = [
-        ("address", raw.address.is_some() && passive, "active modes (port, eprt)"),
-        ("port", raw.port.is_some() && passive, "active modes (port, eprt)"),
-        ("steal-from", raw.steal_from.is_some() && !passive, "passive modes (pasv, epsv)"),
-        ("connect", raw.connect.is_some() && !passive, "passive modes (pasv, epsv)"),
-        ("family", raw.family.is_some() && !extended, "extended modes (epsv, eprt)"),
+        (
+            "address",
+            raw.address.is_some() && passive,
+            "active modes (port, eprt)",
+        ),
+        (
+            "port",
+            raw.port.is_some() && passive,
+            "active modes (port, eprt)",
+        ),
+        (
+            "steal-from",
+            raw.steal_from.is_some() && !passive,
+            "passive modes (pasv, epsv)",
+        ),
+        (
+            "connect",
+            raw.connect.is_some() && !passive,
+            "passive modes (pasv, epsv)",
+        ),
+        (
+            "family",
+            raw.family.is_some() && !extended,
+            "extended modes (epsv, eprt)",
+        ),
     ];
     for (key, wrong, allowed) in misplaced {
         if wrong {
-            let msg = format!("`{key}` is only for {allowed}, not {}", mode.verb().to_lowercase());
+            let msg = format!(
+                "`{key}` is only for {allowed}, not {}",
+                mode.verb().to_lowercase()
+            );
             ctx.key_error(&at.key(key), msg);
         }
     }
 }
 
-fn transfer(ctx: &mut Ctx, state: &mut State, raw: &RawTransfer, at: &NodePath) -> Option<Transfer> {
+fn transfer(
+    ctx: &mut Ctx,
+    state: &mut State,
+    raw: &RawTransfer,
+    at: &NodePath,
+) -> Option<Transfer> {
     if !state.has_data {
         ctx.error(at, "`transfer` needs a `data` step before it in the case");
         return None;
@@ -219,8 +297,20 @@ fn transfer(ctx: &mut Ctx, state: &mut State, raw: &RawTransfer, at: &NodePath) 
     let direction = direction(ctx, raw, at);
     let content = direction.and_then(|d| content(ctx, raw, d, at));
     let data_text = regex_list(ctx, raw.matches.as_ref(), &at.key("match"));
-    let preliminary = optional_expect(ctx, state, raw.preliminary.as_ref(), &at.key("preliminary"), &[125, 150]);
-    let complete = optional_expect(ctx, state, raw.complete.as_ref(), &at.key("complete"), &[226, 250]);
+    let preliminary = optional_expect(
+        ctx,
+        state,
+        raw.preliminary.as_ref(),
+        &at.key("preliminary"),
+        &[125, 150],
+    );
+    let complete = optional_expect(
+        ctx,
+        state,
+        raw.complete.as_ref(),
+        &at.key("complete"),
+        &[226, 250],
+    );
     Some(Transfer {
         command: command?,
         direction: direction?,
@@ -253,20 +343,38 @@ fn direction(ctx: &mut Ctx, raw: &RawTransfer, at: &NodePath) -> Option<Directio
             RawDirection::Upload => Direction::Upload,
         });
     }
-    let verb = raw.command.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+    let verb = raw
+        .command
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
     match verb.as_str() {
         "RETR" | "LIST" | "NLST" | "MLSD" => Some(Direction::Download),
         "STOR" | "APPE" | "STOU" => Some(Direction::Upload),
         _ => {
-            ctx.error(&at.key("command"), format!("cannot tell the direction of `{verb}`: add `direction: download|upload`"));
+            ctx.error(
+                &at.key("command"),
+                format!("cannot tell the direction of `{verb}`: add `direction: download|upload`"),
+            );
             None
         }
     }
 }
 
-fn content(ctx: &mut Ctx, raw: &RawTransfer, direction: Direction, at: &NodePath) -> Option<Content> {
+fn content(
+    ctx: &mut Ctx,
+    raw: &RawTransfer,
+    direction: Direction,
+    at: &NodePath,
+) -> Option<Content> {
     let given: Vec<(&str, Content)> = [
-        ("content", raw.content.as_ref().map(|c| Content::Bytes(c.as_bytes().to_vec()))),
+        (
+            "content",
+            raw.content
+                .as_ref()
+                .map(|c| Content::Bytes(c.as_bytes().to_vec())),
+        ),
         ("size", raw.size.map(Content::Size)),
         ("at-least", raw.at_least.map(Content::AtLeast)),
     ]
@@ -284,20 +392,37 @@ fn content(ctx: &mut Ctx, raw: &RawTransfer, direction: Direction, at: &NodePath
             None
         }
         ([(key, Content::Size(n))], _) if *n > values::MAX_SIZE => {
-            ctx.error(&at.key(key), format!("size {n} is larger than the maximum of {}", values::MAX_SIZE));
+            ctx.error(
+                &at.key(key),
+                format!(
+                    "size {n} is larger than the maximum of {}",
+                    values::MAX_SIZE
+                ),
+            );
             None
         }
         ([(_, c)], _) => Some(c.clone()),
         ([(first, _), (second, _), ..], _) => {
-            ctx.key_error(&at.key(second), format!("give one of `content`, `size`, `at-least`, not `{first}` and `{second}`"));
+            ctx.key_error(
+                &at.key(second),
+                format!("give one of `content`, `size`, `at-least`, not `{first}` and `{second}`"),
+            );
             None
         }
     }
 }
 
-fn data_expect(ctx: &mut Ctx, state: &State, raw: &RawDataExpect, at: &NodePath) -> Option<DataExpect> {
+fn data_expect(
+    ctx: &mut Ctx,
+    state: &State,
+    raw: &RawDataExpect,
+    at: &NodePath,
+) -> Option<DataExpect> {
     if !state.has_data {
-        ctx.error(at, "`data-expect` needs a `data` step before it in the case");
+        ctx.error(
+            at,
+            "`data-expect` needs a `data` step before it in the case",
+        );
         return None;
     }
     if raw.opened_by.is_none() && raw.closed_by.is_none() {
@@ -308,11 +433,18 @@ fn data_expect(ctx: &mut Ctx, state: &State, raw: &RawDataExpect, at: &NodePath)
         RawSide::Client => Side::Client,
         RawSide::Server => Side::Server,
     };
-    Some(DataExpect { opened_by: raw.opened_by.map(side), closed_by: raw.closed_by.map(side) })
+    Some(DataExpect {
+        opened_by: raw.opened_by.map(side),
+        closed_by: raw.closed_by.map(side),
+    })
 }
 
 fn no_stray(ctx: &mut Ctx, m: &RawStepMap, at: &NodePath) -> Option<StepKind> {
-    let grace = m.expect_no_stray.as_ref()?.as_ref().and_then(|n| n.grace.as_ref());
+    let grace = m
+        .expect_no_stray
+        .as_ref()?
+        .as_ref()
+        .and_then(|n| n.grace.as_ref());
     let grace = match grace {
         Some(g) => ctx.check(&at.key("grace"), values::duration(g))?,
         None => DEFAULT_GRACE,
@@ -324,5 +456,8 @@ fn set(ctx: &mut Ctx, state: &mut State, m: &RawStepMap, at: &NodePath) -> Optio
     let raw = m.set.as_ref()?;
     let value = ctx.check(&at.key("value"), state.scope.template(&raw.value))?;
     ctx.check(&at.key("var"), state.scope.define(&raw.var))?;
-    Some(StepKind::Set { var: raw.var.clone(), value })
+    Some(StepKind::Set {
+        var: raw.var.clone(),
+        value,
+    })
 }

@@ -26,19 +26,31 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     pub fn new(file: &Path, positions: &'a Positions) -> Ctx<'a> {
         let file = Arc::new(file.to_path_buf());
-        Ctx { file, positions, errors: Vec::new() }
+        Ctx {
+            file,
+            positions,
+            errors: Vec::new(),
+        }
     }
 
     /// The position of the node at `at`.
     pub fn loc(&self, at: &NodePath) -> Loc {
         let pos = self.positions.value(at);
-        Loc { file: self.file.clone(), line: pos.line, col: pos.col }
+        Loc {
+            file: self.file.clone(),
+            line: pos.line,
+            col: pos.col,
+        }
     }
 
     /// The position of the key of the map entry at `at`.
     pub fn key_loc(&self, at: &NodePath) -> Loc {
         let pos = self.positions.key(at);
-        Loc { file: self.file.clone(), line: pos.line, col: pos.col }
+        Loc {
+            file: self.file.clone(),
+            line: pos.line,
+            col: pos.col,
+        }
     }
 
     /// Records an error at the node `at`.
@@ -59,7 +71,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// Checks an optional value; `Ok(None)` when absent, `Err` when invalid.
-    pub fn opt<R, T>(&mut self, at: &NodePath, raw: Option<&R>, f: impl FnOnce(&R) -> Result<T, String>) -> Result<Option<T>, ()> {
+    pub fn opt<R, T>(
+        &mut self,
+        at: &NodePath,
+        raw: Option<&R>,
+        f: impl FnOnce(&R) -> Result<T, String>,
+    ) -> Result<Option<T>, ()> {
         match raw {
             None => Ok(None),
             Some(r) => self.check(at, f(r)).map(Some).ok_or(()),
@@ -87,13 +104,21 @@ pub fn suite(raw: &RawSuite, path: &Path, text: &str) -> Result<Suite, Vec<Suite
     if !ctx.errors.is_empty() {
         return Err(ctx.errors);
     }
-    Ok(Suite { name, path: Arc::new(path.to_path_buf()), role, cases })
+    Ok(Suite {
+        name,
+        path: Arc::new(path.to_path_buf()),
+        role,
+        cases,
+    })
 }
 
 fn suite_name(ctx: &mut Ctx, raw: &RawSuite, path: &Path) -> String {
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     let name = raw.suite.clone().or(stem).unwrap_or_default();
-    let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if !ok {
         let msg = format!("bad suite name `{name}`: use letters, digits, - _ and .");
         ctx.error(&NodePath::root().key("suite"), msg);
@@ -118,13 +143,19 @@ pub fn level(raw: RawLevel) -> Level {
 }
 
 fn defaults(ctx: &mut Ctx, raw: Option<&RawDefaults>, at: &NodePath) -> Defaults {
-    let builtin = Defaults { level: Level::Must, timeout: DEFAULT_TIMEOUT, rfc: Vec::new(), requires: Vec::new() };
+    let builtin = Defaults {
+        level: Level::Must,
+        timeout: DEFAULT_TIMEOUT,
+        rfc: Vec::new(),
+        requires: Vec::new(),
+    };
     let Some(raw) = raw else { return builtin };
     Defaults {
         level: raw.level.map(level).unwrap_or(builtin.level),
         timeout: timeout(ctx, raw.timeout.as_ref(), &at.key("timeout")).unwrap_or(builtin.timeout),
         rfc: rfc_list(ctx, raw.rfc.as_ref(), &at.key("rfc")).unwrap_or_default(),
-        requires: capabilities(ctx, raw.requires.as_deref(), &at.key("requires")).unwrap_or_default(),
+        requires: capabilities(ctx, raw.requires.as_deref(), &at.key("requires"))
+            .unwrap_or_default(),
     }
 }
 
@@ -142,7 +173,11 @@ fn rfc_list(ctx: &mut Ctx, raw: Option<&OneOrMany<String>>, at: &NodePath) -> Op
     let refs = raw?.to_vec();
     for (i, r) in refs.iter().enumerate() {
         if r.trim().is_empty() {
-            let at = if matches!(raw, Some(OneOrMany::Many(_))) { at.index(i) } else { at.clone() };
+            let at = if matches!(raw, Some(OneOrMany::Many(_))) {
+                at.index(i)
+            } else {
+                at.clone()
+            };
             ctx.error(&at, "empty RFC reference");
         }
     }
@@ -167,7 +202,10 @@ fn cases(ctx: &mut Ctx, raw: &RawSuite, role: Role, d: &Defaults) -> Vec<Case> {
     for (i, rc) in raw.cases.iter().enumerate() {
         let at = at.index(i);
         if let Some(first) = seen.get(rc.id.as_str()) {
-            let msg = format!("duplicate case id `{}` (first at line {})", rc.id, first.line);
+            let msg = format!(
+                "duplicate case id `{}` (first at line {})",
+                rc.id, first.line
+            );
             ctx.error(&at.key("id"), msg);
         } else {
             seen.insert(&rc.id, ctx.loc(&at.key("id")));

@@ -29,7 +29,9 @@ pub fn duration(raw: &RawDuration) -> Result<Duration, String> {
     }
     let d = Duration::from_secs_f64(secs.min(MAX_DURATION.as_secs_f64() + 1.0));
     if d > MAX_DURATION {
-        return Err(format!("duration {secs}s is longer than the maximum of 10m"));
+        return Err(format!(
+            "duration {secs}s is longer than the maximum of 10m"
+        ));
     }
     Ok(d)
 }
@@ -71,7 +73,8 @@ pub fn code(raw: &RawCode) -> Result<CodeMatch, String> {
 }
 
 fn code_text(text: &str) -> Result<CodeMatch, String> {
-    let bad = || format!("bad reply code `{text}`: use 226, \"2xx\" or \"25x\" (classes 1xx to 5xx)");
+    let bad =
+        || format!("bad reply code `{text}`: use 226, \"2xx\" or \"25x\" (classes 1xx to 5xx)");
     let b = text.as_bytes();
     if b.len() != 3 || !(b'1'..=b'5').contains(&b[0]) {
         return Err(bad());
@@ -80,7 +83,11 @@ fn code_text(text: &str) -> Result<CodeMatch, String> {
     match (b[1], b[2]) {
         (b'x' | b'X', b'x' | b'X') => Ok(CodeMatch::Class(first)),
         (d @ b'0'..=b'9', b'x' | b'X') => Ok(CodeMatch::Group(first, d - b'0')),
-        (b'0'..=b'9', b'0'..=b'9') => text.parse::<i64>().map_err(|_| bad()).and_then(reply_code).map(CodeMatch::Exact),
+        (b'0'..=b'9', b'0'..=b'9') => text
+            .parse::<i64>()
+            .map_err(|_| bad())
+            .and_then(reply_code)
+            .map(CodeMatch::Exact),
         _ => Err(bad()),
     }
 }
@@ -94,7 +101,9 @@ pub fn template(text: &str) -> Result<Template, String> {
             parts.push(TemplatePart::Lit(rest[..start].to_string()));
         }
         let after = &rest[start + 2..];
-        let end = after.find('}').ok_or_else(|| format!("unclosed `${{` in `{text}`"))?;
+        let end = after
+            .find('}')
+            .ok_or_else(|| format!("unclosed `${{` in `{text}`"))?;
         let name = &after[..end];
         var_name(name)?;
         parts.push(TemplatePart::Var(name.to_string()));
@@ -109,11 +118,15 @@ pub fn template(text: &str) -> Result<Template, String> {
 /// Variable names: `[A-Za-z_][A-Za-z0-9_]*`.
 pub fn var_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
-    let ok_first = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let ok_first = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     if ok_first && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
         Ok(())
     } else {
-        Err(format!("bad variable name `{name}`: use letters, digits and _"))
+        Err(format!(
+            "bad variable name `{name}`: use letters, digits and _"
+        ))
     }
 }
 
@@ -135,7 +148,9 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
             Some('x') => out.push(hex_byte(chars.next(), chars.next())?),
             other => {
                 let seen = other.map(String::from).unwrap_or_default();
-                return Err(format!("bad escape `\\{seen}`: use \\r \\n \\t \\\\ or \\xNN"));
+                return Err(format!(
+                    "bad escape `\\{seen}`: use \\r \\n \\t \\\\ or \\xNN"
+                ));
             }
         }
     }
@@ -152,18 +167,26 @@ fn hex_byte(hi: Option<char>, lo: Option<char>) -> Result<u8, String> {
 
 /// Case and rule ids: `[a-z0-9][a-z0-9-]*`.
 pub fn case_id(id: &str) -> Result<(), String> {
-    let first_ok = id.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    let rest_ok = id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let first_ok = id
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let rest_ok = id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if first_ok && rest_ok {
         Ok(())
     } else {
-        Err(format!("bad id `{id}`: use lower-case letters, digits and -, starting with a letter or digit"))
+        Err(format!(
+            "bad id `{id}`: use lower-case letters, digits and -, starting with a letter or digit"
+        ))
     }
 }
 
 /// A capability name (`ipv6`, `epsv-all`): same shape as an id.
 pub fn capability(name: &str) -> Result<(), String> {
-    case_id(name).map_err(|_| format!("bad capability `{name}`: use lower-case letters, digits and -"))
+    case_id(name)
+        .map_err(|_| format!("bad capability `{name}`: use lower-case letters, digits and -"))
 }
 
 /// An FTP verb, upper-cased: 1 to 8 ASCII letters.
@@ -171,17 +194,24 @@ pub fn verb(text: &str) -> Result<String, String> {
     if (1..=8).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphabetic()) {
         Ok(text.to_ascii_uppercase())
     } else {
-        Err(format!("bad verb `{text}`: an FTP command name is 1 to 8 letters"))
+        Err(format!(
+            "bad verb `{text}`: an FTP command name is 1 to 8 letters"
+        ))
     }
 }
 
 /// An address the harness may use: only loopback (127.0.0.0/8, ::1).
 pub fn loopback(text: &str) -> Result<IpAddr, String> {
-    let ip: IpAddr = text.trim().parse().map_err(|_| format!("bad IP address `{text}`"))?;
+    let ip: IpAddr = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad IP address `{text}`"))?;
     if ip.is_loopback() {
         Ok(ip)
     } else {
-        Err(format!("address {ip} is not loopback: only 127.0.0.0/8 and ::1 are allowed (network safety)"))
+        Err(format!(
+            "address {ip} is not loopback: only 127.0.0.0/8 and ::1 are allowed (network safety)"
+        ))
     }
 }
 
@@ -190,7 +220,11 @@ pub fn regex(text: &str) -> Result<Regex, String> {
 }
 
 fn first_line(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     lines.join(" ")
 }
 
@@ -234,7 +268,9 @@ fn eprt_address(arg: &str) -> Option<IpAddr> {
 
 /// `len` bytes of the harness's deterministic pattern (for `size:` files).
 pub fn pattern_bytes(len: u64) -> Vec<u8> {
-    (0..len).map(|i| b"0123456789abcdefghijklmnopqrstuvwxyz\r\n"[(i % 38) as usize]).collect()
+    (0..len)
+        .map(|i| b"0123456789abcdefghijklmnopqrstuvwxyz\r\n"[(i % 38) as usize])
+        .collect()
 }
 
 #[cfg(test)]
@@ -251,7 +287,10 @@ mod tests {
         assert_eq!(duration(&text("500ms")), Ok(Duration::from_millis(500)));
         assert_eq!(duration(&text("2m")), Ok(Duration::from_secs(120)));
         assert_eq!(duration(&text("1.5")), Ok(Duration::from_millis(1500)));
-        assert_eq!(duration(&RawDuration::Secs(0.25)), Ok(Duration::from_millis(250)));
+        assert_eq!(
+            duration(&RawDuration::Secs(0.25)),
+            Ok(Duration::from_millis(250))
+        );
     }
 
     #[test]
@@ -268,8 +307,14 @@ mod tests {
     fn codes_are_100_to_599_and_classes_1_to_5() {
         assert_eq!(code(&RawCode::Num(226)), Ok(CodeMatch::Exact(226)));
         assert_eq!(code(&RawCode::Text("2xx".into())), Ok(CodeMatch::Class(2)));
-        assert_eq!(code(&RawCode::Text("25x".into())), Ok(CodeMatch::Group(2, 5)));
-        assert_eq!(code(&RawCode::Text("331".into())), Ok(CodeMatch::Exact(331)));
+        assert_eq!(
+            code(&RawCode::Text("25x".into())),
+            Ok(CodeMatch::Group(2, 5))
+        );
+        assert_eq!(
+            code(&RawCode::Text("331".into())),
+            Ok(CodeMatch::Exact(331))
+        );
         for bad in ["6xx", "0xx", "2x5", "22", "abc", "2xxx"] {
             assert!(code(&RawCode::Text(bad.into())).is_err(), "{bad}");
         }
@@ -326,8 +371,14 @@ mod tests {
 
     #[test]
     fn literal_foreign_addresses_in_commands_are_found() {
-        assert_eq!(foreign_in_command("PORT 10,0,0,1,0,21"), "10.0.0.1".parse().ok());
-        assert_eq!(foreign_in_command("eprt |1|192.168.1.1|21|"), "192.168.1.1".parse().ok());
+        assert_eq!(
+            foreign_in_command("PORT 10,0,0,1,0,21"),
+            "10.0.0.1".parse().ok()
+        );
+        assert_eq!(
+            foreign_in_command("eprt |1|192.168.1.1|21|"),
+            "192.168.1.1".parse().ok()
+        );
         assert_eq!(foreign_in_command("PORT 127,0,0,2,0,80"), None);
         assert_eq!(foreign_in_command("EPRT |2|::1|21|"), None);
         assert_eq!(foreign_in_command("PORT ${foreign_ip}"), None);
