@@ -211,7 +211,7 @@ fn capture(ctx: &mut Ctx, scope: &mut Scope, raw: &RawCapture, at: &NodePath) ->
             return None;
         }
         (Some(from), None) => capture_from(ctx, *from, raw.group, at)?,
-        (None, Some(re)) => capture_regex(ctx, re, raw.group.unwrap_or(1), at)?,
+        (None, Some(re)) => capture_regex(ctx, re, raw.group, at)?,
     };
     ctx.check(&at.key("var"), scope.define(&raw.var))?;
     Some(Capture {
@@ -237,8 +237,16 @@ fn capture_from(
     })
 }
 
-fn capture_regex(ctx: &mut Ctx, text: &str, group: usize, at: &NodePath) -> Option<CaptureFrom> {
+/// A regex capture; the default group is 1 when the regex has groups, else
+/// the whole match.
+fn capture_regex(
+    ctx: &mut Ctx,
+    text: &str,
+    group: Option<usize>,
+    at: &NodePath,
+) -> Option<CaptureFrom> {
     let re = ctx.check(&at.key("regex"), values::regex(text))?;
+    let group = group.unwrap_or(usize::from(re.captures_len() > 1));
     if group >= re.captures_len() {
         let msg = format!(
             "the regex has no group {group} (it has {})",

@@ -219,12 +219,7 @@ fn data(ctx: &mut Ctx, state: &mut State, raw: &RawData, at: &NodePath) -> Optio
         None => None,
     };
     if let Ok(Some(ip)) = address {
-        if mode == DataMode::Port && !ip.is_ipv4() {
-            ctx.error(
-                &at.key("address"),
-                "PORT names an IPv4 address; use mode: eprt for IPv6",
-            );
-        }
+        address_fits(ctx, ip, mode, family, &at.key("address"));
     }
     if ctx.errors.len() > errors {
         return None;
@@ -238,6 +233,27 @@ fn data(ctx: &mut Ctx, state: &mut State, raw: &RawData, at: &NodePath) -> Optio
         expect,
         connect_late: raw.connect == Some(RawConnect::Late),
     })
+}
+
+/// PORT names IPv4 addresses; an EPRT address matches a given `family`.
+fn address_fits(
+    ctx: &mut Ctx,
+    ip: std::net::IpAddr,
+    mode: DataMode,
+    family: Option<Family>,
+    at: &NodePath,
+) {
+    if mode == DataMode::Port && !ip.is_ipv4() {
+        ctx.error(at, "PORT names an IPv4 address; use mode: eprt for IPv6");
+    }
+    let want_v4 = match family {
+        Some(Family::V4) => true,
+        Some(Family::V6) => false,
+        None => return,
+    };
+    if ip.is_ipv4() != want_v4 {
+        ctx.error(at, format!("address {ip} does not match the given family"));
+    }
 }
 
 /// `address`/`port` are for active modes, `steal-from`/`connect` for passive

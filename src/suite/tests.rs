@@ -387,6 +387,8 @@ fn data_keys_must_fit_the_mode() {
         37,
         "IPv4",
     );
+    let mismatch = "      - data: {mode: eprt, family: ipv4, address: '::1'}\n";
+    assert_error(&server(mismatch), 6, 51, "does not match the given family");
 }
 
 #[test]

@@ -18,13 +18,31 @@ impl From<yaml::Error> for YamlError {
         let mut message = err.to_string();
         let line_col = err.location().map(|l| (l.line(), l.column()));
         if let Some((line, col)) = line_col {
-            let suffix = format!(" at line {line} column {col}");
-            if let Some(stripped) = message.strip_suffix(&suffix) {
-                message = stripped.to_string();
-            }
+            message = message.replacen(&format!(" at line {line} column {col}"), "", 1);
         }
-        YamlError { line_col, message }
+        YamlError {
+            line_col,
+            message: plain_types(&message),
+        }
     }
+}
+
+/// Replaces Rust type names in serde messages with words.
+fn plain_types(message: &str) -> String {
+    let words = [
+        ("expected u16", "expected an integer from 0 to 65535"),
+        ("expected u32", "expected a non-negative integer"),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected usize", "expected a non-negative integer"),
+        ("expected i64", "expected an integer"),
+    ];
+    let mut out = message.to_string();
+    for (rust, plain) in words {
+        if let Some(rest) = out.strip_suffix(rust) {
+            out = format!("{rest}{plain}");
+        }
+    }
+    out
 }
 
 /// Deserializes one YAML document into `T` (stage 1 of suite loading).
