@@ -231,7 +231,7 @@ fn list_prints_sorted_aligned_rows() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 8, "{stdout}");
     assert!(
-        lines[0].starts_with("client-smoke  multiline-greeting "),
+        lines[0].starts_with("client-smoke  multiline-331 "),
         "{stdout}"
     );
     let fields: Vec<&str> = lines[7]
