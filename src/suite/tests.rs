@@ -532,3 +532,19 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn type_errors_name_no_rust_types() {
+    assert_error(
+        "role: server\ncases: [[login]]\n",
+        2,
+        9,
+        "expected a map: Case",
+    );
+    assert_error(
+        &server("      - {data: {mode: port, port: -1}}\n"),
+        6,
+        35,
+        "integer from 0 to 65535",
+    );
+}

@@ -36,7 +36,7 @@ fn plain_types(message: &str) -> String {
         ("expected usize", "expected a non-negative integer"),
         ("expected i64", "expected an integer"),
     ];
-    let mut out = message.to_string();
+    let mut out = message.replace("expected struct Raw", "expected a map: ");
     for (rust, plain) in words {
         if let Some(rest) = out.strip_suffix(rust) {
             out = format!("{rest}{plain}");
