@@ -283,3 +283,37 @@ fn every_shape_of_the_format_loads_and_matches_the_schema() {
         );
     }
 }
+
+/// For durations and codes written as text, the schema and the loader agree.
+#[test]
+fn schema_and_loader_agree_on_duration_and_code_text() {
+    let validator = schema_validator();
+    let durations = [
+        "5s",
+        "500ms",
+        "2m",
+        "1.5",
+        "1.5s",
+        ".5s",
+        "5.",
+        " 5 s ",
+        "5 parsecs",
+        "1e3",
+        "-1s",
+        "s",
+        "1.2.3s",
+    ];
+    let codes = [
+        "226", "2xx", "2XX", "25x", "6xx", "2x5", "22", "0xx", "abc", "5xx",
+    ];
+    let cases = durations
+        .iter()
+        .map(|d| format!("      - sleep: \"{d}\"\n"))
+        .chain(codes.iter().map(|c| format!("      - expect: \"{c}\"\n")));
+    for step in cases {
+        let text = format!("role: server\ncases:\n  - id: a\n    title: T\n    steps:\n{step}");
+        let loads = suite::load_str(Path::new("t.yaml"), &text).is_ok();
+        let fits = validator.is_valid(&suite::yaml_to_json(&text).unwrap());
+        assert_eq!(loads, fits, "loader and schema disagree on {}", step.trim());
+    }
+}

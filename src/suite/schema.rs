@@ -8,7 +8,8 @@ use super::raw::RawSuite;
 /// The JSON Schema (draft 2020-12) that every suite file satisfies. The
 /// loader checks more than the schema can say (defined variables, unique ids,
 /// loopback addresses...), so a file can pass the schema and still fail to
-/// load; never the other way round.
+/// load; the reverse happens only for numbers written where text is
+/// expected (`send: 5`), which the YAML reader turns into text.
 pub fn json_schema() -> Value {
     let generator = SchemaSettings::draft2020_12().into_generator();
     let mut schema = generator.into_root_schema_for::<RawSuite>().to_value();

@@ -277,7 +277,7 @@ impl JsonSchema for RawDuration {
         json_schema!({
             "description": "5s, 500ms, 2m, or a number of seconds",
             "anyOf": [
-                { "type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?\s*(ms|s|m)$" },
+                { "type": "string", "pattern": r"^\s*([0-9]+\.?[0-9]*|\.[0-9]+)\s*(ms|s|m)?\s*$" },
                 { "type": "number", "minimum": 0 }
             ]
         })
@@ -294,7 +294,7 @@ impl JsonSchema for RawCode {
             "description": "a reply code (226), a class (\"2xx\") or a group (\"25x\")",
             "anyOf": [
                 { "type": "integer", "minimum": 100, "maximum": 599 },
-                { "type": "string", "pattern": "^[1-5]([0-9][0-9]|[0-9]x|xx)$" }
+                { "type": "string", "pattern": "^[1-5]([0-9][0-9]|[0-9][xX]|[xX][xX])$" }
             ]
         })
     }
