@@ -20,7 +20,11 @@
 //!   timeline.
 //! - [`peer`]: the fake peers; [`peer::run_server_case`] drives a real
 //!   server through a server-role case.
+//! - [`capture`]: the pcap view of the timeline (a streaming writer), the
+//!   pcap reader that rebuilds events, and capture comparison.
+//! - [`transcript`]: the normalized, redacted text view of the timeline.
 
+pub mod capture;
 pub mod check;
 pub mod net;
 pub mod peer;
@@ -29,4 +33,5 @@ pub mod script;
 pub mod suite;
 pub mod target;
 pub mod timeline;
+pub mod transcript;
 pub mod wire;
