@@ -966,3 +966,18 @@ async fn pyftpdlib_over_ipv6_passes_epsv_and_eprt() {
         assert!(v6_data, "{mode:?}: no IPv6 data connection");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_suite_from_yaml_passes_against_pyftpdlib() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("suites/server/smoke.yaml");
+    let suite = ftpconform::suite::load_file(&path).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(!suite.cases.is_empty());
+    let srv = start_pyftpdlib().await;
+    let mut target = endpoint(srv.addr);
+    target.capabilities = vec!["upload".to_string()];
+    for case in &suite.cases {
+        let tl = Timeline::new();
+        let r = run_server_case(case, &suite.name, &target, &tl).await;
+        assert_pass(&r);
+    }
+}
