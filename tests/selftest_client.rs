@@ -646,6 +646,7 @@ async fn silent_server_fails_without_hanging() {
     );
     assert_eq!(r.verdict, Verdict::Fail);
     assert_eq!(rules(&r), vec!["greeting-220"]);
+    assert_eq!(r.violations[0].rfc, "RFC 959 5.4");
     assert!(
         r.violations[0].actual.contains("no reply within 2s"),
         "{:?}",

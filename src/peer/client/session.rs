@@ -115,6 +115,14 @@ impl<'a> Session<'a> {
         self.found.violations.push(v);
     }
 
+    /// Points the last violation at a specific RFC section (for rules the
+    /// harness itself defines, such as the greeting).
+    pub fn cite(&mut self, rfc: &str) {
+        if let Some(v) = self.found.violations.last_mut() {
+            v.rfc = rfc.to_string();
+        }
+    }
+
     fn remember(&mut self, line: String) {
         if self.history.len() == CONTEXT_LINES {
             self.history.pop_front();
@@ -240,15 +248,29 @@ impl<'a> Session<'a> {
             return Ok(());
         }
         let exp = greeting_expect();
-        let mut reply = self.read_reply(&exp, loc, t).await?;
+        let mut reply = self.read_greeting(&exp, loc, t).await?;
         if reply.code == 120 {
-            reply = self.read_reply(&exp, loc, t).await?;
+            reply = self.read_greeting(&exp, loc, t).await?;
         }
         if reply.code == 220 {
             return Ok(());
         }
         self.violate(exp.rule.as_deref(), loc, "220".into(), first_line(&reply));
+        self.cite(GREETING_RFC);
         Err(Stop::Halt)
+    }
+
+    async fn read_greeting(
+        &mut self,
+        exp: &ReplyExpect,
+        loc: &Loc,
+        t: Duration,
+    ) -> Result<Reply, Stop> {
+        let res = self.read_reply(exp, loc, t).await;
+        if res.is_err() {
+            self.cite(GREETING_RFC);
+        }
+        res
     }
 
     // ------------------------------------------------------------ steps
@@ -372,6 +394,9 @@ impl<'a> Session<'a> {
         self.case.level
     }
 }
+
+/// RFC 959 5.4: "Connection Establishment: 120 / 220 / 220 / 421".
+const GREETING_RFC: &str = "RFC 959 5.4";
 
 fn greeting_expect() -> ReplyExpect {
     let mut exp = expect::codes(&[220]);

@@ -16,6 +16,7 @@ use crate::wire::reply::Reply;
 
 /// Download cap when the script does not give a size.
 const DEFAULT_CAP: u64 = 64 << 20;
+const ABORT_RFC: &str = "RFC 959 4.1.3";
 /// How long to wait for a second reply after ABOR.
 const ABORT_LINGER: Duration = Duration::from_millis(500);
 /// A read timeout that never fires first (an outer zero timeout bounds it).
@@ -103,24 +104,33 @@ impl Session<'_> {
             return false;
         };
         if m.aborted {
+            // The ABOR exchange grades itself; `complete` is for transfers
+            // that ran to their end.
             self.judge_abort(step, &finals);
+            return false;
         }
         let accepted = self.grade(&x.complete, last, loc);
-        if !accepted || last.code / 100 != 2 || m.aborted {
+        if !accepted || last.code / 100 != 2 {
             return false;
         }
         self.judge_content(step, x, m)
     }
 
-    // RFC 959 4.1.3 (ABOR): "the server first sends a 426 reply, indicating
-    // that the data transfer was terminated abnormally, then a 226 reply";
-    // when the transfer had already completed, a 226 alone.
+    // RFC 959 4.1.3 (ABOR): "In the first case, the server closes the data
+    // connection (if it is open) and responds with a 226 reply, indicating
+    // that the abort command was successfully processed. In the second case,
+    // the server aborts the FTP service in progress and closes the data
+    // connection, returning a 426 reply to indicate that the service request
+    // terminated abnormally. The server then sends a 226 reply".
+    // RFC 959 5.4 lists 225 and 226 for ABOR; ABOR is not in the minimum
+    // implementation (RFC 959 5.1), so 500 / 502 grade as unimplemented.
     fn judge_abort(&mut self, step: &Step, finals: &[&Reply]) {
         let codes: Vec<u16> = finals.iter().map(|r| r.code).collect();
-        let ok = matches!(
-            codes.as_slice(),
-            [426, 226] | [226] | [225] | [426, 225] | [226, 226]
-        );
+        let ok = match codes.as_slice() {
+            [226] => true,
+            [first, abor] => [426, 226, 250].contains(first) && [225, 226].contains(abor),
+            _ => false,
+        };
         if ok {
             return;
         }
@@ -129,8 +139,15 @@ impl Session<'_> {
             .map(|r| first_line(r))
             .collect::<Vec<_>>()
             .join(" / ");
+        if let [_, 500 | 502] = codes.as_slice() {
+            let expected = "225 or 226 to ABOR".to_string();
+            let grade = crate::check::Verdict::Unimplemented;
+            self.violate_graded(Some("abort-replies"), &step.loc, grade, expected, actual);
+            return self.cite(ABORT_RFC);
+        }
         let expected = "426 then 226, or 226 alone, after ABOR".to_string();
         self.violate(Some("abort-replies"), &step.loc, expected, actual);
+        self.cite(ABORT_RFC);
     }
 
     fn judge_content(&mut self, step: &Step, x: &Transfer, m: &Moved) -> bool {
@@ -257,6 +274,7 @@ async fn move_data(
                 break;
             }
         }
+        p.close_after_eof().await;
         if p.m.ctrl_lost || p.stalled {
             break;
         }
@@ -376,6 +394,18 @@ impl Phase<'_> {
         if let Some(c) = self.conn.as_mut() {
             c.shutdown().await;
             self.data_done = true;
+        }
+    }
+
+    /// Once a download reached EOF, close our side too, as clients do:
+    /// some servers (proftpd) wait for that close before sending 226.
+    async fn close_after_eof(&mut self) {
+        let download = self.x.direction == Direction::Download;
+        if !(download && self.m.eof) {
+            return;
+        }
+        if let Some(mut c) = self.conn.take() {
+            c.shutdown().await;
         }
     }
 
