@@ -39,6 +39,12 @@ fn address_matches_control(
     if neg.mode != DataMode::Pasv || announced.ip() == server.ip() {
         return;
     }
+    if server.is_ipv6() {
+        // A 227 carries IPv4 only: over IPv6 it cannot name the server's
+        // control address (RFC 2428 3 gives EPSV for that).
+        out.note(format!("227 over IPv6 names {announced}"));
+        return;
+    }
     out.violation(
         ADDRESS_RULE,
         "RFC 959 4.1.2",
