@@ -265,6 +265,12 @@ async fn receive_data(w: &mut OwnedWriteHalf, plan: Plan, peer: SocketAddr, conf
     let Some(mut data) = open_data(plan, peer, conf).await else {
         return reply(w, 425, "cannot open data connection").await;
     };
+    if conf.no_preliminary {
+        // Confirms at once and waits for the client's EOF.
+        reply(w, 226, "received (not really)").await;
+        let _ = data.read_to_end(&mut Vec::new()).await;
+        return;
+    }
     reply(w, 150, "ready to receive").await;
     if conf.early_226_upload {
         reply(w, 226, "received (not really)").await;
@@ -513,6 +519,14 @@ async fn correct_server_passes_passive_active_and_upload() {
         ],
     );
     assert_pass(&run(&epsv_list, srv.addr).await.0);
+    let mut late = data(DataMode::Pasv);
+    late.connect_late = true;
+    let steps = vec![StepKind::Login, binary(), StepKind::Data(late), download()];
+    assert_pass(
+        &run(&case("pasv-late", Level::Must, steps), srv.addr)
+            .await
+            .0,
+    );
     assert_pass(&run(&upload_case(), srv.addr).await.0);
     assert_pass(&run(&upload_of(8 << 20), srv.addr).await.0);
     // The timeline holds the download's bytes.

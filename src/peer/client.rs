@@ -28,7 +28,50 @@ use session::{Session, Stop};
 const STRAY_GRACE: Duration = Duration::from_millis(300);
 
 /// Runs `case` against `target`, recording into `timeline`.
+///
+/// The case runs in its own task: should the harness itself panic, the
+/// result is an `error` verdict naming the panic, never a crashed run.
 pub async fn run_case(
+    case: &Case,
+    suite: &str,
+    target: &ServerEndpoint,
+    timeline: &Timeline,
+) -> CaseResult {
+    let started = Instant::now();
+    let (c, s, t, tl) = (
+        case.clone(),
+        suite.to_string(),
+        target.clone(),
+        timeline.clone(),
+    );
+    let task = tokio::spawn(async move { run_owned(&c, &s, &t, &tl).await });
+    match task.await {
+        Ok(result) => result,
+        Err(join) => {
+            let mut result = blank_result(case, suite, target);
+            result.verdict = Verdict::Error;
+            let why = panic_text(join).replace('\n', " ");
+            result.reason = Some(format!("harness failure: {why}"));
+            result.duration = started.elapsed();
+            result
+        }
+    }
+}
+
+fn panic_text(join: tokio::task::JoinError) -> String {
+    let Ok(payload) = join.try_into_panic() else {
+        return "the case task was cancelled".to_string();
+    };
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        return s.to_string();
+    }
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_else(|| "panic".to_string())
+}
+
+async fn run_owned(
     case: &Case,
     suite: &str,
     target: &ServerEndpoint,

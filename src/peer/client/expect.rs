@@ -120,3 +120,69 @@ pub fn wants_success(exp: &ReplyExpect) -> bool {
         CodeMatch::Class(d) | CodeMatch::Group(d, _) => *d == 2,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::{Alternative, Capture};
+    use regex::Regex;
+
+    fn epsv_expect() -> ReplyExpect {
+        let mut exp = codes(&[229]);
+        exp.alternatives.push(Alternative {
+            codes: vec![CodeMatch::Exact(500), CodeMatch::Exact(502)],
+            grade: Grade::Unimplemented,
+            note: Some("EPSV is optional".into()),
+        });
+        exp.text.push(Regex::new(r"\(\|\|\|\d+\|\)").unwrap());
+        exp.captures.push(Capture {
+            var: "port".into(),
+            from: CaptureFrom::EpsvPort,
+        });
+        exp
+    }
+
+    #[test]
+    fn codes_alternatives_and_text_grade_apart() {
+        let exp = epsv_expect();
+        let ok = Reply::new(229, &["Entering Extended Passive Mode (|||5000|)"]);
+        assert_eq!(judge(&exp, &ok), Judgement::Pass);
+        let bad_text = Reply::new(229, &["Entering Extended Passive Mode"]);
+        assert!(matches!(judge(&exp, &bad_text), Judgement::TextMismatch(_)));
+        let alt = Reply::new(502, &["not implemented"]);
+        let note = Some("EPSV is optional".to_string());
+        assert_eq!(
+            judge(&exp, &alt),
+            Judgement::Alternative(Verdict::Unimplemented, note)
+        );
+        assert_eq!(
+            judge(&exp, &Reply::new(425, &["no"])),
+            Judgement::Unexpected
+        );
+    }
+
+    #[test]
+    fn captures_set_variables_or_say_why_not() {
+        let exp = epsv_expect();
+        let mut vars = HashMap::new();
+        let ok = Reply::new(229, &["Entering Extended Passive Mode (|||5000|)"]);
+        assert!(capture(&exp, &ok, &mut vars).is_empty());
+        assert_eq!(vars.get("port").map(String::as_str), Some("5000"));
+        let failed = capture(&exp, &Reply::new(229, &["no port"]), &mut vars);
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].0, "port");
+    }
+
+    #[test]
+    fn code_lists_read_naturally() {
+        let list = [
+            CodeMatch::Exact(125),
+            CodeMatch::Exact(150),
+            CodeMatch::Class(2),
+        ];
+        assert_eq!(describe_codes(&list), "125, 150 or 2xx");
+        assert_eq!(describe_codes(&[CodeMatch::Group(2, 5)]), "25x");
+        assert!(wants_success(&codes(&[227])));
+        assert!(!wants_success(&codes(&[200, 504])));
+    }
+}

@@ -308,6 +308,12 @@ impl Phase<'_> {
                 DataIo::Read(r) => self.on_chunk(r),
                 DataIo::Wrote(r) => self.on_write(r),
             },
+            else => {
+                // Nothing left to wait for (e.g. an upload confirmed before
+                // any preliminary reply): end the exchange as it stands.
+                self.data_done = true;
+                self.stalled = true;
+            }
         }
     }
 
