@@ -383,7 +383,9 @@ mod tests {
             stream(&ev, c, Side::Server).unwrap(),
             b"220 hi\r\n331 pw\r\n".to_vec()
         );
-        assert!(ev.windows(2).all(|w| w[0].seq < w[1].seq && w[0].at <= w[1].at));
+        assert!(ev
+            .windows(2)
+            .all(|w| w[0].seq < w[1].seq && w[0].at <= w[1].at));
     }
 
     #[test]
@@ -402,7 +404,10 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(roles, vec![ConnRole::Control, ConnRole::Data(1), ConnRole::Data(2)]);
+        assert_eq!(
+            roles,
+            vec![ConnRole::Control, ConnRole::Data(1), ConnRole::Data(2)]
+        );
     }
 
     #[test]

@@ -97,3 +97,12 @@ impl CaseResult {
             .unwrap_or(Verdict::Pass)
     }
 }
+
+// Timeline checks of server-role cases (pure functions over events and what
+// the fake client negotiated).
+pub mod active;
+pub mod facts;
+pub mod ordering;
+pub mod pasv;
+pub mod replies;
+pub mod security;
