@@ -97,3 +97,9 @@ impl CaseResult {
             .unwrap_or(Verdict::Pass)
     }
 }
+
+pub mod client_case;
+pub mod client_commands;
+pub mod client_data;
+pub mod client_outcome;
+pub mod client_view;

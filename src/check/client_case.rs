@@ -1,0 +1,37 @@
+//! All checks of a client-role case, run over the timeline and the client's
+//! run once the client has finished.
+
+use super::client_view::ClientView;
+use super::{client_commands, client_data, client_outcome, Verdict, Violation};
+use crate::clients::ClientRun;
+use crate::script::{Case, FakeServer};
+use crate::timeline::Event;
+
+/// Every violation of a client-role case: command sequence, forbidden
+/// commands, data-connection addresses, bytes intact, exit status.
+pub fn check_client_case(
+    case: &Case,
+    fs: &FakeServer,
+    events: &[Event],
+    run: &ClientRun,
+) -> Vec<Violation> {
+    let grade = Verdict::for_level(case.level);
+    let rfc = case.rfc.first().map_or("RFC 959 5.4", String::as_str);
+    let view = ClientView::from_events(events);
+    let exp = &fs.expect;
+    let mut out = client_commands::sequence(&exp.commands, &view.commands, rfc, grade);
+    out.extend(client_commands::forbidden(
+        &exp.forbidden,
+        &view.commands,
+        rfc,
+        grade,
+    ));
+    out.extend(client_data::trusted_foreign_pasv(&view, grade));
+    out.extend(client_data::passive_sources(&view, grade));
+    out.extend(client_data::active_addresses(&view, grade));
+    if exp.intact {
+        out.extend(client_outcome::intact(fs, &view, run, grade));
+    }
+    out.extend(client_outcome::exit_status(exp.success, run, rfc, grade));
+    out
+}

@@ -1,0 +1,191 @@
+//! Client checks on the command sequence: expected commands in order
+//! (optional ones, alternatives, harmless extras tolerated) and forbidden
+//! commands.
+
+use super::client_view::SentCommand;
+use super::{Verdict, Violation};
+use crate::script::CommandPattern;
+
+/// Commands a client may send anywhere without breaking a sequence.
+pub const HARMLESS: &[&str] = &[
+    "FEAT", "PWD", "XPWD", "SYST", "TYPE", "OPTS", "CWD", "XCWD", "CDUP", "XCUP", "SIZE", "MDTM",
+    "REST", "NOOP", "CLNT", "MODE", "STRU", "ALLO", "LANG", "HELP", "STAT",
+];
+
+fn harmless(verb: &str) -> bool {
+    HARMLESS.contains(&verb)
+}
+
+fn matches(p: &CommandPattern, c: &SentCommand) -> bool {
+    p.verbs.iter().any(|v| v == &c.verb)
+        && p.arg
+            .as_ref()
+            .is_none_or(|re| re.is_match(c.arg.as_deref().unwrap_or("")))
+}
+
+fn describe(p: &CommandPattern) -> String {
+    let verbs = p.verbs.join(" or ");
+    match &p.arg {
+        Some(re) => format!("{verbs} with argument /{re}/"),
+        None => verbs,
+    }
+}
+
+/// Where `p` matches next, skipping only harmless commands.
+fn next_match(p: &CommandPattern, cmds: &[SentCommand], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(c) = cmds.get(i) {
+        if matches(p, c) {
+            return Some(i);
+        }
+        if !harmless(&c.verb) {
+            return None;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Rule `client-command-sequence`: the client sends the expected commands
+/// in order; between them only harmless commands (FEAT, PWD, TYPE...).
+pub fn sequence(
+    patterns: &[CommandPattern],
+    cmds: &[SentCommand],
+    rfc: &str,
+    grade: Verdict,
+) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    for p in patterns {
+        if let Some(at) = next_match(p, cmds, i) {
+            i = at + 1;
+            continue;
+        }
+        if p.optional {
+            continue;
+        }
+        let seen = cmds
+            .get(i..)
+            .and_then(|rest| rest.iter().find(|c| !harmless(&c.verb)))
+            .map_or("no more commands".to_string(), |c| format!("`{c}`"));
+        out.push(Violation {
+            rule: "client-command-sequence".into(),
+            rfc: rfc.into(),
+            grade,
+            expected: format!("{} (command {} of the sequence)", describe(p), i + 1),
+            actual: format!("{seen}; sequence sent: {}", summary(cmds)),
+            loc: Some(p.loc.clone()),
+            context: Vec::new(),
+        });
+        // Resynchronise on a later match so one slip is reported once.
+        if let Some(at) = cmds.iter().skip(i).position(|c| matches(p, c)) {
+            i += at + 1;
+        }
+    }
+    out
+}
+
+/// Rule `client-forbidden-command`: none of `forbidden` is sent.
+pub fn forbidden(
+    forbidden: &[String],
+    cmds: &[SentCommand],
+    rfc: &str,
+    grade: Verdict,
+) -> Vec<Violation> {
+    forbidden
+        .iter()
+        .filter_map(|verb| cmds.iter().find(|c| c.verb.eq_ignore_ascii_case(verb)))
+        .map(|c| Violation {
+            rule: "client-forbidden-command".into(),
+            rfc: rfc.into(),
+            grade,
+            expected: format!("no {}", c.verb),
+            actual: format!("the client sent `{c}`"),
+            loc: None,
+            context: Vec::new(),
+        })
+        .collect()
+}
+
+fn summary(cmds: &[SentCommand]) -> String {
+    cmds.iter()
+        .map(|c| c.verb.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::Loc;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    fn pat(verbs: &[&str], optional: bool) -> CommandPattern {
+        CommandPattern {
+            loc: Loc {
+                file: Arc::new(PathBuf::from("s.yaml")),
+                line: 3,
+                col: 5,
+            },
+            verbs: verbs.iter().map(|v| v.to_string()).collect(),
+            arg: None,
+            optional,
+        }
+    }
+
+    fn cmds(verbs: &[&str]) -> Vec<SentCommand> {
+        verbs
+            .iter()
+            .map(|v| SentCommand {
+                verb: v.to_string(),
+                arg: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn harmless_extras_and_optional_steps_pass() {
+        let p = [
+            pat(&["USER"], false),
+            pat(&["EPSV"], true),
+            pat(&["PASV"], false),
+            pat(&["RETR"], false),
+        ];
+        let c = cmds(&["USER", "PASS", "TYPE", "EPSV", "PASV", "SIZE", "RETR"]);
+        // PASS is not harmless: USER..PASV has it in between.
+        assert_eq!(sequence(&p, &c, "RFC 959 5.4", Verdict::Fail).len(), 1);
+        let c = cmds(&["USER", "TYPE", "EPSV", "PASV", "SIZE", "RETR", "QUIT"]);
+        assert!(sequence(&p, &c, "RFC 959 5.4", Verdict::Fail).is_empty());
+    }
+
+    #[test]
+    fn wrong_order_is_one_violation_at_the_pattern() {
+        let p = [
+            pat(&["USER"], false),
+            pat(&["PASV"], false),
+            pat(&["RETR"], false),
+        ];
+        let v = sequence(
+            &p,
+            &cmds(&["USER", "RETR", "PASV"]),
+            "RFC 959 5.4",
+            Verdict::Fail,
+        );
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v[0].actual.starts_with("`RETR`"));
+        assert_eq!(v[0].loc.as_ref().map(|l| l.line), Some(3));
+    }
+
+    #[test]
+    fn forbidden_command_is_reported() {
+        let v = forbidden(
+            &["PORT".into()],
+            &cmds(&["USER", "PORT"]),
+            "RFC 2577 3",
+            Verdict::NonStrict,
+        );
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].grade, Verdict::NonStrict);
+    }
+}

@@ -1,0 +1,296 @@
+//! The fake FTP server that tests real FTP clients (client-role cases).
+//!
+//! [`run_client_case`] listens on loopback, starts the client under test
+//! against it, answers the client's commands by the case's reply rules
+//! (defaults for everything a case does not mention), serves the virtual
+//! file tree, records every connection on the timeline, then runs the
+//! client checks.
+//!
+//! # Fault injection (the `Action`s of a reply rule)
+//!
+//! - `reply`: send a reply; several lines make a multiline reply in one of
+//!   three styles (`all-coded`: every line `xyz-`; `uncoded`: interior lines
+//!   bare; `indented`: interior lines start with a space); `bare-lf: true`
+//!   ends lines with LF only. On a transfer verb, a 1xx reply replaces the
+//!   150 and any other reply replaces the 226 (a multiline 150 or 226, or a
+//!   426 after a short transfer).
+//! - `raw`: send bytes as they are.
+//! - `default`: the normal answer for the verb.
+//! - `pasv {address, shape}`: a 227 naming `address` (default: the control
+//!   address) in a shape seen on real servers (`standard`,
+//!   `trailing-period`, `no-parens`, `lower-case`, `extra-text`). The fake
+//!   server listens on the control address; when the 227 names another
+//!   loopback address (127.0.0.2) it also listens there on the same port,
+//!   and a client that connects there is recorded as a stray connection and
+//!   fails `client-trusts-pasv-address`.
+//! - `use-125`: 125 instead of 150.
+//! - `late-preliminary`: the 150 is sent only after the data connection has
+//!   been closed.
+//! - `no-data-connection`: the data connection is never accepted (passive)
+//!   or opened (active); after the 150 and a wait of the case timeout the
+//!   server sends 425 (or the rule's last reply).
+//! - `close-data-after: N`: the data connection is closed after N bytes (a
+//!   truncated download, or an upload cut short by the server).
+//! - `delay: D`: wait before the next action.
+//! - `disconnect`: close the control connection (after a `reply: 421` it
+//!   models a server shutting down).
+//!
+//! Modifiers (`use-125`, `late-preliminary`, `no-data-connection`,
+//! `close-data-after`) given on any verb apply to the next transfer; a rule
+//! whose actions reply nothing gets the default reply after them. A rule
+//! `on: GREETING` replaces the 220 greeting.
+//!
+//! Active mode: the fake server connects only to the client's control
+//! address (always loopback); any other PORT/EPRT address is refused with
+//! 501 and never connected to.
+
+mod conn;
+mod data;
+mod rules;
+mod session;
+mod verbs;
+pub mod vfs;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::time::timeout;
+
+use crate::check::client_case::check_client_case;
+use crate::check::{CaseResult, Verdict};
+use crate::clients::{basename, ClientProfile, ClientRun, Task};
+use crate::script::{Case, ClientOp, FakeServer, Family, Role};
+use crate::timeline::{EventKind, OpenRole, Side, Timeline};
+
+use conn::ControlConn;
+use session::Session;
+
+/// Bytes uploaded by a `put` when the case names no such file.
+pub const DEFAULT_UPLOAD: &[u8] = b"ftpconform upload\nline two\n";
+
+/// How long a client may run: three case timeouts, at least 10 s.
+pub fn client_deadline(case: &Case) -> Duration {
+    (case.timeout * 3).max(Duration::from_secs(10))
+}
+
+/// Runs one client-role case with `client` against the fake server.
+/// Never panics; every wait is bounded.
+pub async fn run_client_case(
+    case: &Case,
+    suite: &str,
+    client: &ClientProfile,
+    timeline: &Timeline,
+) -> CaseResult {
+    let started = Instant::now();
+    let mut result = empty_result(case, suite, client);
+    let outcome = run_checked(case, client, timeline, &mut result.notes).await;
+    match outcome {
+        Ok(violations) => {
+            result.verdict = CaseResult::grade(&violations);
+            result.violations = violations;
+        }
+        Err((verdict, reason)) => {
+            result.verdict = verdict;
+            result.reason = Some(reason);
+        }
+    }
+    timeline.finish();
+    result.duration = started.elapsed();
+    result
+}
+
+type Outcome = Result<Vec<crate::check::Violation>, (Verdict, String)>;
+
+async fn run_checked(
+    case: &Case,
+    client: &ClientProfile,
+    timeline: &Timeline,
+    notes: &mut Vec<String>,
+) -> Outcome {
+    let fs = case.server.as_ref().ok_or((
+        Verdict::Error,
+        "the case has no client-role section".to_string(),
+    ))?;
+    client
+        .supports(fs.op, fs.passive, fs.extended, fs.family)
+        .map_err(|why| (Verdict::Unimplemented, why))?;
+    if !client.installed() {
+        let why = format!(
+            "{} is not installed: run scripts/install-peers.sh",
+            client.name()
+        );
+        return Err((Verdict::Error, why));
+    }
+    let run = serve_and_run(case, fs, client, timeline, notes).await?;
+    if let Some(e) = &run.error {
+        return Err((Verdict::Error, e.clone()));
+    }
+    record_run(&run, notes);
+    let events = timeline.events();
+    if !events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Opened { .. }))
+    {
+        let why = format!(
+            "{} never connected; stderr: {}",
+            client.name(),
+            tail(&run.stderr)
+        );
+        return Err((Verdict::Error, why));
+    }
+    Ok(check_client_case(case, fs, &events, &run))
+}
+
+/// Listens, runs the session and the client side by side, returns the run.
+async fn serve_and_run(
+    case: &Case,
+    fs: &FakeServer,
+    client: &ClientProfile,
+    timeline: &Timeline,
+    notes: &mut Vec<String>,
+) -> Result<ClientRun, (Verdict, String)> {
+    let ip: IpAddr = match fs.family {
+        Family::V4 => Ipv4Addr::LOCALHOST.into(),
+        Family::V6 => Ipv6Addr::LOCALHOST.into(),
+    };
+    let listener = TcpListener::bind(SocketAddr::new(ip, 0))
+        .await
+        .map_err(|e| (Verdict::Skipped, format!("cannot listen on {ip}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| (Verdict::Error, e.to_string()))?;
+    timeline.record(EventKind::Listening {
+        side: Side::Server,
+        addr,
+        purpose: "control".into(),
+    });
+    let dir = tempfile::tempdir().map_err(|e| (Verdict::Error, format!("temp folder: {e}")))?;
+    let task = make_task(case, fs, addr, dir.path())?;
+    let deadline = task.deadline;
+    let session = tokio::spawn(serve(
+        listener,
+        fs.clone(),
+        timeline.clone(),
+        case.timeout,
+        deadline,
+    ));
+    let profile = client.clone();
+    let client_task = tokio::spawn(async move { profile.run(&task).await });
+    let run = match timeout(deadline + Duration::from_secs(5), client_task).await {
+        Ok(Ok(run)) => run,
+        Ok(Err(e)) => return Err((Verdict::Error, format!("the client run panicked: {e}"))),
+        Err(_) => return Err((Verdict::Error, "the client run did not end".into())),
+    };
+    finish_session(session, notes).await;
+    Ok(run)
+}
+
+async fn finish_session(session: tokio::task::JoinHandle<Vec<String>>, notes: &mut Vec<String>) {
+    let abort = session.abort_handle();
+    match timeout(Duration::from_secs(3), session).await {
+        Ok(Ok(n)) => notes.extend(n),
+        Ok(Err(e)) => notes.push(format!("fake server task failed: {e}")),
+        Err(_) => {
+            abort.abort();
+            notes.push("fake server session still open after the client ended; closed".into());
+        }
+    }
+}
+
+/// Accepts the control connection and runs the session.
+async fn serve(
+    listener: TcpListener,
+    fs: FakeServer,
+    timeline: Timeline,
+    wait: Duration,
+    idle: Duration,
+) -> Vec<String> {
+    let (stream, peer) = match timeout(idle, listener.accept()).await {
+        Ok(Ok(pair)) => pair,
+        Ok(Err(e)) => return vec![format!("accept failed: {e}")],
+        Err(_) => return vec!["the client never opened the control connection".into()],
+    };
+    drop(listener);
+    let Ok(local) = stream.local_addr() else {
+        return vec!["control connection lost its address".into()];
+    };
+    let id = timeline.open(
+        OpenRole::Control,
+        (peer, Side::Client),
+        (local, Side::Server),
+    );
+    let ctl = ControlConn::new(stream, timeline.clone(), id, peer, local);
+    Session::new(ctl, timeline, &fs, wait, idle).run().await
+}
+
+fn make_task(
+    case: &Case,
+    fs: &FakeServer,
+    server: SocketAddr,
+    dir: &std::path::Path,
+) -> Result<Task, (Verdict, String)> {
+    let name = match basename(&fs.path) {
+        "" => "listing.txt",
+        n => n,
+    };
+    let local = dir.join(name);
+    if fs.op == ClientOp::Put {
+        let content = fs
+            .files
+            .iter()
+            .find(|f| f.path.trim_start_matches('/') == fs.path.trim_start_matches('/'))
+            .map_or(DEFAULT_UPLOAD.to_vec(), |f| f.content.clone());
+        std::fs::write(&local, content)
+            .map_err(|e| (Verdict::Error, format!("upload source: {e}")))?;
+    }
+    Ok(Task {
+        op: fs.op,
+        path: fs.path.clone(),
+        passive: fs.passive,
+        extended: fs.extended,
+        family: fs.family,
+        server,
+        user: "anonymous".into(),
+        pass: "ftpconform@".into(),
+        workdir: dir.to_path_buf(),
+        local,
+        timeout: case.timeout * 2,
+        deadline: client_deadline(case),
+    })
+}
+
+fn record_run(run: &ClientRun, notes: &mut Vec<String>) {
+    let status = match (run.timed_out, run.exit_code) {
+        (true, _) => "killed after the deadline".to_string(),
+        (false, Some(c)) => format!("exit status {c}"),
+        (false, None) => "ended by a signal".to_string(),
+    };
+    notes.push(format!("client: {status}"));
+    if !run.stderr.trim().is_empty() {
+        notes.push(format!("client stderr: {}", tail(&run.stderr)));
+    }
+}
+
+/// The last few lines of a text, on one line.
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(3)..].join(" | ")
+}
+
+fn empty_result(case: &Case, suite: &str, client: &ClientProfile) -> CaseResult {
+    CaseResult {
+        id: case.id.clone(),
+        suite: suite.to_string(),
+        role: Role::Client,
+        target: client.name().to_string(),
+        rfc: case.rfc.clone(),
+        level: case.level,
+        verdict: Verdict::Pass,
+        violations: Vec::new(),
+        notes: Vec::new(),
+        reason: None,
+        duration: Duration::ZERO,
+        capture: None,
+    }
+}
