@@ -3,7 +3,7 @@
 //! (`(|||port|)`, RFC 2428 section 3).
 
 use std::fmt;
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4};
 
 /// Why an address argument is invalid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +12,7 @@ pub enum AddrError {
     OctetOutOfRange(u32),
     /// A port over 65535 (or a port byte over 255).
     PortOutOfRange(u32),
-    /// Not exactly six numbers (PORT/PASV) or four fields (EPRT/EPSV).
+    /// Not exactly six numbers (PORT/PASV) or four delimiters (EPRT/EPSV).
     FieldCount { expected: usize, found: usize },
     /// A field that is not a decimal number.
     BadNumber(String),
@@ -30,7 +30,25 @@ pub enum AddrError {
 
 impl fmt::Display for AddrError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
+        match self {
+            AddrError::OctetOutOfRange(n) => write!(f, "octet {n} is over 255"),
+            AddrError::PortOutOfRange(n) => write!(f, "port number {n} is out of range"),
+            AddrError::FieldCount { expected, found } => {
+                write!(f, "expected {expected} fields, found {found}")
+            }
+            AddrError::BadNumber(s) => write!(f, "{s:?} is not a decimal number"),
+            AddrError::NoAddress => f.write_str("no h1,h2,h3,h4,p1,p2 address in the text"),
+            AddrError::BadDelimiter => f.write_str(
+                "the delimiter must be one character from ASCII 33-126, the same throughout",
+            ),
+            AddrError::UnknownFamily(s) => {
+                write!(f, "unknown network protocol {s:?} (1 is IPv4, 2 is IPv6)")
+            }
+            AddrError::FamilyMismatch { family, addr } => {
+                write!(f, "address {addr:?} is not of network protocol {family}")
+            }
+            AddrError::BadAddress(s) => write!(f, "{s:?} is not a valid address"),
+        }
     }
 }
 
@@ -38,49 +56,222 @@ impl std::error::Error for AddrError {}
 
 /// Parses a PORT argument `h1,h2,h3,h4,p1,p2`.
 pub fn parse_port(arg: &str) -> Result<SocketAddrV4, AddrError> {
-    let _ = arg;
-    todo!("wire helper")
+    let fields: Vec<&str> = arg.trim().split(',').collect();
+    if fields.len() != 6 {
+        return Err(AddrError::FieldCount {
+            expected: 6,
+            found: fields.len(),
+        });
+    }
+    let numbers = fields
+        .iter()
+        .map(|f| parse_decimal(f))
+        .collect::<Result<Vec<u32>, AddrError>>()?;
+    six_to_addr(&numbers)
 }
 
 /// Encodes `h1,h2,h3,h4,p1,p2`.
 pub fn encode_port(addr: SocketAddrV4) -> String {
-    let _ = addr;
-    todo!("wire helper")
+    let [h1, h2, h3, h4] = addr.ip().octets();
+    let [p1, p2] = addr.port().to_be_bytes();
+    format!("{h1},{h2},{h3},{h4},{p1},{p2}")
 }
 
 /// Finds the address in a 227 reply text, scanning for the six numbers
 /// wherever they are (RFC 1123 section 4.1.2.6).
 pub fn parse_pasv_reply(text: &str) -> Result<SocketAddrV4, AddrError> {
-    let _ = text;
-    todo!("wire helper")
+    // RFC 1123 section 4.1.2.6: "The format of the 227 reply to a PASV
+    // command is not well standardized. [...] Therefore, a User-FTP
+    // program that interprets the PASV reply must scan the reply for the
+    // first digit of the host and port numbers."
+    let bytes = text.as_bytes();
+    let mut wrong_run = None;
+    let mut i = 0;
+    // Each round moves past at least one byte, so the loop ends.
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let (run, used) = comma_run(&text[i..]);
+        match run.len() {
+            6 => return six_to_addr(&run),
+            2.. if wrong_run.is_none() => wrong_run = Some(run.len()),
+            _ => {}
+        }
+        i += used.max(1);
+    }
+    match wrong_run {
+        Some(found) => Err(AddrError::FieldCount { expected: 6, found }),
+        None => Err(AddrError::NoAddress),
+    }
+}
+
+/// The comma-separated numbers at the start of `text` (spaces allowed
+/// around the commas), values saturated at `u32::MAX`, and the bytes they
+/// span. A run is taken whole: `1,2,3,4,5,6,7` is seven numbers, not six.
+fn comma_run(text: &str) -> (Vec<u32>, usize) {
+    let mut numbers = Vec::new();
+    let mut rest = text;
+    let mut used = 0;
+    loop {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            return (numbers, used);
+        }
+        numbers.push(saturating_decimal(&rest[..digits]));
+        used = text.len() - rest.len() + digits;
+        let after = rest[digits..].trim_start_matches(' ');
+        match after.strip_prefix(',') {
+            Some(next) => rest = next.trim_start_matches(' '),
+            None => return (numbers, used),
+        }
+    }
 }
 
 /// The text of a 227 reply: `Entering Passive Mode (h1,h2,h3,h4,p1,p2).`
 pub fn encode_pasv_reply(addr: SocketAddrV4) -> String {
-    let _ = addr;
-    todo!("wire helper")
+    format!("Entering Passive Mode ({}).", encode_port(addr))
+}
+
+/// Builds an address from six numbers, checking each range.
+fn six_to_addr(n: &[u32]) -> Result<SocketAddrV4, AddrError> {
+    let mut octets = [0u8; 4];
+    for (octet, &value) in octets.iter_mut().zip(&n[..4]) {
+        *octet = u8::try_from(value).map_err(|_| AddrError::OctetOutOfRange(value))?;
+    }
+    let mut port = [0u8; 2];
+    for (byte, &value) in port.iter_mut().zip(&n[4..6]) {
+        *byte = u8::try_from(value).map_err(|_| AddrError::PortOutOfRange(value))?;
+    }
+    Ok(SocketAddrV4::new(
+        Ipv4Addr::from(octets),
+        u16::from_be_bytes(port),
+    ))
+}
+
+/// A non-empty run of ASCII digits, saturated at `u32::MAX`.
+fn parse_decimal(field: &str) -> Result<u32, AddrError> {
+    if field.is_empty() || !field.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AddrError::BadNumber(field.to_owned()));
+    }
+    Ok(saturating_decimal(field))
+}
+
+fn saturating_decimal(digits: &str) -> u32 {
+    digits.bytes().fold(0u32, |n, d| {
+        n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+    })
+}
+
+/// A TCP port field of EPRT or EPSV.
+fn parse_tcp_port(field: &str) -> Result<u16, AddrError> {
+    let value = parse_decimal(field)?;
+    u16::try_from(value).map_err(|_| AddrError::PortOutOfRange(value))
+}
+
+/// RFC 2428 section 2: "The delimiter character MUST be one of the ASCII
+/// characters in range 33-126 inclusive."
+fn is_delimiter(byte: u8) -> bool {
+    (33..=126).contains(&byte)
 }
 
 /// Parses an EPRT argument `<d>proto<d>addr<d>port<d>`.
 pub fn parse_eprt(arg: &str) -> Result<SocketAddr, AddrError> {
-    let _ = arg;
-    todo!("wire helper")
+    let arg = arg.trim_end();
+    let d = match arg.bytes().next() {
+        Some(d) if is_delimiter(d) => char::from(d),
+        Some(_) => return Err(AddrError::BadDelimiter),
+        None => {
+            return Err(AddrError::FieldCount {
+                expected: 4,
+                found: 0,
+            })
+        }
+    };
+    let found = arg.matches(d).count();
+    if found != 4 {
+        return Err(AddrError::FieldCount { expected: 4, found });
+    }
+    // RFC 2428 section 2: "EPRT<space><d><net-prt><d><net-addr><d><tcp-port><d>";
+    // the argument ends with the delimiter.
+    if !arg.ends_with(d) {
+        return Err(AddrError::BadDelimiter);
+    }
+    let fields: Vec<&str> = arg[1..arg.len() - 1].split(d).collect();
+    let (family, addr, port) = (fields[0], fields[1], fields[2]);
+    let ip = parse_family_addr(family, addr)?;
+    Ok(SocketAddr::new(ip, parse_tcp_port(port)?))
+}
+
+/// RFC 2428 section 2: `<net-prt>` is an IANA address family number,
+/// 1 for IPv4 and 2 for IPv6, and `<net-addr>` is written in that family's
+/// usual text form (dotted decimal for IPv4, RFC 1884 form for IPv6).
+fn parse_family_addr(family: &str, addr: &str) -> Result<IpAddr, AddrError> {
+    let mismatch = |family| AddrError::FamilyMismatch {
+        family,
+        addr: addr.to_owned(),
+    };
+    let bad = || AddrError::BadAddress(addr.to_owned());
+    match family {
+        "1" => match addr.parse::<Ipv4Addr>() {
+            Ok(ip) => Ok(IpAddr::V4(ip)),
+            Err(_) if addr.parse::<Ipv6Addr>().is_ok() => Err(mismatch(1)),
+            Err(_) => Err(bad()),
+        },
+        "2" => match addr.parse::<Ipv6Addr>() {
+            Ok(ip) => Ok(IpAddr::V6(ip)),
+            Err(_) if addr.parse::<Ipv4Addr>().is_ok() => Err(mismatch(2)),
+            Err(_) => Err(bad()),
+        },
+        other => Err(AddrError::UnknownFamily(other.to_owned())),
+    }
 }
 
 /// Encodes `|1|addr|port|` or `|2|addr|port|`.
 pub fn encode_eprt(addr: SocketAddr) -> String {
-    let _ = addr;
-    todo!("wire helper")
+    let family = if addr.is_ipv4() { 1 } else { 2 };
+    format!("|{family}|{}|{}|", addr.ip(), addr.port())
 }
 
 /// Finds the port in a 229 reply text `... (<d><d><d>port<d>)`.
 pub fn parse_epsv_reply(text: &str) -> Result<u16, AddrError> {
-    let _ = text;
-    todo!("wire helper")
+    // RFC 2428 section 3: "The text returned in response to the EPSV
+    // command MUST be: <text indicating server is entering extended
+    // passive mode> (<d><d><d><tcp-port><d>)". The first parenthesis that
+    // opens this shape wins; other parentheses in the text are skipped.
+    let mut first_error = None;
+    for (open, _) in text.match_indices('(') {
+        match epsv_at(&text.as_bytes()[open + 1..]) {
+            Ok(port) => return Ok(port),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or(AddrError::NoAddress))
+}
+
+/// Parses `<d><d><d><tcp-port><d>)` at the start of `rest`. The port ends
+/// at the first `<d>)`, so even a digit delimiter is read right.
+fn epsv_at(rest: &[u8]) -> Result<u16, AddrError> {
+    let d = match rest.first() {
+        Some(&d) if is_delimiter(d) => d,
+        _ => return Err(AddrError::BadDelimiter),
+    };
+    if rest.get(1..3) != Some(&[d, d][..]) {
+        return Err(AddrError::BadDelimiter);
+    }
+    let body = &rest[3..];
+    let end = body
+        .windows(2)
+        .position(|w| w == [d, b')'])
+        .ok_or(AddrError::BadDelimiter)?;
+    let port = String::from_utf8_lossy(&body[..end]);
+    parse_tcp_port(&port)
 }
 
 /// The text of a 229 reply: `Entering Extended Passive Mode (|||port|)`.
 pub fn encode_epsv_reply(port: u16) -> String {
-    let _ = port;
-    todo!("wire helper")
+    format!("Entering Extended Passive Mode (|||{port}|)")
 }

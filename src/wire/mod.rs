@@ -1,8 +1,11 @@
 //! Sans-IO FTP wire codec: pure functions over bytes, no tokio.
 //!
-//! - [`line`]: CRLF framing with a length cap; a bare LF is accepted but flagged.
-//! - [`command`]: command lines (`VERB arg`), raw forms kept for invalid input.
-//! - [`reply`]: single and multiline replies (RFC 959 section 4.2).
+//! - [`line`](mod@line): CRLF framing with a length cap; a bare LF is accepted but flagged.
+//! - [`command`]: command lines (`VERB arg`), raw forms kept for invalid
+//!   input; [`command::CommandDecoder`] and [`command::parse_line`].
+//! - [`reply`]: single and multiline replies (RFC 959 section 4.2);
+//!   [`reply::ReplyDecoder`] for a stream, [`reply::parse_complete`] for one
+//!   whole reply, [`reply::parse_size`] for a 213 SIZE text.
 //! - [`addr`]: PORT / PASV (RFC 959, RFC 1123 4.1.2.6), EPRT / EPSV (RFC 2428).
 //!
 //! "Incomplete" is a normal state: decoders return `None` until a whole line
@@ -15,3 +18,12 @@ pub mod reply;
 
 /// Default cap on one command or reply line, in bytes (CRLF included).
 pub const DEFAULT_LINE_CAP: usize = 8192;
+
+#[cfg(test)]
+mod tests_addr;
+#[cfg(test)]
+mod tests_command;
+#[cfg(test)]
+mod tests_props;
+#[cfg(test)]
+mod tests_reply;

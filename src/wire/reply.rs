@@ -3,6 +3,12 @@
 
 use std::fmt;
 
+use super::line::escape_preview;
+
+mod decoder;
+
+pub use decoder::{parse_complete, ReplyDecoder};
+
 /// A complete, well-formed reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -18,14 +24,50 @@ pub struct Reply {
 
 impl Reply {
     /// A reply to send; more than one line makes a multiline reply.
+    ///
+    /// Text containing `\n` is split into more lines. Interior lines that
+    /// start with a digit get a leading space, so that `lines` holds what a
+    /// peer decoding [`Reply::encode`] would see.
     pub fn new(code: u16, lines: &[&str]) -> Self {
-        let _ = (code, lines);
-        todo!("wire helper")
+        let mut split: Vec<String> = lines
+            .iter()
+            .flat_map(|l| l.split('\n'))
+            .map(|l| l.strip_suffix('\r').unwrap_or(l).to_owned())
+            .collect();
+        if split.is_empty() {
+            split.push(String::new());
+        }
+        let last = split.len() - 1;
+        for line in split.iter_mut().take(last).skip(1) {
+            *line = guard_interior(line);
+        }
+        let mut reply = Reply {
+            code,
+            lines: split,
+            bare_lf: false,
+            raw: Vec::new(),
+        };
+        reply.raw = reply.encode();
+        reply
     }
 
     /// Bytes to put on the wire (CRLF line ends, multiline form as needed).
     pub fn encode(&self) -> Vec<u8> {
-        todo!("wire helper")
+        let code = self.code;
+        let mut out = String::new();
+        match self.lines.as_slice() {
+            [] => out.push_str(&format!("{code:03} \r\n")),
+            [only] => out.push_str(&format!("{code:03} {only}\r\n")),
+            [first, interior @ .., last] => {
+                out.push_str(&format!("{code:03}-{first}\r\n"));
+                for line in interior {
+                    out.push_str(&guard_interior(line));
+                    out.push_str("\r\n");
+                }
+                out.push_str(&format!("{code:03} {last}\r\n"));
+            }
+        }
+        out.into_bytes()
     }
 
     /// All lines' text joined with `\n`.
@@ -41,6 +83,26 @@ impl Reply {
     pub fn is_preliminary(&self) -> bool {
         self.class() == 1
     }
+}
+
+/// RFC 959 section 4.2: "If an intermediary line begins with a 3-digit
+/// number, the Server must pad the front to avoid confusion."
+fn guard_interior(line: &str) -> String {
+    if line.starts_with(|c: char| c.is_ascii_digit()) {
+        format!(" {line}")
+    } else {
+        line.to_owned()
+    }
+}
+
+/// The size in a 213 reply to SIZE (RFC 3659 section 4): the text is the
+/// decimal size, which may exceed 32 bits.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 /// What is wrong with a reply.
@@ -61,6 +123,28 @@ pub enum ReplyErrorKind {
     TooLong { cap: usize },
 }
 
+impl fmt::Display for ReplyErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReplyErrorKind::BadCode => f.write_str("reply does not start with a 3-digit code"),
+            ReplyErrorKind::CodeOutOfRange(code) => {
+                write!(f, "reply code {code} is outside 100-599")
+            }
+            ReplyErrorKind::MissingSpace => {
+                f.write_str("reply code is not followed by a space or a hyphen")
+            }
+            ReplyErrorKind::MismatchedEnd { first, last } => write!(
+                f,
+                "multiline reply starts with code {first} but its last line has code {last}"
+            ),
+            ReplyErrorKind::Unterminated { code } => {
+                write!(f, "stream ended inside reply {code:03}")
+            }
+            ReplyErrorKind::TooLong { cap } => write!(f, "reply longer than {cap} bytes"),
+        }
+    }
+}
+
 /// A reply that could not be parsed; keeps its raw bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyError {
@@ -70,38 +154,63 @@ pub struct ReplyError {
 
 impl fmt::Display for ReplyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.kind)
+        write!(f, "{}: \"{}\"", self.kind, escape_preview(&self.raw, 80))
     }
 }
 
 impl std::error::Error for ReplyError {}
 
-/// Incremental reply decoder (sans-IO).
-#[derive(Debug, Default)]
-pub struct ReplyDecoder {
-    buf: Vec<u8>,
-    cap: usize,
+/// What follows the code on a reply's first line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sep {
+    /// `xyz text` or a bare `xyz`: a one-line reply.
+    Space,
+    /// `xyz-text`: the first line of a multiline reply.
+    Hyphen,
 }
 
-impl ReplyDecoder {
-    pub fn new(cap: usize) -> Self {
-        ReplyDecoder {
-            buf: Vec::new(),
-            cap,
-        }
+/// Reads the code and separator of a reply's first line; returns the text.
+fn parse_head(content: &[u8]) -> Result<(u16, Sep, &[u8]), ReplyErrorKind> {
+    let code = leading_code(content).ok_or(ReplyErrorKind::BadCode)?;
+    // RFC 959 section 4.2: "There are five values for the first digit of
+    // the reply code", 1 to 5.
+    if !(100..=599).contains(&code) {
+        return Err(ReplyErrorKind::CodeOutOfRange(code));
     }
+    // RFC 959 section 4.2: "A reply is defined to contain the 3-digit
+    // code, followed by Space <SP>, followed by one line of text". A bare
+    // code with nothing after is taken as an empty text.
+    match content.get(3) {
+        None => Ok((code, Sep::Space, &[])),
+        Some(b' ') => Ok((code, Sep::Space, &content[4..])),
+        Some(b'-') => Ok((code, Sep::Hyphen, &content[4..])),
+        Some(_) => Err(ReplyErrorKind::MissingSpace),
+    }
+}
 
-    pub fn feed(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
+/// The three leading digits of a line, if it has them.
+fn leading_code(content: &[u8]) -> Option<u16> {
+    let digits = content.get(..3)?;
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
     }
+    Some(digits.iter().fold(0, |n, d| n * 10 + u16::from(d - b'0')))
+}
 
-    /// The next reply, `None` when incomplete.
-    pub fn next(&mut self) -> Option<Result<Reply, ReplyError>> {
-        todo!("wire helper")
+/// RFC 959 section 4.2: "The last line will begin with the same code,
+/// followed immediately by Space <SP>, optionally some text, and the
+/// Telnet end-of-line code." A bare `xyz` line is accepted too.
+fn end_line_text(content: &[u8], code: u16) -> Option<&[u8]> {
+    if leading_code(content)? != code {
+        return None;
     }
+    match content.get(3) {
+        None => Some(&[]),
+        Some(b' ') => Some(&content[4..]),
+        Some(_) => None,
+    }
+}
 
-    /// Call at end of stream: an error if a partial reply is pending.
-    pub fn finish(&mut self) -> Option<ReplyError> {
-        todo!("wire helper")
-    }
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
