@@ -6,10 +6,11 @@ use super::client_view::SentCommand;
 use super::{Verdict, Violation};
 use crate::script::CommandPattern;
 
-/// Commands a client may send anywhere without breaking a sequence.
+/// Commands a client may send anywhere without breaking a sequence (login
+/// commands too, unless a pattern names them).
 pub const HARMLESS: &[&str] = &[
-    "FEAT", "PWD", "XPWD", "SYST", "TYPE", "OPTS", "CWD", "XCWD", "CDUP", "XCUP", "SIZE", "MDTM",
-    "REST", "NOOP", "CLNT", "MODE", "STRU", "ALLO", "LANG", "HELP", "STAT",
+    "USER", "PASS", "ACCT", "FEAT", "PWD", "XPWD", "SYST", "TYPE", "OPTS", "CWD", "XCWD", "CDUP",
+    "XCUP", "SIZE", "MDTM", "REST", "NOOP", "CLNT", "MODE", "STRU", "ALLO", "LANG", "HELP", "STAT",
 ];
 
 fn harmless(verb: &str) -> bool {

@@ -51,7 +51,9 @@ mod session;
 mod verbs;
 pub mod vfs;
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
@@ -82,9 +84,49 @@ pub async fn run_client_case(
     client: &ClientProfile,
     timeline: &Timeline,
 ) -> CaseResult {
+    let usable = usable(case, client);
+    let profile = client.clone();
+    let runner: Runner =
+        Box::new(move |task: Task| Box::pin(async move { profile.run(&task).await }));
+    run_with(case, suite, client.name(), usable, runner, timeline).await
+}
+
+/// Runs a client: given the task, returns what the run left behind.
+pub type Runner = Box<dyn FnOnce(Task) -> Pin<Box<dyn Future<Output = ClientRun> + Send>> + Send>;
+
+/// Whether `client` can run `case` here: `Err` is the verdict and reason.
+fn usable(case: &Case, client: &ClientProfile) -> Result<(), (Verdict, String)> {
+    if let Some(fs) = &case.server {
+        client
+            .supports(fs.op, fs.passive, fs.extended, fs.family)
+            .map_err(|why| (Verdict::Unimplemented, why))?;
+    }
+    if !client.installed() {
+        let why = format!(
+            "{} is not installed: run scripts/install-peers.sh",
+            client.name()
+        );
+        return Err((Verdict::Error, why));
+    }
+    Ok(())
+}
+
+/// Runs one client-role case with any client (`runner`), e.g. a broken
+/// client written in a test. `usable` short-cuts the run with a verdict.
+pub async fn run_with(
+    case: &Case,
+    suite: &str,
+    target: &str,
+    usable: Result<(), (Verdict, String)>,
+    runner: Runner,
+    timeline: &Timeline,
+) -> CaseResult {
     let started = Instant::now();
-    let mut result = empty_result(case, suite, client);
-    let outcome = run_checked(case, client, timeline, &mut result.notes).await;
+    let mut result = empty_result(case, suite, target);
+    let outcome = match usable {
+        Ok(()) => run_checked(case, target, runner, timeline, &mut result.notes).await,
+        Err(e) => Err(e),
+    };
     match outcome {
         Ok(violations) => {
             result.verdict = CaseResult::grade(&violations);
@@ -104,7 +146,8 @@ type Outcome = Result<Vec<crate::check::Violation>, (Verdict, String)>;
 
 async fn run_checked(
     case: &Case,
-    client: &ClientProfile,
+    target: &str,
+    runner: Runner,
     timeline: &Timeline,
     notes: &mut Vec<String>,
 ) -> Outcome {
@@ -112,17 +155,7 @@ async fn run_checked(
         Verdict::Error,
         "the case has no client-role section".to_string(),
     ))?;
-    client
-        .supports(fs.op, fs.passive, fs.extended, fs.family)
-        .map_err(|why| (Verdict::Unimplemented, why))?;
-    if !client.installed() {
-        let why = format!(
-            "{} is not installed: run scripts/install-peers.sh",
-            client.name()
-        );
-        return Err((Verdict::Error, why));
-    }
-    let run = serve_and_run(case, fs, client, timeline, notes).await?;
+    let run = serve_and_run(case, fs, runner, timeline, notes).await?;
     if let Some(e) = &run.error {
         return Err((Verdict::Error, e.clone()));
     }
@@ -132,11 +165,7 @@ async fn run_checked(
         .iter()
         .any(|e| matches!(e.kind, EventKind::Opened { .. }))
     {
-        let why = format!(
-            "{} never connected; stderr: {}",
-            client.name(),
-            tail(&run.stderr)
-        );
+        let why = format!("{target} never connected; stderr: {}", tail(&run.stderr));
         return Err((Verdict::Error, why));
     }
     Ok(check_client_case(case, fs, &events, &run))
@@ -146,7 +175,7 @@ async fn run_checked(
 async fn serve_and_run(
     case: &Case,
     fs: &FakeServer,
-    client: &ClientProfile,
+    runner: Runner,
     timeline: &Timeline,
     notes: &mut Vec<String>,
 ) -> Result<ClientRun, (Verdict, String)> {
@@ -168,6 +197,8 @@ async fn serve_and_run(
     let dir = tempfile::tempdir().map_err(|e| (Verdict::Error, format!("temp folder: {e}")))?;
     let task = make_task(case, fs, addr, dir.path())?;
     let deadline = task.deadline;
+    let (op, local) = (task.op, task.local.clone());
+    let source = std::fs::read(&local).ok();
     let session = tokio::spawn(serve(
         listener,
         fs.clone(),
@@ -175,15 +206,14 @@ async fn serve_and_run(
         case.timeout,
         deadline,
     ));
-    let profile = client.clone();
-    let client_task = tokio::spawn(async move { profile.run(&task).await });
+    let client_task = tokio::spawn(runner(task));
     let run = match timeout(deadline + Duration::from_secs(5), client_task).await {
         Ok(Ok(run)) => run,
         Ok(Err(e)) => return Err((Verdict::Error, format!("the client run panicked: {e}"))),
         Err(_) => return Err((Verdict::Error, "the client run did not end".into())),
     };
     finish_session(session, notes).await;
-    Ok(run)
+    Ok(with_files(run, op, &local, source))
 }
 
 async fn finish_session(session: tokio::task::JoinHandle<Vec<String>>, notes: &mut Vec<String>) {
@@ -260,6 +290,21 @@ fn make_task(
     })
 }
 
+/// Fills in the local file (downloads, listings) and the upload source
+/// when the runner did not.
+fn with_files(
+    mut run: ClientRun,
+    op: ClientOp,
+    local: &std::path::Path,
+    source: Option<Vec<u8>>,
+) -> ClientRun {
+    match op {
+        ClientOp::Put => run.upload_source = run.upload_source.or(source),
+        _ => run.local_file = run.local_file.or_else(|| std::fs::read(local).ok()),
+    }
+    run
+}
+
 fn record_run(run: &ClientRun, notes: &mut Vec<String>) {
     let status = match (run.timed_out, run.exit_code) {
         (true, _) => "killed after the deadline".to_string(),
@@ -278,12 +323,12 @@ fn tail(text: &str) -> String {
     lines[lines.len().saturating_sub(3)..].join(" | ")
 }
 
-fn empty_result(case: &Case, suite: &str, client: &ClientProfile) -> CaseResult {
+fn empty_result(case: &Case, suite: &str, target: &str) -> CaseResult {
     CaseResult {
         id: case.id.clone(),
         suite: suite.to_string(),
         role: Role::Client,
-        target: client.name().to_string(),
+        target: target.to_string(),
         rfc: case.rfc.clone(),
         level: case.level,
         verdict: Verdict::Pass,
