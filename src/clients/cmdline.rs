@@ -259,7 +259,7 @@ fn tnftp(t: &Task) -> Spec {
     );
     Spec {
         program: "tnftp".into(),
-        args: vec!["-n".into(), "-v".into()],
+        args: vec!["-n".into(), "-i".into(), "-v".into()],
         stdin: Some(script),
         status_meaningful: false,
     }
