@@ -16,7 +16,11 @@
 //! - [`script`]: validated, serde-free script types with source locations.
 //! - [`suite`]: two-stage YAML loading (serde mirror, then validation) and
 //!   the JSON Schema.
+//! - [`capture`]: the pcap view of the timeline (a streaming writer), the
+//!   pcap reader that rebuilds events, and capture comparison.
+//! - [`transcript`]: the normalized, redacted text view of the timeline.
 
+pub mod capture;
 pub mod check;
 pub mod clients;
 pub mod report;
@@ -27,4 +31,5 @@ pub mod timeline;
 // Temporary mount on the `server` branch; the lead mounts it as `peer::server`.
 #[path = "peer/server/mod.rs"]
 pub mod fake_server;
+pub mod transcript;
 pub mod wire;

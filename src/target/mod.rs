@@ -17,3 +17,11 @@ pub struct ServerEndpoint {
     /// `requires` are not all here are skipped with a reason.
     pub capabilities: Vec<String>,
 }
+
+pub mod embedded;
+pub mod error;
+pub mod ports;
+pub mod process;
+pub mod profiles;
+pub mod running;
+pub mod seed;

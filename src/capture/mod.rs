@@ -1,0 +1,67 @@
+//! Capture: the pcap view of a timeline, and the way back from a pcap.
+//!
+//! - [`pcap`]: [`PcapObserver`], a timeline observer that writes a pcap
+//!   file while the case runs (synthesized TCP with handshakes, segments and
+//!   closes), so that a failing or panicking case still leaves a capture.
+//! - [`read`]: [`read_pcap`], which reassembles the TCP streams of a capture
+//!   into timeline events.
+//! - [`compare`]: [`compare()`], which diffs two captures as normalized
+//!   transcripts.
+//! - `name`: tells control from data connections and client from server.
+//! - `args`: finds the address arguments of PORT, EPRT, 227 and 229 lines
+//!   (shared by the reader and the transcript).
+
+pub(crate) mod args;
+pub mod compare;
+mod name;
+pub mod pcap;
+pub mod read;
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+pub use compare::compare;
+pub use pcap::PcapObserver;
+pub use read::read_pcap;
+
+/// Why a capture could not be read.
+#[derive(Debug)]
+pub enum CaptureError {
+    /// The file could not be opened or read.
+    Io { path: PathBuf, source: io::Error },
+    /// The file is not a pcap file, or its records are damaged.
+    Format { path: PathBuf, detail: String },
+    /// The link type is not one the reader decodes.
+    UnsupportedLinkType { path: PathBuf, link: String },
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaptureError::Io { path, source } => {
+                write!(f, "cannot read {}: {source}", path.display())
+            }
+            CaptureError::Format { path, detail } => {
+                write!(f, "{} is not a readable pcap: {detail}", path.display())
+            }
+            CaptureError::UnsupportedLinkType { path, link } => write!(
+                f,
+                "{}: link type {link} is not supported (Ethernet, Linux SLL, raw IP, null/loop)",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CaptureError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

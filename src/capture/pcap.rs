@@ -1,0 +1,345 @@
+//! The pcap writer: a timeline observer that synthesizes the TCP packets of
+//! every connection (handshake from the real initiator, MSS-sized segments
+//! with consistent sequence numbers, FIN or RST from the side observed) and
+//! streams them to a pcap file while the case runs.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use etherparse::PacketBuilder;
+use pcap_file::pcap::{PcapPacket, PcapWriter};
+
+use crate::timeline::{CloseKind, ConnId, Event, EventKind, Observer, Side};
+
+/// Segment size for IPv4 (Ethernet MTU 1500 - 20 - 20).
+pub const MSS_V4: usize = 1460;
+/// Segment size for IPv6 (1500 - 40 - 20).
+pub const MSS_V6: usize = 1440;
+/// Buffered bytes after which the writer flushes at the next event boundary.
+const FLUSH_AT: usize = 64 * 1024;
+const WINDOW: u16 = 65535;
+
+/// The file behind the pcap writer, shared so that the observer can flush
+/// at event boundaries (`PcapWriter` does not expose its writer).
+#[derive(Clone)]
+struct Sink(Arc<Mutex<BufWriter<File>>>);
+
+impl Sink {
+    fn with<T>(&self, f: impl FnOnce(&mut BufWriter<File>) -> T) -> T {
+        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.with(|w| w.write(buf))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.with(|w| w.flush())
+    }
+}
+
+/// TCP state of one connection: endpoint 0 is the initiator.
+struct Conn {
+    ends: [SocketAddr; 2],
+    sides: [Side; 2],
+    next_seq: [u32; 2],
+}
+
+impl Conn {
+    /// Which endpoint `side` is, if any.
+    fn dir(&self, side: Side) -> Option<usize> {
+        self.sides.iter().position(|s| *s == side)
+    }
+
+    fn mss(&self) -> usize {
+        match self.ends[0] {
+            SocketAddr::V4(_) => MSS_V4,
+            SocketAddr::V6(_) => MSS_V6,
+        }
+    }
+}
+
+/// One TCP segment to emit.
+struct Segment<'a> {
+    dir: usize,
+    syn: bool,
+    ack: bool,
+    fin: bool,
+    rst: bool,
+    payload: &'a [u8],
+}
+
+impl<'a> Segment<'a> {
+    fn new(dir: usize) -> Self {
+        Segment {
+            dir,
+            syn: false,
+            ack: true,
+            fin: false,
+            rst: false,
+            payload: &[],
+        }
+    }
+}
+
+/// Writes a pcap file (Ethernet, IPv4/IPv6, TCP) from timeline events as
+/// they arrive. Errors after creation are kept, not raised: the first one is
+/// available from [`PcapObserver::error`], and writing stops.
+pub struct PcapObserver {
+    writer: PcapWriter<Sink>,
+    sink: Sink,
+    conns: HashMap<ConnId, Conn>,
+    last_ts: Duration,
+    error: Option<io::Error>,
+}
+
+impl PcapObserver {
+    /// Creates (truncates) the file at `path` and writes the pcap header.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let file = File::create(path)?;
+        let sink = Sink(Arc::new(Mutex::new(BufWriter::with_capacity(
+            2 * FLUSH_AT,
+            file,
+        ))));
+        let writer = PcapWriter::new(sink.clone()).map_err(io::Error::other)?;
+        let mut obs = PcapObserver {
+            writer,
+            sink,
+            conns: HashMap::new(),
+            last_ts: Duration::ZERO,
+            error: None,
+        };
+        obs.flush();
+        Ok(obs)
+    }
+
+    /// The first write error met, if any.
+    pub fn error(&self) -> Option<&io::Error> {
+        self.error.as_ref()
+    }
+
+    fn flush(&mut self) {
+        if let Err(e) = self.sink.with(|w| w.flush()) {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn buffered(&self) -> usize {
+        self.sink.with(|w| w.buffer().len())
+    }
+
+    fn on_event(&mut self, ts: Duration, kind: &EventKind) {
+        match kind {
+            EventKind::Opened {
+                conn,
+                initiator,
+                acceptor,
+                initiator_side,
+                acceptor_side,
+                ..
+            } => self.open(
+                ts,
+                *conn,
+                [*initiator, *acceptor],
+                [*initiator_side, *acceptor_side],
+            ),
+            EventKind::Bytes {
+                conn, from, bytes, ..
+            } => self.data(ts, *conn, *from, bytes),
+            EventKind::Closed { conn, by, kind } => self.close(ts, *conn, *by, *kind),
+            _ => {}
+        }
+    }
+
+    fn open(&mut self, ts: Duration, id: ConnId, ends: [SocketAddr; 2], sides: [Side; 2]) {
+        let conn = Conn {
+            ends: same_family(ends),
+            sides,
+            next_seq: isns(id),
+        };
+        self.conns.insert(id, conn);
+        let syn = Segment {
+            syn: true,
+            ack: false,
+            ..Segment::new(0)
+        };
+        self.emit(ts, id, syn);
+        self.advance(id, 0, 1);
+        let syn_ack = Segment {
+            syn: true,
+            ..Segment::new(1)
+        };
+        self.emit(ts, id, syn_ack);
+        self.advance(id, 1, 1);
+        self.emit(ts, id, Segment::new(0));
+    }
+
+    fn data(&mut self, ts: Duration, id: ConnId, from: Side, bytes: &[u8]) {
+        let Some((dir, mss)) = self
+            .conns
+            .get(&id)
+            .and_then(|c| Some((c.dir(from)?, c.mss())))
+        else {
+            return;
+        };
+        for chunk in bytes.chunks(mss) {
+            let seg = Segment {
+                payload: chunk,
+                ..Segment::new(dir)
+            };
+            self.emit(ts, id, seg);
+            self.advance(id, dir, chunk.len() as u32);
+        }
+        if !bytes.is_empty() {
+            self.emit(ts, id, Segment::new(1 - dir));
+        }
+    }
+
+    fn close(&mut self, ts: Duration, id: ConnId, by: Side, kind: CloseKind) {
+        let Some(dir) = self.conns.get(&id).and_then(|c| c.dir(by)) else {
+            return;
+        };
+        match kind {
+            CloseKind::Fin => {
+                let fin = Segment {
+                    fin: true,
+                    ..Segment::new(dir)
+                };
+                self.emit(ts, id, fin);
+                self.advance(id, dir, 1);
+                self.emit(ts, id, Segment::new(1 - dir));
+            }
+            CloseKind::Reset => {
+                let rst = Segment {
+                    rst: true,
+                    ..Segment::new(dir)
+                };
+                self.emit(ts, id, rst);
+                self.conns.remove(&id);
+            }
+        }
+    }
+
+    fn advance(&mut self, id: ConnId, dir: usize, by: u32) {
+        if let Some(c) = self.conns.get_mut(&id) {
+            c.next_seq[dir] = c.next_seq[dir].wrapping_add(by);
+        }
+    }
+
+    fn emit(&mut self, ts: Duration, id: ConnId, seg: Segment<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        let frame = match build_frame(conn, &seg) {
+            Ok(f) => f,
+            Err(e) => {
+                self.error = Some(io::Error::other(e));
+                return;
+            }
+        };
+        let ts = ts.max(self.last_ts);
+        self.last_ts = ts;
+        let packet = PcapPacket::new(ts, frame.len() as u32, &frame);
+        if let Err(e) = self.writer.write_packet(&packet) {
+            self.error = Some(io::Error::other(e));
+        }
+    }
+}
+
+impl Observer for PcapObserver {
+    fn observe(&mut self, start: SystemTime, event: &Event) {
+        let base = start
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO);
+        self.on_event(base + event.at, &event.kind);
+        let is_bytes = matches!(event.kind, EventKind::Bytes { .. });
+        if !is_bytes || self.buffered() >= FLUSH_AT {
+            self.flush();
+        }
+    }
+
+    fn finish(&mut self) {
+        self.flush();
+    }
+}
+
+impl Drop for PcapObserver {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Deterministic initial sequence numbers for both directions of `id`.
+fn isns(id: ConnId) -> [u32; 2] {
+    let h = id.0.wrapping_add(1).wrapping_mul(0x9E37_79B9);
+    [h ^ 0x1000_0000, h.rotate_left(16) ^ 0x2000_0000]
+}
+
+/// Puts both endpoints in one family (IPv4-mapped IPv6 if they differ).
+fn same_family(ends: [SocketAddr; 2]) -> [SocketAddr; 2] {
+    if ends[0].is_ipv4() == ends[1].is_ipv4() {
+        return ends;
+    }
+    ends.map(|a| match a.ip() {
+        IpAddr::V4(v4) => SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), a.port()),
+        IpAddr::V6(_) => a,
+    })
+}
+
+/// A locally administered MAC address per side.
+fn mac(side: Side) -> [u8; 6] {
+    let last = match side {
+        Side::Client => 1,
+        Side::Server => 2,
+        Side::Third => 3,
+    };
+    [0x02, 0, 0, 0, 0, last]
+}
+
+fn build_frame(
+    conn: &Conn,
+    seg: &Segment<'_>,
+) -> Result<Vec<u8>, etherparse::err::packet::BuildWriteError> {
+    let (src, dst) = (conn.ends[seg.dir], conn.ends[1 - seg.dir]);
+    let eth = PacketBuilder::ethernet2(mac(conn.sides[seg.dir]), mac(conn.sides[1 - seg.dir]));
+    let ip = match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => eth.ipv4(s.octets(), d.octets(), 64),
+        (s, d) => eth.ipv6(v6_octets(s), v6_octets(d), 64),
+    };
+    let mut tcp = ip.tcp(src.port(), dst.port(), conn.next_seq[seg.dir], WINDOW);
+    if seg.ack {
+        tcp = tcp.ack(conn.next_seq[1 - seg.dir]);
+    }
+    if seg.syn {
+        tcp = tcp.syn();
+    }
+    if seg.fin {
+        tcp = tcp.fin();
+    }
+    if seg.rst {
+        tcp = tcp.rst();
+    }
+    if !seg.payload.is_empty() {
+        tcp = tcp.psh();
+    }
+    let mut out = Vec::with_capacity(tcp.size(seg.payload.len()));
+    tcp.write(&mut out, seg.payload)?;
+    Ok(out)
+}
+
+fn v6_octets(ip: IpAddr) -> [u8; 16] {
+    match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    }
+}

@@ -1,0 +1,212 @@
+//! Real FTP servers started as child processes from a named profile.
+//!
+//! Each profile writes its configuration into the server's temporary
+//! folder and returns the command to run; this module picks the ports,
+//! starts the process, waits for its `220` and retries with fresh ports
+//! when the server exits at once (a port taken between probe and bind).
+
+mod proftpd;
+mod pureftpd;
+mod python;
+mod vsftpd;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::error::TargetError;
+use super::ports::{free_port, free_range};
+use super::process::{ServerProcess, START_TIMEOUT};
+use super::running::{server_dir, Runner, RunningServer};
+use super::ServerEndpoint;
+
+/// The profiles [`start_profile`] knows, in report order.
+pub const PROFILES: &[&str] = &["vsftpd", "proftpd", "pure-ftpd", "pyftpdlib", "twisted"];
+
+/// Tries with fresh ports when a server exits before greeting.
+const START_ATTEMPTS: u32 = 3;
+/// Passive ports per server (pure-ftpd allows half as many clients).
+const PASSIVE_PORTS: u16 = 20;
+
+/// Options a profile applies to its server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileOptions {
+    /// The address announced in `227` replies instead of the server's own:
+    /// a NAT misconfiguration (vsftpd `pasv_address`, proftpd
+    /// `MasqueradeAddress`, pure-ftpd `-P`, pyftpdlib `-n`). Use 127.0.0.2
+    /// for a "foreign" loopback address.
+    pub pasv_address: Option<Ipv4Addr>,
+    /// Listen on ::1 instead of 127.0.0.1.
+    pub ipv6: bool,
+}
+
+/// Everything a profile needs to write its configuration.
+#[derive(Debug)]
+pub(crate) struct Setup<'a> {
+    /// The server's temporary folder (config, pid files, `server.log`).
+    pub dir: &'a Path,
+    /// The seeded root it serves (`dir/root`).
+    pub root: PathBuf,
+    pub log: PathBuf,
+    pub addr: SocketAddr,
+    pub passive: (u16, u16),
+    pub opts: &'a ProfileOptions,
+}
+
+/// A server profile: how to find and configure one real server.
+pub(crate) struct Profile {
+    pub name: &'static str,
+    pub user: &'static str,
+    pub pass: &'static str,
+    /// Writes the configuration and returns the command to run.
+    pub command: fn(&Setup) -> Result<Command, TargetError>,
+}
+
+/// Starts the named real server on loopback with a seeded temporary root,
+/// and waits (at most 10 s) until it answers `220`.
+pub fn start_profile(name: &str, opts: &ProfileOptions) -> Result<RunningServer, TargetError> {
+    let profile = profile(name)?;
+    if opts.ipv6 && opts.pasv_address.is_some() {
+        return Err(TargetError::Unsupported {
+            server: name.to_string(),
+            option: "pasv_address with ipv6 (227 replies carry IPv4 only)".to_string(),
+        });
+    }
+    let dir = server_dir()?;
+    let ip = if opts.ipv6 {
+        IpAddr::V6(Ipv6Addr::LOCALHOST)
+    } else {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match start_once(&profile, dir.path(), ip, opts) {
+            Ok((process, endpoint)) => {
+                return Ok(RunningServer::new(endpoint, dir, Runner::Process(process)))
+            }
+            Err(TargetError::Exited { .. }) if attempt < START_ATTEMPTS => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn profile(name: &str) -> Result<Profile, TargetError> {
+    match name {
+        "vsftpd" => Ok(vsftpd::PROFILE),
+        "proftpd" => Ok(proftpd::PROFILE),
+        "pure-ftpd" => Ok(pureftpd::PROFILE),
+        "pyftpdlib" => Ok(python::PYFTPDLIB),
+        "twisted" => Ok(python::TWISTED),
+        other => Err(TargetError::UnknownProfile(
+            other.to_string(),
+            PROFILES.join(", "),
+        )),
+    }
+}
+
+fn start_once(
+    profile: &Profile,
+    dir: &Path,
+    ip: IpAddr,
+    opts: &ProfileOptions,
+) -> Result<(ServerProcess, ServerEndpoint), TargetError> {
+    let setup = Setup {
+        dir,
+        root: dir.join("root"),
+        log: dir.join("server.log"),
+        addr: SocketAddr::new(ip, free_port(ip)?),
+        passive: free_range(ip, PASSIVE_PORTS)?,
+        opts,
+    };
+    let command = (profile.command)(&setup)?;
+    let mut process = ServerProcess::spawn(profile.name, command, &setup.log)?;
+    process.wait_ready(setup.addr, START_TIMEOUT)?;
+    Ok((process, endpoint(profile, &setup)))
+}
+
+fn endpoint(profile: &Profile, setup: &Setup) -> ServerEndpoint {
+    let mut capabilities = vec!["active", "passive", "epsv", "upload"];
+    if setup.opts.ipv6 {
+        capabilities.push("ipv6");
+    }
+    ServerEndpoint {
+        name: profile.name.to_string(),
+        addr: setup.addr,
+        user: profile.user.to_string(),
+        pass: profile.pass.to_string(),
+        passive_range: Some(setup.passive),
+        capabilities: capabilities.into_iter().map(String::from).collect(),
+    }
+}
+
+/// `.peers/` under the crate root, where scripts/install-peers.sh puts the
+/// unpacked servers and the Python venv (`FTPCONFORM_PEERS` overrides it).
+pub fn peers_dir() -> PathBuf {
+    match std::env::var_os("FTPCONFORM_PEERS") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join(".peers"),
+    }
+}
+
+/// The first of `candidates` that exists, else `name` searched on PATH.
+pub(crate) fn find_binary(
+    server: &str,
+    name: &str,
+    candidates: &[PathBuf],
+) -> Result<PathBuf, TargetError> {
+    let path_dirs = std::env::var_os("PATH").unwrap_or_default();
+    let on_path = std::env::split_paths(&path_dirs).map(|d| d.join(name));
+    let mut looked = Vec::new();
+    for candidate in candidates.iter().cloned().chain(on_path) {
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        looked.push(candidate.display().to_string());
+    }
+    Err(TargetError::NotInstalled {
+        server: server.to_string(),
+        what: name.to_string(),
+        looked: looked.join(", "),
+    })
+}
+
+/// Writes a configuration file (root-owned, as vsftpd requires).
+pub(crate) fn write_config(path: &Path, text: &str) -> Result<(), TargetError> {
+    std::fs::write(path, text).map_err(TargetError::io(format!("write {}", path.display())))
+}
+
+/// The address a server announces in `227`: the option, else its own.
+pub(crate) fn announced_v4(setup: &Setup) -> Ipv4Addr {
+    setup.opts.pasv_address.unwrap_or(Ipv4Addr::LOCALHOST)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_profile_names_the_known_ones() {
+        let err = start_profile("nosuchftpd", &ProfileOptions::default()).expect_err("unknown");
+        assert!(err.to_string().contains("pure-ftpd"), "{err}");
+    }
+
+    #[test]
+    fn pasv_address_with_ipv6_is_refused() {
+        let opts = ProfileOptions {
+            pasv_address: Some(Ipv4Addr::new(127, 0, 0, 2)),
+            ipv6: true,
+        };
+        let err = start_profile("vsftpd", &opts).expect_err("unsupported");
+        assert!(matches!(err, TargetError::Unsupported { .. }), "{err}");
+    }
+
+    #[test]
+    fn missing_binary_names_install_script() {
+        let err = find_binary("x", "ftpconform-no-such-binary", &[]).expect_err("missing");
+        assert!(
+            err.to_string().contains("scripts/install-peers.sh"),
+            "{err}"
+        );
+    }
+}

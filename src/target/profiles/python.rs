@@ -1,0 +1,78 @@
+//! Python servers from the .peers/venv: pyftpdlib 2.2 and Twisted's FTP
+//! server (run by scripts/twisted_ftpd.py, which binds loopback only).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{peers_dir, Profile, Setup};
+use crate::target::error::TargetError;
+
+pub(crate) const PYFTPDLIB: Profile = Profile {
+    name: "pyftpdlib",
+    user: "test",
+    pass: "test",
+    command: pyftpdlib,
+};
+
+pub(crate) const TWISTED: Profile = Profile {
+    name: "twisted",
+    user: "test",
+    pass: "test",
+    command: twisted,
+};
+
+fn pyftpdlib(setup: &Setup) -> Result<Command, TargetError> {
+    let mut cmd = python_with("pyftpdlib", "pyftpdlib")?;
+    let (lo, hi) = setup.passive;
+    cmd.args(["-m", "pyftpdlib", "-w", "-D", "-u", "test", "-P", "test"]);
+    cmd.arg("-i").arg(setup.addr.ip().to_string());
+    cmd.arg("-p").arg(setup.addr.port().to_string());
+    cmd.arg("-d").arg(&setup.root);
+    cmd.arg("-r").arg(format!("{lo}-{hi}"));
+    if let Some(nat) = setup.opts.pasv_address {
+        cmd.arg("-n").arg(nat.to_string());
+    }
+    Ok(cmd)
+}
+
+fn twisted(setup: &Setup) -> Result<Command, TargetError> {
+    let mut cmd = python_with("twisted", "twisted")?;
+    let (lo, hi) = setup.passive;
+    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/twisted_ftpd.py"));
+    cmd.arg("--address").arg(setup.addr.ip().to_string());
+    cmd.arg("--port").arg(setup.addr.port().to_string());
+    cmd.arg("--root").arg(&setup.root);
+    cmd.args(["--user", "test", "--password", "test"]);
+    cmd.arg("--pasv-range").arg(format!("{lo}-{hi}"));
+    if let Some(nat) = setup.opts.pasv_address {
+        cmd.arg("--nat-address").arg(nat.to_string());
+    }
+    Ok(cmd)
+}
+
+/// The venv's python, once the venv holds `module`.
+fn python_with(server: &str, module: &str) -> Result<Command, TargetError> {
+    let venv = peers_dir().join("venv");
+    let python = venv.join("bin/python");
+    if !python.is_file() || !venv_has(&venv, module) {
+        return Err(TargetError::NotInstalled {
+            server: server.to_string(),
+            what: format!("python module {module}"),
+            looked: venv.display().to_string(),
+        });
+    }
+    let mut cmd = Command::new(python);
+    cmd.env("PYTHONUNBUFFERED", "1");
+    Ok(cmd)
+}
+
+/// True when `venv/lib/python*/site-packages/module` exists.
+fn venv_has(venv: &Path, module: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(venv.join("lib")) else {
+        return false;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("site-packages").join(module))
+        .any(|p: PathBuf| p.is_dir())
+}

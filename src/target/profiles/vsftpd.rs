@@ -1,0 +1,67 @@
+//! vsftpd 3.0.3 (apt): anonymous login on the seeded root, foreground.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::{announced_v4, find_binary, write_config, Profile, Setup};
+use crate::target::error::TargetError;
+use crate::target::seed::make_dir;
+
+pub(crate) const PROFILE: Profile = Profile {
+    name: "vsftpd",
+    user: "anonymous",
+    pass: "ftpconform@",
+    command,
+};
+
+fn command(setup: &Setup) -> Result<Command, TargetError> {
+    let binary = find_binary("vsftpd", "vsftpd", &[PathBuf::from("/usr/sbin/vsftpd")])?;
+    let empty = setup.dir.join("empty");
+    make_dir(&empty, 0o755)?;
+    let conf = setup.dir.join("vsftpd.conf");
+    write_config(&conf, &config(setup, &empty.display().to_string()))?;
+    let mut cmd = Command::new(binary);
+    cmd.arg(conf);
+    Ok(cmd)
+}
+
+/// The configuration. Anonymous login needs a root the `ftp` user cannot
+/// write (the seed root is 0755; uploads go to `upload/`).
+fn config(setup: &Setup, empty: &str) -> String {
+    let mut c = String::new();
+    let listen = match setup.addr.ip() {
+        IpAddr::V4(ip) => format!("listen=YES\nlisten_address={ip}\n"),
+        IpAddr::V6(ip) => format!("listen=NO\nlisten_ipv6=YES\nlisten_address6={ip}\n"),
+    };
+    c.push_str(&listen);
+    let (lo, hi) = setup.passive;
+    let _ = writeln!(c, "listen_port={}", setup.addr.port());
+    let _ = writeln!(c, "pasv_enable=YES\npasv_min_port={lo}\npasv_max_port={hi}");
+    if setup.addr.is_ipv4() {
+        let _ = writeln!(c, "pasv_address={}", announced_v4(setup));
+    }
+    let _ = writeln!(c, "secure_chroot_dir={empty}");
+    let _ = writeln!(c, "anon_root={}", setup.root.display());
+    let _ = writeln!(c, "vsftpd_log_file={}", setup.log.display());
+    c.push_str(FIXED);
+    c
+}
+
+const FIXED: &str = "\
+background=NO
+seccomp_sandbox=NO
+port_enable=YES
+connect_from_port_20=NO
+anonymous_enable=YES
+no_anon_password=YES
+anon_upload_enable=YES
+anon_mkdir_write_enable=YES
+anon_other_write_enable=YES
+anon_umask=022
+write_enable=YES
+local_enable=NO
+xferlog_enable=YES
+log_ftp_protocol=YES
+";

@@ -1,0 +1,651 @@
+//! The normalized transcript: a readable, deterministic text view of a
+//! timeline. Control lines read `C> PASV` / `S> 227 ...`; data connections
+//! read `D1 opened by ...`, `D1 S->C 12 bytes`, `D1 closed by S`; notes read
+//! `# text`. Addresses, ports, temporary names and 14-digit timestamps are
+//! replaced by placeholders ([`Redactor`]) so that two runs of the same case
+//! give the same text.
+//!
+//! Byte counts of a data connection are merged while the same direction of
+//! that connection keeps sending, even if control lines arrive in between:
+//! the split of a transfer into reads depends on timing, the total does not.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::OnceLock;
+
+use regex::{Captures, Regex};
+
+use crate::capture::args;
+use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Side};
+
+/// Longest control line shown before it is cut.
+const LINE_CAP: usize = 8192;
+
+/// The transcript of `events`, one line per entry, ending in a newline.
+pub fn transcript(events: &[Event]) -> String {
+    let mut out = String::new();
+    for line in transcript_lines(events) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The transcript of `events` as lines (for violation context).
+pub fn transcript_lines(events: &[Event]) -> Vec<String> {
+    transcript_entries(events)
+        .into_iter()
+        .map(|e| e.text)
+        .collect()
+}
+
+/// One transcript line and the timeline event that produced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// `seq` of the event that produced the line (for a merged byte count,
+    /// the first event; for a control line, the event that completed it).
+    pub seq: u64,
+    pub text: String,
+}
+
+/// The transcript of `events` with the event behind each line, so that a
+/// check can show the lines around the event it blames.
+pub fn transcript_entries(events: &[Event]) -> Vec<Entry> {
+    let mut w = Writer::default();
+    for e in events {
+        w.seq = e.seq;
+        w.event(&e.kind);
+    }
+    w.finish()
+}
+
+/// Replaces run-dependent values by stable placeholders, numbered in order
+/// of first appearance.
+#[derive(Default)]
+pub struct Redactor {
+    known: Vec<(IpAddr, Side)>,
+    unknown: Vec<IpAddr>,
+    ports: Vec<u16>,
+}
+
+impl Redactor {
+    /// Records that `ip` is an address of `side`.
+    pub fn learn(&mut self, ip: IpAddr, side: Side) {
+        if !self.known.contains(&(ip, side)) {
+            self.known.push((ip, side));
+        }
+    }
+
+    /// `<client-ip>`, `<server-ip>`, `<third-ip>` or `<ip-N>`; `prefer`
+    /// picks the side when one address belongs to several.
+    pub fn ip(&mut self, ip: IpAddr, prefer: Side) -> String {
+        let side = if self.known.contains(&(ip, prefer)) {
+            Some(prefer)
+        } else {
+            self.known.iter().find(|(k, _)| *k == ip).map(|(_, s)| *s)
+        };
+        if let Some(side) = side {
+            return format!("<{}-ip>", side_name(side));
+        }
+        let n = position_or_push(&mut self.unknown, ip);
+        format!("<ip-{n}>")
+    }
+
+    /// `<port-N>`.
+    pub fn port(&mut self, port: u16) -> String {
+        format!("<port-{}>", position_or_push(&mut self.ports, port))
+    }
+
+    /// `ip:port`, or `[ip]:port` for IPv6.
+    pub fn socket(&mut self, addr: SocketAddr, side: Side) -> String {
+        let ip = self.ip(addr.ip(), side);
+        let port = self.port(addr.port());
+        match addr {
+            SocketAddr::V4(_) => format!("{ip}:{port}"),
+            SocketAddr::V6(_) => format!("[{ip}]:{port}"),
+        }
+    }
+
+    /// Redacts a control line: the address argument of PORT, EPRT, 227 and
+    /// 229, then as [`Redactor::text`] (a greeting may name the server's
+    /// address).
+    pub fn control_line(&mut self, line: &str, from: Side) -> String {
+        let mut s = line.to_string();
+        if let Some(a) = args::find(line, from == Side::Server) {
+            let port = self.port(a.port);
+            s.replace_range(a.port_span, &port);
+            if let Some((ip, span)) = a.ip {
+                let prefer = if a.kind.names_server() {
+                    Side::Server
+                } else {
+                    Side::Client
+                };
+                let ip = self.ip(ip, prefer);
+                s.replace_range(span, &ip);
+            }
+        }
+        self.text(&s)
+    }
+
+    /// Redacts free text (notes, error reasons): IPv4 `addr[:port]`,
+    /// temporary names and timestamps.
+    pub fn text(&mut self, text: &str) -> String {
+        let v6 = ipv6_regex().replace_all(text, |c: &Captures<'_>| self.addr_match(c, "[", "]"));
+        let v4 = ipv4_regex().replace_all(&v6, |c: &Captures<'_>| self.addr_match(c, "", ""));
+        redact_names(&v4)
+    }
+
+    /// Replaces a matched `ip` (group 1) and optional `:port` (group 2).
+    fn addr_match(&mut self, c: &Captures<'_>, open: &str, close: &str) -> String {
+        let Ok(ip) = c[1].parse::<IpAddr>() else {
+            return c[0].to_string();
+        };
+        let ip = self.ip(ip, Side::Server);
+        match c.get(2).and_then(|p| p.as_str().parse().ok()) {
+            Some(port) => format!("{open}{ip}{close}:{}", self.port(port)),
+            None => format!("{open}{ip}{close}"),
+        }
+    }
+}
+
+fn position_or_push<T: PartialEq>(list: &mut Vec<T>, item: T) -> usize {
+    match list.iter().position(|x| *x == item) {
+        Some(i) => i + 1,
+        None => {
+            list.push(item);
+            list.len()
+        }
+    }
+}
+
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Client => "client",
+        Side::Server => "server",
+        Side::Third => "third",
+    }
+}
+
+/// `[v6]` or `[v6]:port`.
+fn ipv6_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\[([0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)\](?::(\d{1,5}))?").expect("static regex")
+    })
+}
+
+fn ipv4_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\b(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?\b").expect("static regex")
+    })
+}
+
+/// Temporary directories and files (`/tmp/.tmpAbC123` as made by the
+/// tempfile crate) and 14-digit timestamps (MDTM, MLST `modify=`).
+fn redact_names(s: &str) -> String {
+    static TMP: OnceLock<Regex> = OnceLock::new();
+    static TIME: OnceLock<Regex> = OnceLock::new();
+    let tmp = TMP
+        .get_or_init(|| Regex::new(r"(?:/[\w.-]+)*/?\.tmp[A-Za-z0-9]{6}").expect("static regex"));
+    let time =
+        TIME.get_or_init(|| Regex::new(r"\b(?:19|20)\d{12}(?:\.\d+)?\b").expect("static regex"));
+    let s = tmp.replace_all(s, "<tmp>");
+    time.replace_all(&s, "<time>").into_owned()
+}
+
+/// What the writer knows of a connection.
+struct ConnInfo {
+    label: String,
+    control: bool,
+}
+
+/// A run of byte events of one data connection in one direction.
+struct Run {
+    from: Side,
+    to: Side,
+    line: usize,
+    total: u64,
+}
+
+#[derive(Default)]
+struct Writer {
+    lines: Vec<Entry>,
+    seq: u64,
+    red: Redactor,
+    conns: HashMap<ConnId, ConnInfo>,
+    sides: HashMap<ConnId, [Side; 2]>,
+    controls: u32,
+    strays: u32,
+    partial: Vec<((ConnId, Side), Vec<u8>)>,
+    runs: HashMap<ConnId, Run>,
+}
+
+impl Writer {
+    fn event(&mut self, kind: &EventKind) {
+        match kind {
+            EventKind::Opened {
+                conn,
+                role,
+                initiator,
+                acceptor,
+                initiator_side,
+                acceptor_side,
+            } => self.opened(
+                *conn,
+                *role,
+                (*initiator, *initiator_side),
+                (*acceptor, *acceptor_side),
+            ),
+            EventKind::ConnectFailed {
+                role,
+                from_side,
+                target,
+                reason,
+            } => self.connect_failed(*role, *from_side, *target, reason),
+            EventKind::Listening {
+                side,
+                addr,
+                purpose,
+            } => {
+                let addr = self.red.socket(*addr, *side);
+                self.push(format!("{} listening on {addr} ({purpose})", side.tag()));
+            }
+            EventKind::Bytes {
+                conn,
+                from,
+                len,
+                bytes,
+                ..
+            } => self.bytes(*conn, *from, *len, bytes),
+            EventKind::Closed { conn, by, kind } => self.closed(*conn, *by, *kind),
+            EventKind::Note { text } => {
+                let text = self.red.text(text);
+                self.push(format!("# {text}"));
+            }
+        }
+    }
+
+    fn push(&mut self, text: String) {
+        let seq = self.seq;
+        self.lines.push(Entry { seq, text });
+    }
+
+    fn label(&mut self, role: ConnRole) -> String {
+        match role {
+            ConnRole::Control => {
+                self.controls += 1;
+                match self.controls {
+                    1 => "ctrl".to_string(),
+                    n => format!("ctrl{n}"),
+                }
+            }
+            ConnRole::Data(n) => format!("D{n}"),
+            ConnRole::Stray => {
+                self.strays += 1;
+                format!("X{}", self.strays)
+            }
+        }
+    }
+
+    fn opened(
+        &mut self,
+        conn: ConnId,
+        role: ConnRole,
+        init: (SocketAddr, Side),
+        acc: (SocketAddr, Side),
+    ) {
+        self.red.learn(init.0.ip(), init.1);
+        self.red.learn(acc.0.ip(), acc.1);
+        let label = self.label(role);
+        let from = self.red.socket(init.0, init.1);
+        let to = self.red.socket(acc.0, acc.1);
+        self.push(format!("{label} opened by {} {from} -> {to}", init.1.tag()));
+        let control = role == ConnRole::Control;
+        self.conns.insert(conn, ConnInfo { label, control });
+        self.sides.insert(conn, [init.1, acc.1]);
+    }
+
+    fn connect_failed(&mut self, role: ConnRole, from: Side, target: SocketAddr, reason: &str) {
+        let label = match role {
+            ConnRole::Control => "ctrl".to_string(),
+            ConnRole::Data(n) => format!("D{n}"),
+            ConnRole::Stray => "X".to_string(),
+        };
+        let prefer = if from == Side::Server {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let target = self.red.socket(target, prefer);
+        let reason = self.red.text(reason);
+        self.push(format!(
+            "{label} connect by {} to {target} failed: {reason}",
+            from.tag()
+        ));
+    }
+
+    fn bytes(&mut self, conn: ConnId, from: Side, len: u64, bytes: &[u8]) {
+        let Some(info) = self.conns.get(&conn) else {
+            return;
+        };
+        if info.control {
+            self.control_bytes(conn, from, len, bytes);
+        } else {
+            self.data_bytes(conn, from, len);
+        }
+    }
+
+    fn data_bytes(&mut self, conn: ConnId, from: Side, len: u64) {
+        if let Some(run) = self.runs.get_mut(&conn).filter(|r| r.from == from) {
+            run.total += len;
+            let line = data_line(&self.conns[&conn].label, run);
+            self.lines[run.line].text = line;
+            return;
+        }
+        let to = self.other_side(conn, from);
+        let run = Run {
+            from,
+            to,
+            line: self.lines.len(),
+            total: len,
+        };
+        let line = data_line(&self.conns[&conn].label, &run);
+        self.push(line);
+        self.runs.insert(conn, run);
+    }
+
+    fn other_side(&self, conn: ConnId, side: Side) -> Side {
+        let [a, b] = self
+            .sides
+            .get(&conn)
+            .copied()
+            .unwrap_or([Side::Client, Side::Server]);
+        if side == a {
+            b
+        } else {
+            a
+        }
+    }
+
+    fn control_bytes(&mut self, conn: ConnId, from: Side, len: u64, bytes: &[u8]) {
+        if (bytes.len() as u64) < len {
+            self.flush_partial(conn, from, "[no EOL]");
+            let missing = len - bytes.len() as u64;
+            let prefix = self.control_prefix(conn, from);
+            self.push(format!("{prefix}[{missing} bytes not retained]"));
+            return;
+        }
+        let buf = self.partial_mut(conn, from);
+        buf.extend_from_slice(bytes);
+        let mut lines = Vec::new();
+        while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
+            lines.push(buf.drain(..=nl).collect::<Vec<u8>>());
+        }
+        let long = buf.len() > LINE_CAP;
+        for line in lines {
+            self.control_line(conn, from, &line, "");
+        }
+        if long {
+            self.flush_partial(conn, from, "[cut]");
+        }
+    }
+
+    fn partial_mut(&mut self, conn: ConnId, from: Side) -> &mut Vec<u8> {
+        let i = match self.partial.iter().position(|(k, _)| *k == (conn, from)) {
+            Some(i) => i,
+            None => {
+                self.partial.push(((conn, from), Vec::new()));
+                self.partial.len() - 1
+            }
+        };
+        &mut self.partial[i].1
+    }
+
+    fn flush_partial(&mut self, conn: ConnId, from: Side, mark: &str) {
+        let rest = std::mem::take(self.partial_mut(conn, from));
+        if !rest.is_empty() {
+            self.control_line(conn, from, &rest, mark);
+        }
+    }
+
+    fn control_prefix(&self, conn: ConnId, from: Side) -> String {
+        match self.conns.get(&conn) {
+            Some(info) if info.label != "ctrl" => format!("{} {}> ", info.label, from.tag()),
+            _ => format!("{}> ", from.tag()),
+        }
+    }
+
+    /// One control line; `raw` holds its line end, if any.
+    fn control_line(&mut self, conn: ConnId, from: Side, raw: &[u8], mark: &str) {
+        let (body, end) = split_line_end(raw);
+        let text = self.red.control_line(&escape(body), from);
+        let mark = if mark.is_empty() { end } else { mark };
+        let prefix = self.control_prefix(conn, from);
+        let sep = if mark.is_empty() { "" } else { " " };
+        self.push(format!("{prefix}{text}{sep}{mark}"));
+    }
+
+    fn closed(&mut self, conn: ConnId, by: Side, kind: CloseKind) {
+        let Some(label) = self.conns.get(&conn).map(|i| i.label.clone()) else {
+            return;
+        };
+        self.runs.remove(&conn);
+        self.flush_partial(conn, by, "[no EOL]");
+        let verb = match kind {
+            CloseKind::Fin => "closed",
+            CloseKind::Reset => "reset",
+        };
+        self.push(format!("{label} {verb} by {}", by.tag()));
+    }
+
+    fn finish(mut self) -> Vec<Entry> {
+        let keys: Vec<(ConnId, Side)> = self.partial.iter().map(|(k, _)| *k).collect();
+        for (conn, from) in keys {
+            self.flush_partial(conn, from, "[no EOL]");
+        }
+        self.lines
+    }
+}
+
+fn data_line(label: &str, run: &Run) -> String {
+    let unit = if run.total == 1 { "byte" } else { "bytes" };
+    format!(
+        "{label} {}->{} {} {unit}",
+        run.from.tag(),
+        run.to.tag(),
+        run.total
+    )
+}
+
+/// Splits off the line end: CRLF gives no mark, a bare LF gives `[LF]`.
+fn split_line_end(raw: &[u8]) -> (&[u8], &'static str) {
+    match raw {
+        [body @ .., b'\r', b'\n'] => (body, ""),
+        [body @ .., b'\n'] => (body, "[LF]"),
+        _ => (raw, ""),
+    }
+}
+
+/// Text with control characters (and invalid UTF-8) escaped as `\r`, `\t`,
+/// `\xNN`.
+fn escape(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() => out.push_str(&format!("\\x{:02X}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::{OpenRole, Timeline};
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    fn pasv_list(base: u16) -> Timeline {
+        let t = Timeline::new();
+        let p = |n: u16| sa(&format!("127.0.0.1:{}", base + n));
+        let c = t.open(
+            OpenRole::Control,
+            (p(1), Side::Client),
+            (p(2), Side::Server),
+        );
+        t.bytes(c, Side::Server, b"220 ready\r\n");
+        t.bytes(c, Side::Client, b"PASV\r\n");
+        let (hi, lo) = ((base + 3) >> 8, (base + 3) & 0xff);
+        let reply = format!("227 Entering Passive Mode (127,0,0,1,{hi},{lo}).\r\n");
+        t.bytes(c, Side::Server, reply.as_bytes());
+        let d = t.open(OpenRole::Data, (p(4), Side::Client), (p(3), Side::Server));
+        t.bytes(c, Side::Client, b"LIST\r\n");
+        t.bytes(d, Side::Server, b"0123456789");
+        t.bytes(c, Side::Server, b"150 here\r\n");
+        t.bytes(d, Side::Server, b"ab");
+        t.close(d, Side::Server, CloseKind::Fin);
+        t.close(d, Side::Client, CloseKind::Fin);
+        t.bytes(c, Side::Server, b"226 done\r\n");
+        t.close(c, Side::Client, CloseKind::Fin);
+        t
+    }
+
+    #[test]
+    fn pasv_listing_reads_as_a_script() {
+        let expected = "\
+ctrl opened by C <client-ip>:<port-1> -> <server-ip>:<port-2>
+S> 220 ready
+C> PASV
+S> 227 Entering Passive Mode (<server-ip>,<port-3>).
+D1 opened by C <client-ip>:<port-4> -> <server-ip>:<port-3>
+C> LIST
+D1 S->C 12 bytes
+S> 150 here
+D1 closed by S
+D1 closed by C
+S> 226 done
+ctrl closed by C
+";
+        assert_eq!(transcript(&pasv_list(40000).events()), expected);
+    }
+
+    #[test]
+    fn other_ports_give_the_same_transcript() {
+        let a = transcript(&pasv_list(40000).events());
+        let b = transcript(&pasv_list(52000).events());
+        assert_eq!(a, b);
+        assert_eq!(
+            transcript_lines(&pasv_list(40000).events()).join("\n") + "\n",
+            a
+        );
+        let entries = transcript_entries(&pasv_list(40000).events());
+        let d1 = entries
+            .iter()
+            .find(|e| e.text == "D1 S->C 12 bytes")
+            .unwrap();
+        assert_eq!(d1.seq, 6);
+        assert_eq!(entries[2].seq, 2);
+    }
+
+    #[test]
+    fn ipv6_eprt_bare_lf_reset_and_strays() {
+        let t = Timeline::new();
+        let (client, server) = (sa("[::1]:40001"), sa("[::1]:2121"));
+        let c = t.open(
+            OpenRole::Control,
+            (client, Side::Client),
+            (server, Side::Server),
+        );
+        t.bytes(c, Side::Server, b"220 hi\n211-x\r");
+        t.bytes(c, Side::Server, b"\n");
+        t.record(EventKind::Listening {
+            side: Side::Client,
+            addr: sa("[::1]:45000"),
+            purpose: "EPRT".into(),
+        });
+        t.bytes(c, Side::Client, b"EPRT |2|::1|45000|\r\nNOOP\x01\r\n");
+        let x = t.open(
+            OpenRole::Stray,
+            (sa("127.0.0.2:5555"), Side::Third),
+            (sa("127.0.0.1:45000"), Side::Client),
+        );
+        t.close(x, Side::Client, CloseKind::Reset);
+        t.note("timeout waiting for 127.0.0.1:45000 in /tmp/.tmpAb12Cd/x");
+        t.note("connecting to [::1]:2121 and [fe80::9]");
+        t.record(EventKind::ConnectFailed {
+            role: ConnRole::Data(1),
+            from_side: Side::Server,
+            target: sa("[::1]:45000"),
+            reason: "refused".into(),
+        });
+        t.bytes(c, Side::Server, b"213 20260101120000\r\n500 half");
+        let expected = "\
+ctrl opened by C [<client-ip>]:<port-1> -> [<server-ip>]:<port-2>
+S> 220 hi [LF]
+S> 211-x
+C listening on [<client-ip>]:<port-3> (EPRT)
+C> EPRT |2|<client-ip>|<port-3>|
+C> NOOP\\x01
+X1 opened by T <third-ip>:<port-4> -> <client-ip>:<port-3>
+X1 reset by C
+# timeout waiting for <client-ip>:<port-3> in <tmp>/x
+# connecting to [<server-ip>]:<port-2> and [<ip-1>]
+D1 connect by S to [<client-ip>]:<port-3> failed: refused
+S> 213 <time>
+S> 500 half [no EOL]
+";
+        assert_eq!(transcript(&t.events()), expected);
+    }
+
+    #[test]
+    fn directions_and_closes_split_byte_runs() {
+        let t = Timeline::new();
+        let a = sa("127.0.0.1:1");
+        let d = t.open(
+            OpenRole::Data,
+            (a, Side::Client),
+            (sa("127.0.0.1:2"), Side::Server),
+        );
+        t.bytes(d, Side::Client, b"a");
+        t.bytes(d, Side::Client, b"bc");
+        t.bytes(d, Side::Server, b"x");
+        t.bytes(d, Side::Client, b"d");
+        t.close(d, Side::Client, CloseKind::Fin);
+        let lines = transcript_lines(&t.events());
+        assert_eq!(
+            lines[1..],
+            [
+                "D1 C->S 3 bytes",
+                "D1 S->C 1 byte",
+                "D1 C->S 1 byte",
+                "D1 closed by C"
+            ]
+        );
+    }
+
+    #[test]
+    fn control_bytes_past_the_retention_cap_are_counted() {
+        let t = Timeline::with_retention(8);
+        let a = sa("127.0.0.1:1");
+        let c = t.open(
+            OpenRole::Control,
+            (a, Side::Client),
+            (sa("127.0.0.1:2"), Side::Server),
+        );
+        t.bytes(c, Side::Server, b"220 ok\r\n");
+        t.bytes(c, Side::Server, b"211 long\r\n");
+        let lines = transcript_lines(&t.events());
+        assert_eq!(lines[1..], ["S> 220 ok", "S> [10 bytes not retained]"]);
+    }
+}
