@@ -364,3 +364,212 @@ async fn unsupported_combination_is_unimplemented_not_failed() {
     assert_eq!(r.verdict, Verdict::Unimplemented, "{r:#?}");
     assert!(r.reason.unwrap_or_default().contains("wget"));
 }
+
+// ------------------------------------------------------- fault injection
+
+fn rule(on: &str, actions: Vec<Action>) -> ReplyRule {
+    ReplyRule {
+        loc: loc(),
+        on: on.into(),
+        nth: None,
+        actions,
+    }
+}
+
+fn reply(code: u16, lines: &[&str], style: MultilineStyle, bare_lf: bool) -> Action {
+    let lines = lines
+        .iter()
+        .map(|l| Template {
+            parts: vec![TemplatePart::Lit(l.to_string())],
+        })
+        .collect();
+    Action::Reply {
+        code,
+        lines,
+        style,
+        bare_lf,
+    }
+}
+
+/// Runs `fs` with `client`; returns the result and what the server sent on
+/// the control connection.
+async fn with_faults(fs: FakeServer, client: &str) -> (CaseResult, String) {
+    let t = Timeline::new();
+    let profile = ClientProfile::by_name(client).unwrap();
+    let r = run_client_case(&case("fault", fs), "selftest", &profile, &t).await;
+    let control = ftpconform::timeline::ConnId(0);
+    let sent =
+        ftpconform::timeline::stream(&t.events(), control, ftpconform::timeline::Side::Server);
+    (
+        r,
+        String::from_utf8_lossy(&sent.unwrap_or_default()).into_owned(),
+    )
+}
+
+fn get_with(rules: Vec<ReplyRule>, success: bool) -> FakeServer {
+    let mut fs = server(ClientOp::Get, "hello.txt", true);
+    fs.rules = rules;
+    fs.expect.success = Some(success);
+    fs.expect.intact = success;
+    fs
+}
+
+#[tokio::test]
+async fn use_125_and_multiline_226_reach_the_client() {
+    let last = reply(
+        226,
+        &["Transfer", " still", "complete"],
+        MultilineStyle::Indented,
+        false,
+    );
+    let fs = get_with(vec![rule("RETR", vec![Action::Use125, last])], true);
+    let (r, sent) = with_faults(fs, "embedded").await;
+    assert_pass(&r);
+    assert!(
+        sent.contains("\r\n125 Data connection already open"),
+        "{sent}"
+    );
+    assert!(
+        sent.contains("226-Transfer\r\n  still\r\n226 complete\r\n"),
+        "{sent}"
+    );
+}
+
+#[tokio::test]
+async fn multiline_150_uncoded_and_bare_lf() {
+    let first = reply(
+        150,
+        &["Opening", "data", "connection"],
+        MultilineStyle::Uncoded,
+        true,
+    );
+    let fs = get_with(vec![rule("RETR", vec![first])], true);
+    let (r, sent) = with_faults(fs, "curl").await;
+    assert_pass(&r);
+    assert!(
+        sent.contains("150-Opening\ndata\n150 connection\n226 "),
+        "{sent}"
+    );
+}
+
+#[tokio::test]
+async fn late_preliminary_comes_after_the_data() {
+    let fs = get_with(vec![rule("RETR", vec![Action::LatePreliminary])], true);
+    let t = Timeline::new();
+    let r = run_client_case(
+        &case("late", fs),
+        "s",
+        &ClientProfile::by_name("curl").unwrap(),
+        &t,
+    )
+    .await;
+    let ev = t.events();
+    let pos = |pred: &dyn Fn(&ftpconform::timeline::EventKind) -> bool| {
+        ev.iter().position(|e| pred(&e.kind))
+    };
+    let data_close = pos(
+        &|k| matches!(k, ftpconform::timeline::EventKind::Closed { conn, by: ftpconform::timeline::Side::Server, .. } if conn.0 == 1),
+    );
+    let prelim = pos(
+        &|k| matches!(k, ftpconform::timeline::EventKind::Bytes { bytes, .. } if bytes.starts_with(b"150 ")),
+    );
+    assert!(data_close < prelim && prelim.is_some(), "{r:#?}");
+}
+
+#[tokio::test]
+async fn refusals_and_cut_transfers_make_the_client_fail() {
+    let r425 = rule(
+        "RETR",
+        vec![reply(
+            425,
+            &["Cannot open data connection"],
+            MultilineStyle::AllCoded,
+            false,
+        )],
+    );
+    let r426 = rule(
+        "RETR",
+        vec![
+            Action::CloseDataAfter(5),
+            reply(
+                426,
+                &["Connection closed; transfer aborted"],
+                MultilineStyle::AllCoded,
+                false,
+            ),
+        ],
+    );
+    let r421 = rule(
+        "PASV",
+        vec![
+            reply(421, &["Shutting down"], MultilineStyle::AllCoded, false),
+            Action::Disconnect,
+        ],
+    );
+    let none = rule("RETR", vec![Action::NoDataConnection]);
+    for (rule, needle) in [
+        (r425, "425 "),
+        (r426, "426 "),
+        (r421, "421 "),
+        (none, "425 Cannot open"),
+    ] {
+        let (r, sent) = with_faults(get_with(vec![rule], false), "embedded").await;
+        assert_pass(&r);
+        assert!(sent.contains(needle), "{needle}: {sent}");
+    }
+}
+
+#[tokio::test]
+async fn a_truncated_download_without_426_is_caught_by_intact() {
+    let fs = get_with(vec![rule("RETR", vec![Action::CloseDataAfter(5)])], true);
+    let (r, _) = with_faults(fs, "embedded").await;
+    assert_broken(&r, "client-bytes-intact");
+}
+
+#[tokio::test]
+async fn epsv_refused_then_pasv_fallback_with_curl() {
+    let mut fs = get_with(
+        vec![rule(
+            "EPSV",
+            vec![reply(
+                500,
+                &["not understood"],
+                MultilineStyle::AllCoded,
+                false,
+            )],
+        )],
+        true,
+    );
+    fs.extended = true;
+    fs.expect.commands = vec![pat(&["EPSV"]), pat(&["PASV"]), pat(&["RETR"])];
+    let (r, sent) = with_faults(fs, "curl").await;
+    assert_pass(&r);
+    assert!(sent.contains("500 not understood\r\n227 "), "{sent}");
+}
+
+#[tokio::test]
+async fn pasv_shapes_and_delay_are_sent_as_asked() {
+    let shape = Action::Pasv {
+        address: None,
+        shape: PasvShape::ExtraText,
+    };
+    let rules = vec![rule(
+        "PASV",
+        vec![Action::Delay(Duration::from_millis(300)), shape],
+    )];
+    let (r, sent) = with_faults(get_with(rules, true), "curl").await;
+    assert_pass(&r);
+    assert!(sent.contains("227 =127,0,0,1,"), "{sent}");
+    assert!(r.duration >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn forbidden_command_check_fails_for_an_active_client_in_a_passive_case() {
+    let mut fs = server(ClientOp::Get, "hello.txt", true);
+    fs.expect.forbidden = vec!["PORT".into()];
+    let c = case("no-port", fs);
+    assert_pass(&embedded(&c).await);
+    let own: IpAddr = "127.0.0.1".parse().unwrap();
+    let r = broken(&c, runner(move |t| active_get(t, own))).await;
+    assert_broken(&r, "client-forbidden-command");
+}
