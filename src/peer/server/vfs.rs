@@ -146,7 +146,7 @@ impl Vfs {
         let mut out: Vec<Entry> = self
             .dirs
             .iter()
-            .filter_map(|d| direct(d))
+            .filter_map(direct)
             .map(|name| Entry {
                 name,
                 size: 4096,
