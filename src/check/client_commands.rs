@@ -32,14 +32,29 @@ fn describe(p: &CommandPattern) -> String {
     }
 }
 
-/// Where `p` matches next, skipping only harmless commands.
-fn next_match(p: &CommandPattern, cmds: &[SentCommand], from: usize) -> Option<usize> {
+/// Commands that may come between expected ones: harmless commands, and
+/// verbs no pattern of the sequence names.
+struct Extras<'a>(&'a [CommandPattern]);
+
+impl Extras<'_> {
+    fn skippable(&self, verb: &str) -> bool {
+        harmless(verb) || !self.0.iter().any(|p| p.verbs.iter().any(|v| v == verb))
+    }
+}
+
+/// Where `p` matches next, skipping only extras.
+fn next_match(
+    p: &CommandPattern,
+    cmds: &[SentCommand],
+    from: usize,
+    extras: &Extras,
+) -> Option<usize> {
     let mut i = from;
     while let Some(c) = cmds.get(i) {
         if matches(p, c) {
             return Some(i);
         }
-        if !harmless(&c.verb) {
+        if !extras.skippable(&c.verb) {
             return None;
         }
         i += 1;
@@ -48,17 +63,20 @@ fn next_match(p: &CommandPattern, cmds: &[SentCommand], from: usize) -> Option<u
 }
 
 /// Rule `client-command-sequence`: the client sends the expected commands
-/// in order; between them only harmless commands (FEAT, PWD, TYPE...).
+/// in order. Between them it may send harmless commands (FEAT, PWD, TYPE...)
+/// and verbs the sequence does not name; a named verb out of its place
+/// breaks the sequence.
 pub fn sequence(
     patterns: &[CommandPattern],
     cmds: &[SentCommand],
     rfc: &str,
     grade: Verdict,
 ) -> Vec<Violation> {
+    let extras = Extras(patterns);
     let mut out = Vec::new();
     let mut i = 0;
     for p in patterns {
-        if let Some(at) = next_match(p, cmds, i) {
+        if let Some(at) = next_match(p, cmds, i, &extras) {
             i = at + 1;
             continue;
         }
@@ -67,7 +85,7 @@ pub fn sequence(
         }
         let seen = cmds
             .get(i..)
-            .and_then(|rest| rest.iter().find(|c| !harmless(&c.verb)))
+            .and_then(|rest| rest.iter().find(|c| !extras.skippable(&c.verb)))
             .map_or("no more commands".to_string(), |c| format!("`{c}`"));
         out.push(Violation {
             rule: "client-command-sequence".into(),
@@ -153,10 +171,17 @@ mod tests {
             pat(&["PASV"], false),
             pat(&["RETR"], false),
         ];
-        let c = cmds(&["USER", "PASS", "TYPE", "EPSV", "LIST", "PASV", "RETR"]);
-        // LIST is not harmless: it breaks EPSV..PASV.
+        let c = cmds(&["USER", "PASS", "TYPE", "EPSV", "RETR", "PASV", "RETR"]);
+        // RETR is named: it breaks EPSV..PASV.
         assert_eq!(sequence(&p, &c, "RFC 959 5.4", Verdict::Fail).len(), 1);
         let c = cmds(&["USER", "TYPE", "EPSV", "PASV", "SIZE", "RETR", "QUIT"]);
+        assert!(sequence(&p, &c, "RFC 959 5.4", Verdict::Fail).is_empty());
+    }
+
+    #[test]
+    fn verbs_the_sequence_does_not_name_are_extras() {
+        let p = [pat(&["EPSV"], false), pat(&["RETR"], false)];
+        let c = cmds(&["USER", "PASS", "EPSV", "PASV", "USER", "RETR"]);
         assert!(sequence(&p, &c, "RFC 959 5.4", Verdict::Fail).is_empty());
     }
 
