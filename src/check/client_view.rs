@@ -40,8 +40,10 @@ pub struct SeenConn {
 /// What a client-role case's timeline shows.
 #[derive(Debug, Clone, Default)]
 pub struct ClientView {
-    /// The client's and the server's control addresses.
+    /// The client's and the server's addresses on the first control
+    /// connection.
     pub control: Option<(SocketAddr, SocketAddr)>,
+    /// Commands of every control connection, connection after connection.
     pub commands: Vec<SentCommand>,
     /// Data connections in opening order.
     pub data: Vec<SeenConn>,
@@ -72,11 +74,10 @@ impl ClientView {
                     from_server: stream(events, *conn, Side::Server).unwrap_or_default(),
                 };
                 match role {
-                    ConnRole::Control if view.control.is_none() => {
-                        view.control = Some((*initiator, *acceptor));
-                        view.commands = commands(&seen.from_client);
+                    ConnRole::Control => {
+                        view.control.get_or_insert((*initiator, *acceptor));
+                        view.commands.extend(commands(&seen.from_client));
                     }
-                    ConnRole::Control => {}
                     ConnRole::Data(_) => view.data.push(seen),
                     ConnRole::Stray => view.strays.push(seen),
                 }

@@ -56,7 +56,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
 use tokio::time::timeout;
 
 use crate::check::client_case::check_client_case;
@@ -199,12 +201,14 @@ async fn serve_and_run(
     let deadline = task.deadline;
     let (op, local) = (task.op, task.local.clone());
     let source = std::fs::read(&local).ok();
+    let (done, done_rx) = watch::channel(false);
     let session = tokio::spawn(serve(
         listener,
         fs.clone(),
         timeline.clone(),
         case.timeout,
         deadline,
+        done_rx,
     ));
     let client_task = tokio::spawn(runner(task));
     let run = match timeout(deadline + Duration::from_secs(5), client_task).await {
@@ -212,13 +216,14 @@ async fn serve_and_run(
         Ok(Err(e)) => return Err((Verdict::Error, format!("the client run panicked: {e}"))),
         Err(_) => return Err((Verdict::Error, "the client run did not end".into())),
     };
+    let _ = done.send(true);
     finish_session(session, notes).await;
     Ok(with_files(run, op, &local, source))
 }
 
 async fn finish_session(session: tokio::task::JoinHandle<Vec<String>>, notes: &mut Vec<String>) {
     let abort = session.abort_handle();
-    match timeout(Duration::from_secs(3), session).await {
+    match timeout(Duration::from_secs(5), session).await {
         Ok(Ok(n)) => notes.extend(n),
         Ok(Err(e)) => notes.push(format!("fake server task failed: {e}")),
         Err(_) => {
@@ -228,30 +233,72 @@ async fn finish_session(session: tokio::task::JoinHandle<Vec<String>>, notes: &m
     }
 }
 
-/// Accepts the control connection and runs the session.
+/// Accepts control connections (a client may reconnect, as lftp does after
+/// a refused EPSV) and runs a session on each, until the client has ended
+/// (`done`) or `idle` has passed.
 async fn serve(
     listener: TcpListener,
     fs: FakeServer,
     timeline: Timeline,
     wait: Duration,
     idle: Duration,
+    mut done: watch::Receiver<bool>,
 ) -> Vec<String> {
-    let (stream, peer) = match timeout(idle, listener.accept()).await {
-        Ok(Ok(pair)) => pair,
-        Ok(Err(e)) => return vec![format!("accept failed: {e}")],
-        Err(_) => return vec!["the client never opened the control connection".into()],
-    };
+    let mut sessions = JoinSet::new();
+    let mut notes = Vec::new();
+    let stop = tokio::time::sleep(idle);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let session = session(stream, peer, &fs, &timeline, wait, idle);
+                    sessions.spawn(session);
+                }
+                Err(e) => {
+                    notes.push(format!("accept failed: {e}"));
+                    break;
+                }
+            },
+            _ = done.changed() => break,
+            _ = &mut stop => break,
+        }
+    }
     drop(listener);
-    let Ok(local) = stream.local_addr() else {
-        return vec!["control connection lost its address".into()];
-    };
-    let id = timeline.open(
-        OpenRole::Control,
-        (peer, Side::Client),
-        (local, Side::Server),
-    );
-    let ctl = ControlConn::new(stream, timeline.clone(), id, peer, local);
-    Session::new(ctl, timeline, &fs, wait, idle).run().await
+    if sessions.is_empty() {
+        notes.push("the client never opened the control connection".into());
+    }
+    while let Ok(Some(ended)) = timeout(Duration::from_secs(2), sessions.join_next()).await {
+        match ended {
+            Ok(n) => notes.extend(n),
+            Err(e) => notes.push(format!("fake server session failed: {e}")),
+        }
+    }
+    notes
+}
+
+/// One control session on an accepted connection.
+fn session(
+    stream: TcpStream,
+    peer: SocketAddr,
+    fs: &FakeServer,
+    timeline: &Timeline,
+    wait: Duration,
+    idle: Duration,
+) -> impl Future<Output = Vec<String>> + Send + 'static {
+    let (fs, timeline) = (fs.clone(), timeline.clone());
+    async move {
+        let Ok(local) = stream.local_addr() else {
+            return vec!["control connection lost its address".into()];
+        };
+        let id = timeline.open(
+            OpenRole::Control,
+            (peer, Side::Client),
+            (local, Side::Server),
+        );
+        let ctl = ControlConn::new(stream, timeline.clone(), id, peer, local);
+        Session::new(ctl, timeline, &fs, wait, idle).run().await
+    }
 }
 
 fn make_task(
