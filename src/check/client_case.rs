@@ -29,9 +29,19 @@ pub fn check_client_case(
     out.extend(client_data::trusted_foreign_pasv(&view, grade));
     out.extend(client_data::passive_sources(&view, grade));
     out.extend(client_data::active_addresses(&view, grade));
-    if exp.intact {
+    if exp.intact && judged_intact(exp.success, run) {
         out.extend(client_outcome::intact(fs, &view, run, grade));
     }
     out.extend(client_outcome::exit_status(exp.success, run, rfc, grade));
     out
+}
+
+/// Whether the bytes are judged: a client that reports failure may leave a
+/// partial file (no silent corruption is the rule); a client whose exit
+/// status tells nothing is judged when the case expects success.
+fn judged_intact(expected: Option<bool>, run: &ClientRun) -> bool {
+    match run.status_meaningful {
+        true => run.success,
+        false => expected == Some(true),
+    }
 }

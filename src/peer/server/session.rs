@@ -11,7 +11,7 @@ use super::conn::{ConnError, ControlConn, Incoming};
 use super::data::{Mods, Pending};
 use super::rules::{self, RuleBook};
 use super::vfs::Vfs;
-use crate::script::{Action, FakeServer};
+use crate::script::{Action, ClientOp, FakeServer};
 use crate::timeline::Timeline;
 use crate::wire::command::Command;
 
@@ -68,7 +68,7 @@ impl Session {
         Session {
             ctl,
             timeline,
-            vfs: Vfs::new(&fs.files),
+            vfs: server_tree(fs),
             rules: RuleBook::new(&fs.rules),
             vars,
             pending: Pending::None,
@@ -214,6 +214,16 @@ fn runs_transfer(actions: &[Action]) -> bool {
                 | Action::Use125
         ) || matches!(a, Action::Reply { code, .. } if *code < 200)
     })
+}
+
+/// The server's tree: the case's files, except the file a `put` uploads
+/// (the client holds it; the server starts without it).
+fn server_tree(fs: &FakeServer) -> Vfs {
+    let mut vfs = Vfs::new(&fs.files);
+    if fs.op == ClientOp::Put {
+        vfs.remove_file(&format!("/{}", fs.path.trim_start_matches('/')));
+    }
+    vfs
 }
 
 /// Built-in template variables of a session.
