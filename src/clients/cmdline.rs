@@ -205,6 +205,8 @@ fn ncftp(t: &Task) -> Spec {
         secs(t),
         mode.into(),
     ]);
+    // No redials: ncftp otherwise sleeps, then redials after 421 or 530.
+    a.extend(["-r".into(), "0".into()]);
     let workdir = t.workdir.display().to_string();
     let program = match t.op {
         ClientOp::List => {
@@ -393,6 +395,6 @@ mod tests {
         assert!(s
             .args
             .join(" ")
-            .ends_with("-F 127.0.0.1 /dir /tmp/w/hello.txt"));
+            .ends_with("-F -r 0 127.0.0.1 /dir /tmp/w/hello.txt"));
     }
 }
