@@ -16,6 +16,10 @@
 //! - [`script`]: validated, serde-free script types with source locations.
 //! - [`suite`]: two-stage YAML loading (serde mirror, then validation) and
 //!   the JSON Schema.
+//! - [`net`]: control and data connections over tokio, recording into the
+//!   timeline.
+//! - [`peer`]: the fake peers; [`peer::run_server_case`] drives a real
+//!   server through a server-role case.
 //! - [`capture`]: the pcap view of the timeline (a streaming writer), the
 //!   pcap reader that rebuilds events, and capture comparison.
 //! - [`transcript`]: the normalized, redacted text view of the timeline.
@@ -23,6 +27,8 @@
 pub mod capture;
 pub mod check;
 pub mod clients;
+pub mod net;
+pub mod peer;
 pub mod report;
 pub mod script;
 pub mod suite;

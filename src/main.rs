@@ -1,4 +1,136 @@
-//! The `ftpconform` command line.
-fn main() {
-    println!("ftpconform");
+//! The `ftpconform` command line: one `Command` variant and one small
+//! function per subcommand.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use ftpconform::script::Suite;
+use ftpconform::suite::{self, SuiteError};
+
+/// Exit status when a suite file is invalid.
+const EXIT_INVALID_SUITE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "ftpconform",
+    version,
+    about = "FTP conformance harness with scripted fake peers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate suites and list their cases (suite, id, role, level, rfc, title).
+    List {
+        /// Suite files or folders (searched recursively for *.yaml, *.yml).
+        #[arg(default_value = "suites")]
+        paths: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of suite files.
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::List { paths } => list(&paths),
+        Command::Schema => schema(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("ftpconform: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads suites, or prints every error and gives the exit status to use.
+fn load(paths: &[PathBuf]) -> Result<Vec<Suite>, ExitCode> {
+    suite::load_paths(paths).map_err(|errors| {
+        print_suite_errors(&errors);
+        ExitCode::from(EXIT_INVALID_SUITE)
+    })
+}
+
+fn print_suite_errors(errors: &[SuiteError]) {
+    for err in errors {
+        eprintln!("{err}");
+    }
+}
+
+fn list(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let suites = match load(paths) {
+        Ok(suites) => suites,
+        Err(code) => return Ok(code),
+    };
+    let mut rows: Vec<[String; 6]> = suites
+        .iter()
+        .flat_map(|s| s.cases.iter().map(move |c| (s, c)))
+        .map(|(s, c)| {
+            let rfc = c.rfc.join(", ");
+            [
+                s.name.clone(),
+                c.id.clone(),
+                c.role.as_str().into(),
+                c.level.as_str().into(),
+                rfc,
+                c.title.clone(),
+            ]
+        })
+        .collect();
+    rows.sort();
+    let mut out = std::io::stdout().lock();
+    out.write_all(columns(&rows).as_bytes())
+        .context("writing the list")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Rows as aligned columns (two spaces apart; the last column unpadded).
+fn columns<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        text.push_str(cells.join("  ").trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+fn schema() -> anyhow::Result<ExitCode> {
+    let text =
+        serde_json::to_string_pretty(&suite::json_schema()).context("encoding the schema")?;
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_align_and_trim() {
+        let rows = [
+            ["a".to_string(), "long".to_string(), "x".to_string()],
+            ["bbb".into(), "s".into(), "".into()],
+        ];
+        assert_eq!(columns(&rows), "a    long  x\nbbb  s\n");
+    }
 }

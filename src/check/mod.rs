@@ -103,3 +103,11 @@ pub mod client_commands;
 pub mod client_data;
 pub mod client_outcome;
 pub mod client_view;
+// Timeline checks of server-role cases (pure functions over events and what
+// the fake client negotiated).
+pub mod active;
+pub mod facts;
+pub mod ordering;
+pub mod pasv;
+pub mod replies;
+pub mod security;

@@ -1,1 +1,102 @@
-//! Suite loading. TODO(suite helper).
+//! Suite loading in two stages: `raw` (serde structs mirroring the YAML,
+//! unknown keys rejected) then `validate` (checks, building the serde-free
+//! `crate::script` types with the position of every case and step). Errors
+//! are `SuiteError`s, `file:line:col: reason`. Also the suite JSON Schema.
+//!
+//! Modules: `yaml` (the only user of the YAML deserializer), `shape`
+//! (multi-shape nodes), `locate` (node positions), `values`, `expect`,
+//! `steps`, `client` (stage-2 checks), `discover` (finding files),
+//! `schema`.
+
+mod client;
+mod discover;
+mod error;
+mod expect;
+mod locate;
+pub mod raw;
+mod schema;
+mod shape;
+mod steps;
+mod validate;
+mod values;
+mod yaml;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use discover::suite_files;
+pub use error::SuiteError;
+pub use schema::json_schema;
+pub use validate::DEFAULT_TIMEOUT;
+pub use values::{pattern_bytes, BUILTIN_VARS};
+
+use crate::script::{Loc, Suite};
+
+/// The largest suite file read (suites are small; this bounds memory).
+const MAX_FILE_SIZE: u64 = 4 << 20;
+
+/// Loads one suite file, with every error found in it.
+pub fn load_file(path: &Path) -> Result<Suite, Vec<SuiteError>> {
+    let text = read(path).map_err(|msg| vec![SuiteError::at_file(path, msg)])?;
+    load_str(path, &text)
+}
+
+/// Loads the suites named by `paths` (files, or folders searched recursively
+/// for `*.yaml` / `*.yml`), sorted by path; errors of every file are
+/// collected.
+pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Suite>, Vec<SuiteError>> {
+    let files = suite_files(paths)?;
+    let mut suites = Vec::new();
+    let mut errors = Vec::new();
+    for file in &files {
+        match load_file(file) {
+            Ok(suite) => suites.push(suite),
+            Err(errs) => errors.extend(errs),
+        }
+    }
+    if errors.is_empty() {
+        Ok(suites)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Loads a suite from `text`, reporting positions in `path`.
+pub fn load_str(path: &Path, text: &str) -> Result<Suite, Vec<SuiteError>> {
+    if text.trim().is_empty() {
+        return Err(vec![SuiteError::at_file(
+            path,
+            "empty file: a suite needs `role` and `cases`",
+        )]);
+    }
+    let raw: raw::RawSuite = yaml::from_str(text).map_err(|e| vec![stage1_error(path, e)])?;
+    validate::suite(&raw, path, text)
+}
+
+/// Converts a YAML document to JSON (to check suite files against the
+/// schema without naming the YAML crate outside this module).
+pub fn yaml_to_json(text: &str) -> Result<serde_json::Value, String> {
+    yaml::to_json(text).map_err(|e| e.message)
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(format!("file larger than {MAX_FILE_SIZE} bytes"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))
+}
+
+fn stage1_error(path: &Path, err: yaml::YamlError) -> SuiteError {
+    let (line, col) = err.line_col.unwrap_or((1, 1));
+    let loc = Loc {
+        file: Arc::new(path.to_path_buf()),
+        line,
+        col,
+    };
+    SuiteError::new(loc, err.message)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,146 @@
+//! What the fake client negotiated during a server-role case: the input of
+//! the timeline checks, next to the events themselves.
+
+use std::net::{IpAddr, SocketAddr};
+
+use super::{Verdict, Violation};
+use crate::script::{DataMode, Direction, Level, Loc};
+use crate::timeline::{ConnId, Event, EventKind};
+
+/// One data negotiation (PASV, EPSV, PORT, EPRT) and what followed it.
+#[derive(Debug, Clone)]
+pub struct Negotiation {
+    pub mode: DataMode,
+    /// Where the step was declared.
+    pub loc: Option<Loc>,
+    /// Sequence number of the note recorded just before the command was sent.
+    pub sent_seq: u64,
+    /// Code of the reply to the negotiation command, if one came.
+    pub reply_code: Option<u16>,
+    /// Passive: the address the 227 / 229 announced.
+    pub announced: Option<SocketAddr>,
+    /// Active: the address named in PORT / EPRT.
+    pub named: Option<SocketAddr>,
+    /// Active: the harness's listener at the named address (the legitimate
+    /// listener, or a trap).
+    pub listener: Option<SocketAddr>,
+    /// Active: the named address is a trap nothing may connect to (a
+    /// foreign address or a privileged port).
+    pub trap: bool,
+    /// The suite gave its own expectation for the negotiation reply (the
+    /// security checks then leave grading the reply to it).
+    pub explicit_expect: bool,
+    /// Passive: the loopback address a theft attempt came from.
+    pub thief: Option<IpAddr>,
+    /// The transfer run over this negotiation.
+    pub transfer: Option<TransferFacts>,
+}
+
+/// One transfer command and its data connection.
+#[derive(Debug, Clone)]
+pub struct TransferFacts {
+    /// Upper-case verb (`RETR`, `STOR`...).
+    pub verb: String,
+    pub direction: Direction,
+    /// Sequence number of the note recorded just before the command was sent.
+    pub sent_seq: u64,
+    /// The data connection used, if one was made.
+    pub data: Option<ConnId>,
+    /// The transfer was aborted on purpose (ABOR).
+    pub aborted: bool,
+    /// The final reply was a success and the data moved as expected.
+    pub succeeded: bool,
+}
+
+/// Context for grading: which case, at which level.
+#[derive(Debug, Clone)]
+pub struct CheckCtx {
+    pub case_id: String,
+    pub level: Level,
+    pub control: ConnId,
+    /// The target's configured passive port range, when known.
+    pub passive_range: Option<(u16, u16)>,
+}
+
+impl CheckCtx {
+    /// Grade of a rule checked incidentally (on every case that makes the
+    /// exchange): the rule's own level, softened by the case level (an
+    /// `info` case never fails on it).
+    pub fn incidental(&self, rule_level: Level) -> Verdict {
+        Verdict::for_level(rule_level.max(self.level))
+    }
+
+    /// Grade of a rule the case set up on purpose (a bounce trap, a theft
+    /// attempt, a privileged port): the case level.
+    pub fn purposeful(&self) -> Verdict {
+        Verdict::for_level(self.level)
+    }
+}
+
+/// What the checks found.
+#[derive(Debug, Default, Clone)]
+pub struct Findings {
+    pub violations: Vec<Violation>,
+    pub notes: Vec<String>,
+}
+
+impl Findings {
+    pub fn violation(
+        &mut self,
+        rule: &str,
+        rfc: &str,
+        grade: Verdict,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        loc: Option<&Loc>,
+    ) {
+        self.violations.push(Violation {
+            rule: rule.to_string(),
+            rfc: rfc.to_string(),
+            grade,
+            expected: expected.into(),
+            actual: actual.into(),
+            loc: loc.cloned(),
+            context: Vec::new(),
+        });
+    }
+
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
+    }
+
+    pub fn extend(&mut self, other: Findings) {
+        self.violations.extend(other.violations);
+        self.notes.extend(other.notes);
+    }
+}
+
+/// Runs every timeline check of a server-role case.
+pub fn server_checks(events: &[Event], negs: &[Negotiation], ctx: &CheckCtx) -> Findings {
+    let mut out = Findings::default();
+    for neg in negs {
+        out.extend(super::pasv::check(events, neg, ctx));
+        out.extend(super::active::check(events, neg, ctx));
+        out.extend(super::ordering::check(events, neg, ctx));
+        out.extend(super::security::check(events, neg, ctx));
+    }
+    out
+}
+
+/// The `Opened` event of `conn`: (initiator, acceptor).
+pub fn endpoints(events: &[Event], conn: ConnId) -> Option<(SocketAddr, SocketAddr)> {
+    events.iter().find_map(|e| match &e.kind {
+        EventKind::Opened {
+            conn: c,
+            initiator,
+            acceptor,
+            ..
+        } if *c == conn => Some((*initiator, *acceptor)),
+        _ => None,
+    })
+}
+
+/// The event time in milliseconds, for messages.
+pub fn ms(e: &Event) -> u128 {
+    e.at.as_millis()
+}

@@ -1,0 +1,185 @@
+//! Security checks from RFC 2577: bounce PORTs, privileged ports and
+//! passive port theft.
+
+use std::net::SocketAddr;
+
+use super::facts::{CheckCtx, Findings, Negotiation};
+use crate::script::Level;
+use crate::timeline::{ConnId, ConnRole, Event, EventKind, Side};
+
+pub const BOUNCE_RULE: &str = "bounce-refused";
+pub const THEFT_RULE: &str = "passive-theft-refused";
+pub const PRIVILEGED_RULE: &str = "privileged-port-refused";
+
+pub fn check(events: &[Event], neg: &Negotiation, ctx: &CheckCtx) -> Findings {
+    let mut out = Findings::default();
+    if neg.trap {
+        trap(events, neg, ctx, &mut out);
+    }
+    if neg.thief.is_some() {
+        theft(events, neg, ctx, &mut out);
+    }
+    out
+}
+
+// RFC 2577 3: "To avoid such bounce attacks, it is suggested that servers
+// not open data connections to TCP ports less than 1024. If a server
+// receives a PORT command containing a TCP port number less than 1024, the
+// suggested response is 504". (privileged-port-refused)
+//
+// RFC 2577 3 also describes the bounce itself: "using proxy FTP, clients
+// have the ability to tell the server to attack a well known service on any
+// machine"; a PORT naming a host other than the client's must be refused and
+// nothing may connect there. (bounce-refused)
+//
+// Both are graded at the case level: the case set the trap on purpose.
+fn trap(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings) {
+    let Some(named) = neg.named else {
+        return;
+    };
+    let rule = trap_rule(named);
+    let verb = neg.mode.verb();
+    let accepted = neg.reply_code.is_some_and(|c| c / 100 == 2);
+    if accepted && !neg.explicit_expect {
+        out.violation(
+            rule,
+            "RFC 2577 3",
+            ctx.purposeful(),
+            format!("{verb} naming {named} refused (4xx/5xx, 504 suggested)"),
+            format!("{verb} answered {}", code_text(neg.reply_code)),
+            neg.loc.as_ref(),
+        );
+    }
+    let Some(listener) = neg.listener else {
+        return;
+    };
+    for (from, bytes) in arrivals(events, listener) {
+        out.violation(
+            rule,
+            "RFC 2577 3",
+            ctx.purposeful(),
+            format!("no connection to {named} named in {verb}"),
+            format!("the server connected to {listener} from {from} and sent {bytes} bytes"),
+            neg.loc.as_ref(),
+        );
+    }
+}
+
+fn trap_rule(named: SocketAddr) -> &'static str {
+    if named.port() < 1024 {
+        PRIVILEGED_RULE
+    } else {
+        BOUNCE_RULE
+    }
+}
+
+// RFC 2577 8: "By making a legitimate transfer, an attacker can observe the
+// current port number allocated by the server and "guess" the next one that
+// will be used. The attacker can make a connection to this port, thus
+// denying another legitimate client the ability to make a transfer.
+// Alternatively, the attacker can steal a file meant for a legitimate user."
+//
+// Serving data to the thief is graded at the case level. A server that
+// protects the data but then fails the legitimate transfer (the denial the
+// RFC names) is flagged too, graded as a should.
+fn theft(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings) {
+    let thief = neg.thief.map(|t| t.to_string()).unwrap_or_default();
+    for (conn, from) in thief_conns(events, neg.sent_seq) {
+        let served = server_bytes(events, conn);
+        if served > 0 {
+            out.violation(
+                THEFT_RULE,
+                "RFC 2577 8",
+                ctx.purposeful(),
+                format!("no data served on a connection from {thief} (not the client's address)"),
+                format!("{served} bytes sent to {from}"),
+                neg.loc.as_ref(),
+            );
+        } else {
+            out.note(format!("theft attempt from {from} got no data"));
+        }
+    }
+    let Some(t) = neg.transfer.as_ref() else {
+        return;
+    };
+    if !t.succeeded && !t.aborted {
+        out.violation(
+            THEFT_RULE,
+            "RFC 2577 8",
+            ctx.incidental(Level::Should),
+            format!(
+                "the legitimate {} succeeds despite the theft attempt",
+                t.verb
+            ),
+            "the legitimate transfer failed after the theft attempt",
+            neg.loc.as_ref(),
+        );
+    }
+}
+
+/// Stray connections that arrived at `listener`: (initiator, bytes sent).
+fn arrivals(events: &[Event], listener: SocketAddr) -> Vec<(SocketAddr, u64)> {
+    opened(events)
+        .filter(|o| o.acceptor == listener)
+        .map(|o| (o.initiator, server_bytes(events, o.conn)))
+        .collect()
+}
+
+/// Stray connections the harness opened as a thief after `from_seq`.
+fn thief_conns(events: &[Event], from_seq: u64) -> Vec<(ConnId, SocketAddr)> {
+    opened(events)
+        .filter(|o| {
+            o.seq > from_seq && o.role == ConnRole::Stray && o.initiator_side == Side::Third
+        })
+        .map(|o| (o.conn, o.initiator))
+        .collect()
+}
+
+struct Opened {
+    seq: u64,
+    conn: ConnId,
+    role: ConnRole,
+    initiator: SocketAddr,
+    acceptor: SocketAddr,
+    initiator_side: Side,
+}
+
+fn opened(events: &[Event]) -> impl Iterator<Item = Opened> + '_ {
+    events.iter().filter_map(|e| match &e.kind {
+        EventKind::Opened {
+            conn,
+            role,
+            initiator,
+            acceptor,
+            initiator_side,
+            ..
+        } => Some(Opened {
+            seq: e.seq,
+            conn: *conn,
+            role: *role,
+            initiator: *initiator,
+            acceptor: *acceptor,
+            initiator_side: *initiator_side,
+        }),
+        _ => None,
+    })
+}
+
+fn server_bytes(events: &[Event], conn: ConnId) -> u64 {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Bytes {
+                conn: c,
+                from: Side::Server,
+                len,
+                ..
+            } if *c == conn => Some(*len),
+            _ => None,
+        })
+        .sum()
+}
+
+fn code_text(code: Option<u16>) -> String {
+    code.map_or_else(|| "nothing".to_string(), |c| c.to_string())
+}

@@ -1,0 +1,474 @@
+//! The `transfer` step: send the command, then move the data while reading
+//! the control connection, so that every event lands in the timeline when
+//! it happens (a 226 seen before the data FIN really came first).
+
+use std::time::Duration;
+
+use super::data::PendingData;
+use super::expect;
+use super::session::{first_line, Session, Stop};
+use crate::check::facts::TransferFacts;
+use crate::net::listener::PendingAccept;
+use crate::net::{ControlConn, DataConn, NetError};
+use crate::script::{Content, Direction, Step, Transfer};
+use crate::timeline::ConnId;
+use crate::wire::reply::Reply;
+
+/// Download cap when the script does not give a size.
+const DEFAULT_CAP: u64 = 64 << 20;
+const ABORT_RFC: &str = "RFC 959 4.1.3";
+/// How long to wait for a second reply after ABOR.
+const ABORT_LINGER: Duration = Duration::from_millis(500);
+/// A read timeout that never fires first (an outer zero timeout bounds it).
+const NO_LIMIT: Duration = Duration::from_secs(3600);
+/// Slack above an expected download size before reading stops.
+const CAP_SLACK: u64 = 1 << 20;
+
+/// What happened during the data phase.
+#[derive(Default)]
+struct Moved {
+    replies: Vec<Reply>,
+    received: Vec<u8>,
+    eof: bool,
+    data: Option<ConnId>,
+    aborted: bool,
+    /// Why the exchange did not finish (timeout, lost connection).
+    problem: Option<String>,
+    /// The control connection is unusable (closed, reset, garbage).
+    ctrl_lost: bool,
+}
+
+/// The data connection as the transfer starts.
+enum Source {
+    None,
+    Ready(DataConn),
+    Accept(PendingAccept),
+}
+
+impl Session<'_> {
+    pub async fn transfer(&mut self, step: &Step, x: &Transfer, t: Duration) -> Result<(), Stop> {
+        let loc = &step.loc;
+        self.greet(loc, t).await?;
+        let command = self.resolve(&x.command, loc)?;
+        let verb = command.split(' ').next().unwrap_or("").to_ascii_uppercase();
+        let mut pending = self.pending.take();
+        if let Some(PendingData::Active(p)) = pending.as_mut() {
+            p.check_now();
+        }
+        let sent_seq = self.mark(format!("{loc}: {command}"));
+        self.send_line(&command, loc, t).await?;
+        let source = match pending {
+            None => Source::None,
+            Some(PendingData::Connected(c)) => Source::Ready(c),
+            Some(PendingData::Active(p)) => Source::Accept(p),
+            Some(PendingData::Late(addr)) => {
+                let server = self.ctrl()?.peer_addr().ip();
+                Source::Ready(self.connect_data(step, addr, server, t).await?)
+            }
+        };
+        let upload = upload_bytes(x);
+        let moved = move_data(self.ctrl()?, source, x, &upload, t).await;
+        for r in &moved.replies {
+            self.remember_reply(r);
+        }
+        self.last_data = moved.data.or(self.last_data);
+        let ok = self.judge_transfer(step, x, &moved);
+        let facts = TransferFacts {
+            verb,
+            direction: x.direction,
+            sent_seq,
+            data: moved.data,
+            aborted: moved.aborted,
+            succeeded: ok,
+        };
+        if let Some(neg) = self.negs.last_mut().filter(|n| n.transfer.is_none()) {
+            neg.transfer = Some(facts);
+        }
+        if moved.ctrl_lost || finals(&moved).is_empty() {
+            return Err(Stop::Halt);
+        }
+        Ok(())
+    }
+
+    /// Grades the replies and the data; true when the transfer succeeded.
+    fn judge_transfer(&mut self, step: &Step, x: &Transfer, m: &Moved) -> bool {
+        let loc = &step.loc;
+        if let Some(p) = m.replies.iter().find(|r| r.is_preliminary()) {
+            self.grade(&x.preliminary, p, loc);
+        }
+        let finals = finals(m);
+        let Some(last) = finals.last() else {
+            let expected = expect::describe_codes(&x.complete.codes);
+            let actual = m.problem.clone().unwrap_or_else(|| "no final reply".into());
+            self.violate(x.complete.rule.as_deref(), loc, expected, actual);
+            return false;
+        };
+        if m.aborted {
+            // The ABOR exchange grades itself; `complete` is for transfers
+            // that ran to their end.
+            self.judge_abort(step, &finals);
+            return false;
+        }
+        let accepted = self.grade(&x.complete, last, loc);
+        if !accepted || last.code / 100 != 2 {
+            return false;
+        }
+        self.judge_content(step, x, m)
+    }
+
+    // RFC 959 4.1.3 (ABOR): "In the first case, the server closes the data
+    // connection (if it is open) and responds with a 226 reply, indicating
+    // that the abort command was successfully processed. In the second case,
+    // the server aborts the FTP service in progress and closes the data
+    // connection, returning a 426 reply to indicate that the service request
+    // terminated abnormally. The server then sends a 226 reply".
+    // RFC 959 5.4 lists 225 and 226 for ABOR; ABOR is not in the minimum
+    // implementation (RFC 959 5.1), so 500 / 502 grade as unimplemented.
+    fn judge_abort(&mut self, step: &Step, finals: &[&Reply]) {
+        let codes: Vec<u16> = finals.iter().map(|r| r.code).collect();
+        let ok = match codes.as_slice() {
+            [226] => true,
+            [first, abor] => [426, 226, 250].contains(first) && [225, 226].contains(abor),
+            _ => false,
+        };
+        if ok {
+            return;
+        }
+        let actual = finals
+            .iter()
+            .map(|r| first_line(r))
+            .collect::<Vec<_>>()
+            .join(" / ");
+        if let [_, 500 | 502] = codes.as_slice() {
+            let expected = "225 or 226 to ABOR".to_string();
+            let grade = crate::check::Verdict::Unimplemented;
+            self.violate_graded(Some("abort-replies"), &step.loc, grade, expected, actual);
+            return self.cite(ABORT_RFC);
+        }
+        let expected = "426 then 226, or 226 alone, after ABOR".to_string();
+        self.violate(Some("abort-replies"), &step.loc, expected, actual);
+        self.cite(ABORT_RFC);
+    }
+
+    fn judge_content(&mut self, step: &Step, x: &Transfer, m: &Moved) -> bool {
+        if x.direction == Direction::Upload {
+            return true;
+        }
+        let got = m.received.len() as u64;
+        let expected = match &x.content {
+            Content::Bytes(b) if m.received != *b => Some(format!("{} bytes as given", b.len())),
+            Content::Size(n) if got != *n => Some(format!("exactly {n} bytes")),
+            Content::AtLeast(n) if got < *n => Some(format!("at least {n} bytes")),
+            _ => None,
+        };
+        let mut ok = true;
+        if let Some(expected) = expected {
+            let actual = format!("{got} bytes: {}", preview(&m.received));
+            self.violate(Some("transfer-content"), &step.loc, expected, actual);
+            ok = false;
+        }
+        let text = String::from_utf8_lossy(&m.received).to_string();
+        for re in x.data_text.iter().filter(|re| !re.is_match(&text)) {
+            let expected = format!("data matching /{}/", re.as_str());
+            self.violate(
+                Some("transfer-content"),
+                &step.loc,
+                expected,
+                preview(&m.received),
+            );
+            ok = false;
+        }
+        ok
+    }
+}
+
+/// Final (non-preliminary) replies.
+fn finals(m: &Moved) -> Vec<&Reply> {
+    m.replies.iter().filter(|r| !r.is_preliminary()).collect()
+}
+
+fn preview(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(60)];
+    let more = if bytes.len() > 60 { "..." } else { "" };
+    format!("\"{}{more}\"", head.escape_ascii())
+}
+
+/// The bytes an upload sends: the given content, or `n` bytes of a
+/// printable pattern (no line ends, so ASCII mode leaves them alone).
+fn upload_bytes(x: &Transfer) -> Vec<u8> {
+    if x.direction == Direction::Download {
+        return Vec::new();
+    }
+    match &x.content {
+        Content::Bytes(b) => b.clone(),
+        Content::Size(n) | Content::AtLeast(n) => (0..*n).map(|i| b'!' + (i % 94) as u8).collect(),
+        Content::Any => Vec::new(),
+    }
+}
+
+fn download_cap(x: &Transfer) -> u64 {
+    match &x.content {
+        Content::Bytes(b) => b.len() as u64 + CAP_SLACK,
+        Content::Size(n) => n + CAP_SLACK,
+        _ => DEFAULT_CAP,
+    }
+}
+
+/// State of the data phase loop.
+struct Phase<'x> {
+    x: &'x Transfer,
+    upload: &'x [u8],
+    conn: Option<DataConn>,
+    accept: Option<PendingAccept>,
+    pos: usize,
+    prelim: bool,
+    finished: bool,
+    data_done: bool,
+    /// The control read timed out: nothing happened for a whole timeout.
+    stalled: bool,
+    m: Moved,
+}
+
+/// Moves the data and reads replies until the exchange is over or nothing
+/// happened for `t`.
+async fn move_data(
+    ctrl: &mut ControlConn,
+    source: Source,
+    x: &Transfer,
+    upload: &[u8],
+    t: Duration,
+) -> Moved {
+    let (conn, accept) = match source {
+        Source::None => (None, None),
+        Source::Ready(c) => (Some(c), None),
+        Source::Accept(a) => (None, Some(a)),
+    };
+    let mut p = Phase {
+        x,
+        upload,
+        data_done: conn.is_none() && accept.is_none(),
+        m: Moved {
+            data: conn.as_ref().map(DataConn::id),
+            ..Moved::default()
+        },
+        conn,
+        accept,
+        pos: 0,
+        prelim: false,
+        finished: false,
+        stalled: false,
+    };
+    while !p.over() {
+        p.maybe_finish_upload(ctrl).await;
+        p.maybe_abort(ctrl, t).await;
+        if p.over() {
+            break;
+        }
+        match tokio::time::timeout(t, p.turn(ctrl, t)).await {
+            Ok(()) => {}
+            Err(_) => {
+                p.m.problem = Some(format!(
+                    "nothing happened within {}",
+                    crate::net::fmt_duration(t)
+                ));
+                break;
+            }
+        }
+        p.close_after_eof().await;
+        if p.m.ctrl_lost || p.stalled {
+            break;
+        }
+    }
+    if p.m.aborted && !p.m.ctrl_lost {
+        p.second_abort_reply(ctrl).await;
+    }
+    p.m
+}
+
+impl Phase<'_> {
+    fn over(&self) -> bool {
+        let failed = self.finished
+            && !self.m.aborted
+            && self.m.replies.last().is_some_and(|r| r.code / 100 != 2);
+        (self.finished && self.data_done) || failed
+    }
+
+    /// One event: a reply, the server's connection, a data chunk, a write.
+    async fn turn(&mut self, ctrl: &mut ControlConn, t: Duration) {
+        let download = self.x.direction == Direction::Download;
+        let can_write = !download && self.prelim && self.pos < self.upload.len();
+        // Let the I/O driver run so that a reply that has arrived is read
+        // before the next data operation (the timeline keeps true order).
+        tokio::task::yield_now().await;
+        tokio::select! {
+            biased;
+            r = ctrl.read_reply(t), if !self.finished => self.on_reply(r),
+            c = next_accept(&mut self.accept), if self.accept.is_some() => self.on_accept(c),
+            r = data_io(&mut self.conn, download, &self.upload[self.pos..]), if (download || can_write) && self.conn.is_some() && !self.data_done => match r {
+                DataIo::Read(r) => self.on_chunk(r),
+                DataIo::Wrote(r) => self.on_write(r),
+            },
+            else => {
+                // Nothing left to wait for (e.g. an upload confirmed before
+                // any preliminary reply): end the exchange as it stands.
+                self.data_done = true;
+                self.stalled = true;
+            }
+        }
+    }
+
+    fn on_reply(&mut self, r: Result<Reply, NetError>) {
+        match r {
+            Ok(reply) => {
+                let class = reply.code / 100;
+                if self.m.aborted {
+                    self.finished = class == 2;
+                } else if class == 1 {
+                    self.prelim = true;
+                } else {
+                    self.finished = true;
+                }
+                self.m.replies.push(reply);
+            }
+            Err(e) => {
+                self.m.ctrl_lost = !matches!(e, NetError::Timeout { .. });
+                self.stalled = !self.m.ctrl_lost;
+                self.m.problem = Some(e.to_string());
+                self.finished = self.m.ctrl_lost;
+            }
+        }
+    }
+
+    fn on_accept(&mut self, c: Result<DataConn, NetError>) {
+        self.accept = None;
+        match c {
+            Ok(conn) => {
+                self.m.data = Some(conn.id());
+                self.conn = Some(conn);
+            }
+            Err(e) => {
+                self.m.problem = Some(format!("no data connection: {e}"));
+                self.data_done = true;
+            }
+        }
+    }
+
+    fn on_chunk(&mut self, r: Result<Vec<u8>, NetError>) {
+        match r {
+            Ok(chunk) if chunk.is_empty() => {
+                self.m.eof = true;
+                self.data_done = true;
+            }
+            Ok(chunk) => {
+                self.m.received.extend_from_slice(&chunk);
+                if self.m.received.len() as u64 > download_cap(self.x) {
+                    self.m.problem = Some("more data than expected".into());
+                    self.data_done = true;
+                }
+            }
+            Err(e) => {
+                self.m.problem = Some(format!("data connection: {e}"));
+                self.data_done = true;
+            }
+        }
+    }
+
+    fn on_write(&mut self, r: Result<usize, NetError>) {
+        match r {
+            Ok(n) => self.pos += n,
+            Err(e) => {
+                self.m.problem = Some(format!("data connection: {e}"));
+                self.data_done = true;
+            }
+        }
+    }
+
+    /// Once every upload byte is written, close our side (EOF); a reply
+    /// already waiting is read first, so that the timeline shows it before
+    /// the close.
+    async fn maybe_finish_upload(&mut self, ctrl: &mut ControlConn) {
+        let upload = self.x.direction == Direction::Upload;
+        if !upload || self.data_done || !self.prelim || self.pos < self.upload.len() {
+            return;
+        }
+        tokio::task::yield_now().await;
+        if !self.finished {
+            if let Ok(r) = tokio::time::timeout(Duration::ZERO, ctrl.read_reply(NO_LIMIT)).await {
+                self.on_reply(r);
+            }
+        }
+        if let Some(c) = self.conn.as_mut() {
+            c.shutdown().await;
+            self.data_done = true;
+        }
+    }
+
+    /// Once a download reached EOF, close our side too, as clients do:
+    /// some servers (proftpd) wait for that close before sending 226.
+    async fn close_after_eof(&mut self) {
+        let download = self.x.direction == Direction::Download;
+        if !(download && self.m.eof) {
+            return;
+        }
+        if let Some(mut c) = self.conn.take() {
+            c.shutdown().await;
+        }
+    }
+
+    /// After ABOR a lone 2xx may be the transfer's own completion, with the
+    /// answer to ABOR still to come: wait briefly for it so that it is not
+    /// taken for the answer to the next command.
+    async fn second_abort_reply(&mut self, ctrl: &mut ControlConn) {
+        let finals: Vec<u16> = finals(&self.m).iter().map(|r| r.code).collect();
+        if finals.len() != 1 || finals[0] / 100 != 2 {
+            return;
+        }
+        if let Ok(r) = ctrl.read_reply(ABORT_LINGER).await {
+            self.m.replies.push(r);
+        }
+    }
+
+    /// Sends ABOR once `abort-after` bytes moved.
+    async fn maybe_abort(&mut self, ctrl: &mut ControlConn, t: Duration) {
+        let Some(n) = self.x.abort_after else {
+            return;
+        };
+        let moved = (self.m.received.len() + self.pos) as u64;
+        if self.m.aborted || moved < n || self.conn.is_none() {
+            return;
+        }
+        self.m.aborted = true;
+        self.finished = false;
+        if let Err(e) = ctrl.send_line("ABOR", t).await {
+            self.m.problem = Some(format!("sending ABOR: {e}"));
+            self.m.ctrl_lost = true;
+        }
+        if self.x.direction == Direction::Upload {
+            self.data_done = true;
+        }
+    }
+}
+
+async fn next_accept(a: &mut Option<PendingAccept>) -> Result<DataConn, NetError> {
+    match a {
+        Some(a) => a.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+enum DataIo {
+    Read(Result<Vec<u8>, NetError>),
+    Wrote(Result<usize, NetError>),
+}
+
+/// Reads a chunk (download) or writes one (upload); cancel-safe.
+async fn data_io(c: &mut Option<DataConn>, download: bool, bytes: &[u8]) -> DataIo {
+    let Some(c) = c else {
+        return std::future::pending().await;
+    };
+    if download {
+        DataIo::Read(c.read_chunk(65536).await)
+    } else {
+        DataIo::Wrote(c.write_some(&bytes[..bytes.len().min(65536)]).await)
+    }
+}

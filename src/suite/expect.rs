@@ -1,0 +1,259 @@
+//! Stage 2 for reply expectations (`expect:`, `preliminary:`, `complete:`,
+//! data negotiation replies): codes, alternatives, text patterns, captures.
+
+use std::collections::HashSet;
+
+use super::locate::NodePath;
+use super::raw::{
+    OneOrMany, RawAlternative, RawCapture, RawCaptureFrom, RawCode, RawExpect, RawExpectMap,
+    RawGrade,
+};
+use super::validate::Ctx;
+use super::values::{self, BUILTIN_VARS};
+use crate::script::{
+    Alternative, Capture, CaptureFrom, CodeMatch, Grade, ReplyExpect, Template, TemplatePart,
+};
+
+/// The variables defined so far in a case: built-ins, then every `set` and
+/// capture in step order.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    vars: HashSet<String>,
+}
+
+impl Default for Scope {
+    fn default() -> Scope {
+        Scope {
+            vars: BUILTIN_VARS.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+}
+
+impl Scope {
+    /// Defines `var`; built-ins cannot be redefined.
+    pub fn define(&mut self, var: &str) -> Result<(), String> {
+        values::var_name(var)?;
+        if BUILTIN_VARS.contains(&var) {
+            return Err(format!(
+                "`{var}` is a built-in variable and cannot be redefined"
+            ));
+        }
+        self.vars.insert(var.to_string());
+        Ok(())
+    }
+
+    /// Parses `text` and checks that every `${var}` is defined.
+    pub fn template(&self, text: &str) -> Result<Template, String> {
+        let t = values::template(text)?;
+        for part in &t.parts {
+            match part {
+                TemplatePart::Var(v) if !self.vars.contains(v) => {
+                    return Err(format!("undefined variable `${{{v}}}`: not a built-in ({}) and not set or captured before", BUILTIN_VARS.join(", ")));
+                }
+                _ => {}
+            }
+        }
+        Ok(t)
+    }
+}
+
+/// The expectation used when the file gives none.
+pub fn codes_only(codes: &[u16]) -> ReplyExpect {
+    ReplyExpect {
+        codes: codes.iter().map(|c| CodeMatch::Exact(*c)).collect(),
+        alternatives: Vec::new(),
+        text: Vec::new(),
+        captures: Vec::new(),
+        rule: None,
+    }
+}
+
+/// Validates an expectation; captures are added to `scope`.
+pub fn reply_expect(
+    ctx: &mut Ctx,
+    scope: &mut Scope,
+    raw: &RawExpect,
+    at: &NodePath,
+) -> Option<ReplyExpect> {
+    match raw {
+        RawExpect::Codes(codes) => {
+            let codes = code_list(ctx, codes, at)?;
+            Some(ReplyExpect {
+                codes,
+                ..codes_only(&[])
+            })
+        }
+        RawExpect::Full(map) => full(ctx, scope, map, at),
+    }
+}
+
+fn full(
+    ctx: &mut Ctx,
+    scope: &mut Scope,
+    raw: &RawExpectMap,
+    at: &NodePath,
+) -> Option<ReplyExpect> {
+    let codes = code_list(ctx, &raw.code, &at.key("code"));
+    let alternatives = alternatives(
+        ctx,
+        raw.accept.as_deref().unwrap_or_default(),
+        &at.key("accept"),
+    );
+    let text = regex_list(ctx, raw.text.as_ref(), &at.key("text"));
+    let captures = captures(
+        ctx,
+        scope,
+        raw.capture.as_deref().unwrap_or_default(),
+        &at.key("capture"),
+    );
+    let rule = match &raw.rule {
+        Some(rule) => {
+            Some(ctx.check(&at.key("rule"), values::case_id(rule).map(|_| rule.clone()))?)
+        }
+        None => None,
+    };
+    Some(ReplyExpect {
+        codes: codes?,
+        alternatives: alternatives?,
+        text: text?,
+        captures: captures?,
+        rule,
+    })
+}
+
+/// One code or a list; a list must not be empty.
+pub fn code_list(ctx: &mut Ctx, raw: &OneOrMany<RawCode>, at: &NodePath) -> Option<Vec<CodeMatch>> {
+    match raw {
+        OneOrMany::One(code) => ctx.check(at, values::code(code)).map(|c| vec![c]),
+        OneOrMany::Many(codes) if codes.is_empty() => {
+            ctx.error(at, "empty code list");
+            None
+        }
+        OneOrMany::Many(codes) => {
+            let checked: Vec<_> = codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ctx.check(&at.index(i), values::code(c)))
+                .collect();
+            checked.into_iter().collect()
+        }
+    }
+}
+
+/// One regex or a list, each compiled.
+pub fn regex_list(
+    ctx: &mut Ctx,
+    raw: Option<&OneOrMany<String>>,
+    at: &NodePath,
+) -> Option<Vec<regex::Regex>> {
+    match raw {
+        None => Some(Vec::new()),
+        Some(OneOrMany::One(re)) => ctx.check(at, values::regex(re)).map(|r| vec![r]),
+        Some(OneOrMany::Many(res)) => {
+            let checked: Vec<_> = res
+                .iter()
+                .enumerate()
+                .map(|(i, r)| ctx.check(&at.index(i), values::regex(r)))
+                .collect();
+            checked.into_iter().collect()
+        }
+    }
+}
+
+fn alternatives(ctx: &mut Ctx, raw: &[RawAlternative], at: &NodePath) -> Option<Vec<Alternative>> {
+    let checked: Vec<_> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, alt)| alternative(ctx, alt, &at.index(i)))
+        .collect();
+    checked.into_iter().collect()
+}
+
+fn alternative(ctx: &mut Ctx, raw: &RawAlternative, at: &NodePath) -> Option<Alternative> {
+    let codes = code_list(ctx, &raw.code, &at.key("code"))?;
+    let grade = match raw.grade {
+        RawGrade::NonStrict => Grade::NonStrict,
+        RawGrade::Unimplemented => Grade::Unimplemented,
+        RawGrade::Info => Grade::Info,
+    };
+    Some(Alternative {
+        codes,
+        grade,
+        note: raw.note.clone(),
+    })
+}
+
+fn captures(
+    ctx: &mut Ctx,
+    scope: &mut Scope,
+    raw: &[RawCapture],
+    at: &NodePath,
+) -> Option<Vec<Capture>> {
+    let checked: Vec<_> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, c)| capture(ctx, scope, c, &at.index(i)))
+        .collect();
+    checked.into_iter().collect()
+}
+
+fn capture(ctx: &mut Ctx, scope: &mut Scope, raw: &RawCapture, at: &NodePath) -> Option<Capture> {
+    let from = match (&raw.from, &raw.regex) {
+        (Some(_), Some(_)) => {
+            ctx.error(at, "a capture takes `from` or `regex`, not both");
+            return None;
+        }
+        (None, None) => {
+            ctx.error(
+                at,
+                "a capture needs `from` (pasv-addr, epsv-port, text) or `regex`",
+            );
+            return None;
+        }
+        (Some(from), None) => capture_from(ctx, *from, raw.group, at)?,
+        (None, Some(re)) => capture_regex(ctx, re, raw.group, at)?,
+    };
+    ctx.check(&at.key("var"), scope.define(&raw.var))?;
+    Some(Capture {
+        var: raw.var.clone(),
+        from,
+    })
+}
+
+fn capture_from(
+    ctx: &mut Ctx,
+    from: RawCaptureFrom,
+    group: Option<usize>,
+    at: &NodePath,
+) -> Option<CaptureFrom> {
+    if group.is_some() {
+        ctx.error(&at.key("group"), "`group` goes with `regex`, not `from`");
+        return None;
+    }
+    Some(match from {
+        RawCaptureFrom::PasvAddr => CaptureFrom::PasvAddr,
+        RawCaptureFrom::EpsvPort => CaptureFrom::EpsvPort,
+        RawCaptureFrom::Text => CaptureFrom::Text,
+    })
+}
+
+/// A regex capture; the default group is 1 when the regex has groups, else
+/// the whole match.
+fn capture_regex(
+    ctx: &mut Ctx,
+    text: &str,
+    group: Option<usize>,
+    at: &NodePath,
+) -> Option<CaptureFrom> {
+    let re = ctx.check(&at.key("regex"), values::regex(text))?;
+    let group = group.unwrap_or(usize::from(re.captures_len() > 1));
+    if group >= re.captures_len() {
+        let msg = format!(
+            "the regex has no group {group} (it has {})",
+            re.captures_len() - 1
+        );
+        ctx.error(&at.key("group"), msg);
+        return None;
+    }
+    Some(CaptureFrom::Regex { re, group })
+}

@@ -1,0 +1,385 @@
+//! Stage 1: serde structs that mirror the suite YAML exactly (kebab-case
+//! keys, unknown keys rejected). Values are kept close to the text; stage 2
+//! (`validate`) checks them and builds `crate::script` types.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+
+pub use super::shape::{OneOrMany, RawCode, RawDuration, RawExpect, StrOr};
+
+/// `Some(x)` when the key is present, even with a null value (`disconnect:`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// One suite file.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "ftpconform suite")]
+pub struct RawSuite {
+    /// Suite name (default: the file stem).
+    pub suite: Option<String>,
+    /// Which implementation the cases test: a real `server` (the harness plays
+    /// the client) or a real `client` (the harness plays the server).
+    pub role: RawRole,
+    /// Defaults for every case of the file.
+    pub defaults: Option<RawDefaults>,
+    pub cases: Vec<RawCase>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawRole {
+    Server,
+    Client,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawLevel {
+    Must,
+    Should,
+    May,
+    Info,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawDefaults {
+    pub level: Option<RawLevel>,
+    pub timeout: Option<RawDuration>,
+    pub rfc: Option<OneOrMany<String>>,
+    pub requires: Option<Vec<String>>,
+}
+
+/// One case. `steps` is for server-role files; `client`, `files`, `rules`
+/// and `expect` are for client-role files.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawCase {
+    /// `[a-z0-9][a-z0-9-]*`, unique within the suite.
+    pub id: String,
+    pub title: String,
+    pub rfc: Option<OneOrMany<String>>,
+    pub level: Option<RawLevel>,
+    pub requires: Option<Vec<String>>,
+    pub timeout: Option<RawDuration>,
+    pub steps: Option<Vec<RawStep>>,
+    pub client: Option<RawClientTask>,
+    pub files: Option<BTreeMap<String, RawFile>>,
+    pub rules: Option<Vec<RawRule>>,
+    pub expect: Option<RawClientExpect>,
+}
+
+// --------------------------------------------------------------- server role
+
+/// A step: a bare keyword or a map with one action key.
+pub type RawStep = StrOr<StepWord, RawStepMap>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepWord {
+    Login,
+    Disconnect,
+    ExpectNoStray,
+}
+
+/// A step map: exactly one action key (checked in stage 2), `expect` also
+/// allowed beside `send` / `raw`, and `timeout` beside any action.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(extend("minProperties" = 1))]
+pub struct RawStepMap {
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<RawEmpty>")]
+    pub login: Option<Option<RawEmpty>>,
+    pub send: Option<String>,
+    pub raw: Option<String>,
+    pub expect: Option<RawExpect>,
+    pub data: Option<RawData>,
+    pub transfer: Option<RawTransfer>,
+    pub data_expect: Option<RawDataExpect>,
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<RawNoStray>")]
+    pub expect_no_stray: Option<Option<RawNoStray>>,
+    pub set: Option<RawSet>,
+    pub sleep: Option<RawDuration>,
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<RawDisconnect>")]
+    pub disconnect: Option<Option<RawDisconnect>>,
+    pub timeout: Option<RawDuration>,
+}
+
+/// `{}`: an action without parameters in map form (`login: {}`).
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmpty {}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawData {
+    pub mode: RawDataMode,
+    pub family: Option<RawFamily>,
+    /// Active modes: the (loopback) address to name in PORT/EPRT.
+    pub address: Option<String>,
+    /// Active modes: the port to name in PORT/EPRT.
+    pub port: Option<u16>,
+    /// Passive modes: first try to connect from this loopback address.
+    pub steal_from: Option<String>,
+    pub connect: Option<RawConnect>,
+    pub expect: Option<RawExpect>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawDataMode {
+    Pasv,
+    Epsv,
+    Port,
+    Eprt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawFamily {
+    Ipv4,
+    Ipv6,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawConnect {
+    Early,
+    Late,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawTransfer {
+    pub command: String,
+    /// Default: from the verb (RETR/LIST/NLST/MLSD download; STOR/APPE/STOU
+    /// upload).
+    pub direction: Option<RawDirection>,
+    pub content: Option<String>,
+    pub size: Option<u64>,
+    pub at_least: Option<u64>,
+    #[serde(rename = "match")]
+    pub matches: Option<OneOrMany<String>>,
+    pub preliminary: Option<RawExpect>,
+    pub complete: Option<RawExpect>,
+    pub abort_after: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawDirection {
+    Download,
+    Upload,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawDataExpect {
+    pub opened_by: Option<RawSide>,
+    pub closed_by: Option<RawSide>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawSide {
+    Client,
+    Server,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawNoStray {
+    pub grace: Option<RawDuration>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSet {
+    pub var: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawDisconnect {
+    pub abrupt: Option<bool>,
+}
+
+/// The map form of a reply expectation.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawExpectMap {
+    pub code: OneOrMany<RawCode>,
+    pub accept: Option<Vec<RawAlternative>>,
+    pub text: Option<OneOrMany<String>>,
+    pub capture: Option<Vec<RawCapture>>,
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawAlternative {
+    pub code: OneOrMany<RawCode>,
+    pub grade: RawGrade,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawGrade {
+    NonStrict,
+    Unimplemented,
+    Info,
+}
+
+/// `{var, from}` or `{var, regex, group}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawCapture {
+    pub var: String,
+    pub from: Option<RawCaptureFrom>,
+    pub regex: Option<String>,
+    pub group: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawCaptureFrom {
+    PasvAddr,
+    EpsvPort,
+    Text,
+}
+
+// --------------------------------------------------------------- client role
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawClientTask {
+    pub op: RawOp,
+    pub path: Option<String>,
+    pub mode: Option<RawClientMode>,
+    pub extended: Option<bool>,
+    pub family: Option<RawFamily>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawOp {
+    List,
+    Get,
+    Put,
+    Mkdir,
+    Delete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawClientMode {
+    Passive,
+    Active,
+}
+
+/// File content: text, or `{size: N}` pattern bytes.
+pub type RawFile = StrOr<String, RawFileSize>;
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawFileSize {
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawRule {
+    /// A verb, or `*` for every command.
+    pub on: String,
+    /// Only the n-th occurrence (1-based).
+    pub nth: Option<u32>,
+    #[serde(rename = "do")]
+    pub actions: Vec<RawAction>,
+}
+
+/// An action: a bare keyword or a map with one key.
+pub type RawAction = StrOr<ActionWord, RawActionMap>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionWord {
+    Default,
+    NoDataConnection,
+    LatePreliminary,
+    #[serde(rename = "use-125")]
+    Use125,
+    Disconnect,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
+pub struct RawActionMap {
+    pub reply: Option<RawReply>,
+    pub raw: Option<String>,
+    pub pasv: Option<RawPasv>,
+    pub close_data_after: Option<u64>,
+    pub delay: Option<RawDuration>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawReply {
+    pub code: i64,
+    pub text: OneOrMany<String>,
+    pub style: Option<RawStyle>,
+    pub bare_lf: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawStyle {
+    AllCoded,
+    Uncoded,
+    Indented,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPasv {
+    pub address: Option<String>,
+    pub shape: Option<RawShape>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawShape {
+    Standard,
+    TrailingPeriod,
+    NoParens,
+    LowerCase,
+    ExtraText,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawClientExpect {
+    pub commands: Option<Vec<StrOr<String, RawCommandPattern>>>,
+    pub forbidden: Option<Vec<String>>,
+    pub success: Option<bool>,
+    pub intact: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawCommandPattern {
+    pub verb: OneOrMany<String>,
+    pub arg: Option<String>,
+    pub optional: Option<bool>,
+}
