@@ -84,9 +84,13 @@ impl Session {
 
     /// Runs the session to its end; returns the notes gathered.
     pub async fn run(mut self) -> Vec<String> {
-        if let Err(e) = self.greet().await {
-            self.notes.push(format!("greeting not sent: {e}"));
-            return self.notes;
+        match self.greet().await {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::End) => return self.notes,
+            Err(e) => {
+                self.notes.push(format!("greeting not sent: {e}"));
+                return self.notes;
+            }
         }
         loop {
             let flow = match self.ctl.next(self.idle).await {
