@@ -33,7 +33,23 @@ pub fn check_client_case(
         out.extend(client_outcome::intact(fs, &view, run, grade));
     }
     out.extend(client_outcome::exit_status(exp.success, run, rfc, grade));
-    out
+    with_context(out, events)
+}
+
+/// Transcript lines shown with each violation: the end of the session.
+const CONTEXT_LINES: usize = 12;
+
+/// Gives violations without context the last transcript lines.
+fn with_context(mut violations: Vec<Violation>, events: &[Event]) -> Vec<Violation> {
+    if violations.is_empty() {
+        return violations;
+    }
+    let lines = crate::transcript::transcript_lines(events);
+    let tail = lines[lines.len().saturating_sub(CONTEXT_LINES)..].to_vec();
+    for v in violations.iter_mut().filter(|v| v.context.is_empty()) {
+        v.context = tail.clone();
+    }
+    violations
 }
 
 /// Whether the bytes are judged: a client that reports failure may leave a
