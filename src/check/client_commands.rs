@@ -75,7 +75,7 @@ pub fn sequence(
     let extras = Extras(patterns);
     let mut out = Vec::new();
     let mut i = 0;
-    for p in patterns {
+    for (n, p) in patterns.iter().enumerate() {
         if let Some(at) = next_match(p, cmds, i, &extras) {
             i = at + 1;
             continue;
@@ -83,23 +83,18 @@ pub fn sequence(
         if p.optional {
             continue;
         }
-        let seen = cmds
-            .get(i..)
-            .and_then(|rest| rest.iter().find(|c| !extras.skippable(&c.verb)))
-            .map_or("no more commands".to_string(), |c| format!("`{c}`"));
+        let blocker = (i..cmds.len()).find(|&k| !extras.skippable(&cmds[k].verb));
+        let seen = blocker.map_or("no more commands".to_string(), |k| format!("`{}`", cmds[k]));
         out.push(Violation {
             rule: "client-command-sequence".into(),
             rfc: rfc.into(),
             grade,
-            expected: format!("{} (command {} of the sequence)", describe(p), i + 1),
+            expected: format!("{} (item {} of the expected sequence)", describe(p), n + 1),
             actual: format!("{seen}; sequence sent: {}", summary(cmds)),
             loc: Some(p.loc.clone()),
             context: Vec::new(),
         });
-        // Resynchronise on a later match so one slip is reported once.
-        if let Some(at) = cmds.iter().skip(i).position(|c| matches(p, c)) {
-            i += at + 1;
-        }
+        i = resync(p, cmds, i, blocker);
     }
     out
 }
@@ -124,6 +119,15 @@ pub fn forbidden(
             context: Vec::new(),
         })
         .collect()
+}
+
+/// Where matching goes on after a miss: past a later match of the pattern
+/// (one slip is reported once), else past the command that blocked it.
+fn resync(p: &CommandPattern, cmds: &[SentCommand], from: usize, blocker: Option<usize>) -> usize {
+    match (from..cmds.len()).find(|&k| matches(p, &cmds[k])) {
+        Some(k) => k + 1,
+        None => blocker.map_or(from, |k| k + 1),
+    }
 }
 
 fn summary(cmds: &[SentCommand]) -> String {
@@ -201,6 +205,30 @@ mod tests {
         assert_eq!(v.len(), 2, "{v:?}");
         assert!(v[0].actual.starts_with("`RETR`"));
         assert_eq!(v[0].loc.as_ref().map(|l| l.line), Some(3));
+    }
+
+    #[test]
+    fn a_wrong_argument_is_one_violation() {
+        let mut eprt = pat(&["EPRT"], false);
+        eprt.arg = Some(regex::Regex::new("^\\|2\\|::1\\|").unwrap());
+        let p = [eprt, pat(&["RETR"], false)];
+        let c = vec![
+            SentCommand {
+                verb: "EPRT".into(),
+                arg: Some("|2|::|5000|".into()),
+            },
+            SentCommand {
+                verb: "EPSV".into(),
+                arg: None,
+            },
+            SentCommand {
+                verb: "RETR".into(),
+                arg: None,
+            },
+        ];
+        let v = sequence(&p, &c, "RFC 2428 2", Verdict::Fail);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0].expected.contains("item 1"));
     }
 
     #[test]
