@@ -617,3 +617,12 @@ async fn client_suites_load_and_the_embedded_client_gets_the_known_verdicts() {
     }
     assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
 }
+
+#[tokio::test]
+async fn a_panicking_client_runner_ends_in_an_error_verdict() {
+    let c = case("panic", server(ClientOp::Get, "hello.txt", true));
+    let runner: Runner = Box::new(|_task: Task| Box::pin(async { panic!("broken runner") }));
+    let r = broken(&c, runner).await;
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert!(r.reason.unwrap_or_default().contains("panicked"));
+}

@@ -124,22 +124,32 @@ pub async fn run_with(
     timeline: &Timeline,
 ) -> CaseResult {
     let started = Instant::now();
+    let (c, t, tl) = (case.clone(), target.to_string(), timeline.clone());
+    let task = tokio::spawn(async move {
+        let mut notes = Vec::new();
+        let outcome = match usable {
+            Ok(()) => run_checked(&c, &t, runner, &tl, &mut notes).await,
+            Err(e) => Err(e),
+        };
+        (outcome, notes)
+    });
     let mut result = empty_result(case, suite, target);
-    let outcome = match usable {
-        Ok(()) => run_checked(case, target, runner, timeline, &mut result.notes).await,
-        Err(e) => Err(e),
-    };
-    match outcome {
-        Ok(violations) => {
+    match task.await {
+        Ok((Ok(violations), notes)) => {
             result.verdict = CaseResult::grade(&violations);
             result.violations = violations;
+            result.notes = notes;
         }
-        Err((verdict, reason)) => {
+        Ok((Err((verdict, reason)), notes)) => {
             result.verdict = verdict;
             result.reason = Some(reason);
+            result.notes = notes;
+        }
+        Err(join) => {
+            result.verdict = Verdict::Error;
+            result.reason = Some(format!("harness failure: {join}"));
         }
     }
-    timeline.finish();
     result.duration = started.elapsed();
     result
 }
