@@ -115,3 +115,57 @@ async fn joined(task: Option<Collector>) -> String {
         _ => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::{ClientOp, Family};
+    use std::time::Instant;
+
+    fn task(dir: &Path, deadline: Duration) -> Task {
+        Task {
+            op: ClientOp::Get,
+            path: "x".into(),
+            passive: true,
+            extended: false,
+            family: Family::V4,
+            server: "127.0.0.1:21".parse().unwrap(),
+            user: "u".into(),
+            pass: "p".into(),
+            workdir: dir.to_path_buf(),
+            local: dir.join("x"),
+            timeout: deadline,
+            deadline,
+        }
+    }
+
+    fn sh(script: &str) -> Spec {
+        Spec {
+            program: "sh".into(),
+            args: vec!["-c".into(), script.into()],
+            stdin: None,
+            status_meaningful: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hanging_client_and_its_children_are_killed_at_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let spec = sh("sleep 30 & echo started; wait");
+        let run = run(&spec, &task(dir.path(), Duration::from_millis(300))).await;
+        assert!(run.timed_out && !run.success, "{run:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(run.stdout.trim(), "started");
+    }
+
+    #[tokio::test]
+    async fn exit_status_output_and_home_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = sh("echo \"$HOME\"; echo oops >&2; exit 3");
+        let run = run(&spec, &task(dir.path(), Duration::from_secs(5))).await;
+        assert_eq!(run.exit_code, Some(3));
+        assert_eq!(run.stdout.trim(), dir.path().display().to_string());
+        assert_eq!(run.stderr.trim(), "oops");
+    }
+}
