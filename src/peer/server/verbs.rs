@@ -390,3 +390,25 @@ fn strip_options(arg: &str) -> &str {
     }
     rest
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_options_are_dropped_from_the_path() {
+        assert_eq!(strip_options("-la"), "");
+        assert_eq!(strip_options("-l -a pub/dir"), "pub/dir");
+        assert_eq!(strip_options(" dir"), "dir");
+    }
+
+    #[test]
+    fn preliminary_reply_follows_the_modifiers() {
+        let mut mods = Mods::default();
+        assert!(preliminary(&mods, "RETR").starts_with(b"150 "));
+        mods.use125 = true;
+        assert!(preliminary(&mods, "RETR").starts_with(b"125 "));
+        mods.preliminary = Some(b"150-a\r\n150 b\r\n".to_vec());
+        assert_eq!(preliminary(&mods, "RETR"), b"150-a\r\n150 b\r\n".to_vec());
+    }
+}
