@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ftpconform::runner::{self, RunConfig, RunState};
+use ftpconform::runner::{self, RunConfig, RunState, Target};
 use ftpconform::script::Suite;
 use ftpconform::target::embedded::start_embedded;
 use ftpconform::target::ServerEndpoint;
@@ -37,8 +37,14 @@ async fn whole_run(
         filters: vec![],
     };
     let started = Instant::now();
-    let results =
-        runner::run_server_suites(suites, ep, &config, &RunState::default(), &mut |_| {}).await;
+    let results = runner::run_suites(
+        suites,
+        Target::Server(ep),
+        &config,
+        &RunState::default(),
+        &mut |_| {},
+    )
+    .await;
     (started.elapsed(), results.len())
 }
 

@@ -38,8 +38,5 @@ pub mod script;
 pub mod suite;
 pub mod target;
 pub mod timeline;
-// Temporary mount on the `server` branch; the lead mounts it as `peer::server`.
-#[path = "peer/server/mod.rs"]
-pub mod fake_server;
 pub mod transcript;
 pub mod wire;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::clients::ClientProfile;
-use ftpconform::fake_server::run_client_case;
+use ftpconform::peer::server::run_client_case;
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
 

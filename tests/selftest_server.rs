@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::clients::{ClientProfile, ClientRun, Task};
-use ftpconform::fake_server::{run_client_case, run_with, Runner};
+use ftpconform::peer::server::{run_client_case, run_with, Runner};
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
