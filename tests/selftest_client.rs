@@ -996,3 +996,31 @@ async fn smoke_suite_from_yaml_passes_against_pyftpdlib() {
         assert_pass(&r);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_abort_closes_the_data_connection_and_stays_in_step() {
+    // The test server reads the control connection only between transfers
+    // (as vsftpd does): the upload must end (EOF) for ABOR to be answered.
+    let mut xfer = retr(Direction::Upload, "STOR abor.bin", Content::Size(8 << 20));
+    xfer.abort_after = Some(65536);
+    xfer.complete = codes(&[225, 226]);
+    let c = case(
+        "abor-stor",
+        Level::Must,
+        vec![
+            StepKind::Login,
+            StepKind::Data(data(DataMode::Pasv)),
+            StepKind::Transfer(xfer),
+            send("NOOP", &[200]),
+        ],
+    );
+    let srv = start(Conf::default()).await;
+    let started = Instant::now();
+    let (r, _) = run(&c, srv.addr).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_pass(&r);
+}

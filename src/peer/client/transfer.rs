@@ -104,9 +104,11 @@ impl Session<'_> {
             return false;
         };
         if m.aborted {
-            // The ABOR exchange grades itself; `complete` is for transfers
-            // that ran to their end.
-            self.judge_abort(step, &finals);
+            // `complete` grades the last reply (the answer to ABOR); the
+            // shape of the whole exchange is checked apart.
+            if self.judge_abort(step, &finals) {
+                self.grade(&x.complete, last, loc);
+            }
             return false;
         }
         let accepted = self.grade(&x.complete, last, loc);
@@ -124,30 +126,32 @@ impl Session<'_> {
     // terminated abnormally. The server then sends a 226 reply".
     // RFC 959 5.4 lists 225 and 226 for ABOR; ABOR is not in the minimum
     // implementation (RFC 959 5.1), so 500 / 502 grade as unimplemented.
-    fn judge_abort(&mut self, step: &Step, finals: &[&Reply]) {
+    /// Checks the shape of the replies after ABOR; false when ABOR itself
+    /// is not implemented (nothing more to grade).
+    fn judge_abort(&mut self, step: &Step, finals: &[&Reply]) -> bool {
         let codes: Vec<u16> = finals.iter().map(|r| r.code).collect();
-        let ok = match codes.as_slice() {
-            [226] => true,
-            [first, abor] => [426, 226, 250].contains(first) && [225, 226].contains(abor),
-            _ => false,
+        let actual = || {
+            let lines: Vec<String> = finals.iter().map(|r| first_line(r)).collect();
+            lines.join(" / ")
         };
-        if ok {
-            return;
-        }
-        let actual = finals
-            .iter()
-            .map(|r| first_line(r))
-            .collect::<Vec<_>>()
-            .join(" / ");
         if let [_, 500 | 502] = codes.as_slice() {
             let expected = "225 or 226 to ABOR".to_string();
             let grade = crate::check::Verdict::Unimplemented;
-            self.violate_graded(Some("abort-replies"), &step.loc, grade, expected, actual);
-            return self.cite(ABORT_RFC);
+            self.violate_graded(Some("abort-replies"), &step.loc, grade, expected, actual());
+            self.cite(ABORT_RFC);
+            return false;
         }
-        let expected = "426 then 226, or 226 alone, after ABOR".to_string();
-        self.violate(Some("abort-replies"), &step.loc, expected, actual);
-        self.cite(ABORT_RFC);
+        let ok = match codes.as_slice() {
+            [_] => true,
+            [first, _] => [426, 451, 226, 250].contains(first),
+            _ => false,
+        };
+        if !ok {
+            let expected = "426 then 226, or 226 alone, after ABOR".to_string();
+            self.violate(Some("abort-replies"), &step.loc, expected, actual());
+            self.cite(ABORT_RFC);
+        }
+        true
     }
 
     fn judge_content(&mut self, step: &Step, x: &Transfer, m: &Moved) -> bool {
@@ -444,6 +448,12 @@ impl Phase<'_> {
             self.m.ctrl_lost = true;
         }
         if self.x.direction == Direction::Upload {
+            // Stop sending and close: a server that reads the control
+            // connection only between transfers sees the end of the data
+            // first, then ABOR.
+            if let Some(c) = self.conn.as_mut() {
+                c.shutdown().await;
+            }
             self.data_done = true;
         }
     }
