@@ -69,7 +69,10 @@ impl Session<'_> {
             transfer: None,
         };
         let accepted = reply.code / 100 == 2;
-        let result = match (accepted, listen) {
+        // A negotiation the script expects to be refused makes no
+        // connection, even when the server accepts it.
+        let connect = accepted && expect::allows_success(&exp);
+        let result = match (connect, listen) {
             (true, None) => self.passive(step, setup, &reply, &mut neg, t).await,
             (_, Some(listen)) => {
                 self.active(listen, accepted, &mut neg);
