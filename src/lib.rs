@@ -22,6 +22,9 @@
 //!   server through a server-role case.
 //! - [`capture`]: the pcap view of the timeline (a streaming writer), the
 //!   pcap reader that rebuilds events, and capture comparison.
+//! - [`runner`]: runs cases against a target, one timeline and capture
+//!   per case.
+//! - [`report`]: the verdict table, JSON report and exit status.
 //! - [`transcript`]: the normalized, redacted text view of the timeline.
 
 pub mod capture;
@@ -29,6 +32,7 @@ pub mod check;
 pub mod net;
 pub mod peer;
 pub mod report;
+pub mod runner;
 pub mod script;
 pub mod suite;
 pub mod target;

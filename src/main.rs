@@ -5,6 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod cli;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
@@ -35,6 +37,8 @@ enum Command {
     },
     /// Print the JSON Schema of suite files.
     Schema,
+    /// Run the suites against a server (default: the embedded libunftp).
+    Run(cli::run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,12 +46,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::List { paths } => list(&paths),
         Command::Schema => schema(),
+        Command::Run(args) => run(args),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("ftpconform: {err:#}");
-            ExitCode::FAILURE
+            eprintln!("ftpconform: {}", one_line(&err));
+            ExitCode::from(cli::run::EXIT_HARNESS)
         }
     }
 }
@@ -112,6 +117,18 @@ fn columns<const N: usize>(rows: &[[String; N]]) -> String {
         text.push('\n');
     }
     text
+}
+
+/// An error and its causes on one line.
+fn one_line(err: &anyhow::Error) -> String {
+    format!("{err:#}").replace('\n', " ")
+}
+
+fn run(args: cli::run::RunArgs) -> anyhow::Result<ExitCode> {
+    match load(&cli::run::suite_paths(&args)) {
+        Ok(suites) => cli::run::run(args, suites),
+        Err(code) => Ok(code),
+    }
 }
 
 fn schema() -> anyhow::Result<ExitCode> {

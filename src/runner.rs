@@ -3,6 +3,7 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::check::{CaseResult, Verdict};
@@ -47,7 +48,13 @@ impl RunConfig {
 /// Keeps a name usable as one path component.
 fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -85,7 +92,9 @@ impl FtpUrl {
     /// Without credentials the user is `anonymous`.
     pub fn parse(url: &str) -> Result<FtpUrl, TargetError> {
         let bad = |why: &str| TargetError::BadUrl(format!("{url}: {why}"));
-        let rest = url.strip_prefix("ftp://").ok_or_else(|| bad("must start with ftp://"))?;
+        let rest = url
+            .strip_prefix("ftp://")
+            .ok_or_else(|| bad("must start with ftp://"))?;
         let rest = rest.trim_end_matches('/');
         let (cred, hostport) = match rest.rsplit_once('@') {
             Some((c, h)) => (Some(c), h),
@@ -102,7 +111,12 @@ impl FtpUrl {
         if host.is_empty() || user.is_empty() {
             return Err(bad("empty host or user"));
         }
-        Ok(FtpUrl { host, port, user, pass })
+        Ok(FtpUrl {
+            host,
+            port,
+            user,
+            pass,
+        })
     }
 
     /// Resolves the host to the first socket address.
@@ -123,7 +137,9 @@ impl FtpUrl {
             user: self.user.clone(),
             pass: self.pass.clone(),
             passive_range: None,
-            capabilities: ["active", "upload", "ipv6", "epsv"].map(String::from).to_vec(),
+            capabilities: ["active", "upload", "ipv6", "epsv"]
+                .map(String::from)
+                .to_vec(),
         })
     }
 }
@@ -166,13 +182,22 @@ pub async fn probe(endpoint: &ServerEndpoint, limit: Duration) -> Result<(), Tar
     }
     if !buf[..n].starts_with(b"2") && !buf[..n].starts_with(b"1") {
         let line = String::from_utf8_lossy(&buf[..n]);
-        return Err(fail(format!("greeting is not 220: {}", line.lines().next().unwrap_or(""))));
+        return Err(fail(format!(
+            "greeting is not 220: {}",
+            line.lines().next().unwrap_or("")
+        )));
     }
     Ok(())
 }
 
 /// A result for a case that did not run.
-pub fn not_run(suite: &Suite, case: &Case, target: &str, verdict: Verdict, reason: String) -> CaseResult {
+pub fn not_run(
+    suite: &Suite,
+    case: &Case,
+    target: &str,
+    verdict: Verdict,
+    reason: String,
+) -> CaseResult {
     CaseResult {
         id: case.id.clone(),
         suite: suite.name.clone(),
@@ -191,7 +216,45 @@ pub fn not_run(suite: &Suite, case: &Case, target: &str, verdict: Verdict, reaso
 
 /// The capabilities a case requires that the target lacks.
 pub fn missing_capabilities(case: &Case, have: &[String]) -> Vec<String> {
-    case.requires.iter().filter(|r| !have.contains(r)).cloned().collect()
+    case.requires
+        .iter()
+        .filter(|r| !have.contains(r))
+        .cloned()
+        .collect()
+}
+
+/// What a run has done so far: finished results and the case running now,
+/// so that an interrupted run (Ctrl-C) can still close the running case's
+/// capture and report the cases that finished.
+#[derive(Clone, Default)]
+pub struct RunState {
+    inner: Arc<Mutex<StateInner>>,
+}
+
+#[derive(Default)]
+struct StateInner {
+    results: Vec<CaseResult>,
+    running: Option<(Timeline, Option<PathBuf>)>,
+}
+
+impl RunState {
+    fn lock(&self) -> std::sync::MutexGuard<'_, StateInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Results of the cases that finished.
+    pub fn results(&self) -> Vec<CaseResult> {
+        self.lock().results.clone()
+    }
+
+    /// Ends the running case's timeline (its capture is flushed and closed)
+    /// and returns the capture path, if a case was running.
+    pub fn interrupt(&self) -> Option<PathBuf> {
+        let (timeline, path) = self.lock().running.take()?;
+        timeline.note("run interrupted");
+        timeline.finish();
+        path
+    }
 }
 
 /// Runs one server-role case against `endpoint`, capturing to `capture`.
@@ -201,6 +264,16 @@ pub async fn run_server_case(
     endpoint: &ServerEndpoint,
     capture: Option<&Path>,
 ) -> CaseResult {
+    run_tracked(suite, case, endpoint, capture, &RunState::default()).await
+}
+
+async fn run_tracked(
+    suite: &Suite,
+    case: &Case,
+    endpoint: &ServerEndpoint,
+    capture: Option<&Path>,
+    state: &RunState,
+) -> CaseResult {
     let missing = missing_capabilities(case, &endpoint.capabilities);
     if !missing.is_empty() {
         let why = format!("target lacks {}", missing.join(", "));
@@ -208,8 +281,10 @@ pub async fn run_server_case(
     }
     let timeline = Timeline::new();
     let capture = capture.and_then(|p| attach_capture(&timeline, p));
+    state.lock().running = Some((timeline.clone(), capture.clone()));
     let started = Instant::now();
     let mut result = crate::peer::run_server_case(case, &suite.name, endpoint, &timeline).await;
+    state.lock().running = None;
     timeline.finish();
     result.duration = started.elapsed();
     result.capture = capture;
@@ -237,20 +312,24 @@ fn attach_capture(timeline: &Timeline, path: &Path) -> Option<PathBuf> {
     }
 }
 
-/// Runs every selected server-role case of `suites`, in order.
+/// Runs every selected server-role case of `suites`, in order, recording
+/// progress in `state` and calling `progress` after each case.
 pub async fn run_server_suites(
     suites: &[Suite],
     endpoint: &ServerEndpoint,
     config: &RunConfig,
+    state: &RunState,
+    progress: &mut dyn FnMut(&CaseResult),
 ) -> Vec<CaseResult> {
-    let mut results = Vec::new();
     for suite in suites.iter().filter(|s| s.role == Role::Server) {
         for case in suite.cases.iter().filter(|c| config.selects(suite, c)) {
             let path = config.capture_path(&endpoint.name, &suite.name, &case.id);
-            results.push(run_server_case(suite, case, endpoint, Some(&path)).await);
+            let result = run_tracked(suite, case, endpoint, Some(&path), state).await;
+            progress(&result);
+            state.lock().results.push(result);
         }
     }
-    results
+    state.results()
 }
 
 #[cfg(test)]
@@ -260,9 +339,15 @@ mod tests {
     #[test]
     fn parses_ftp_urls() {
         let u = FtpUrl::parse("ftp://bob:secret@127.0.0.1:2121").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.user.as_str(), u.pass.as_str()), ("127.0.0.1", 2121, "bob", "secret"));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.user.as_str(), u.pass.as_str()),
+            ("127.0.0.1", 2121, "bob", "secret")
+        );
         let u = FtpUrl::parse("ftp://[::1]:2121/").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.user.as_str()), ("::1", 2121, "anonymous"));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.user.as_str()),
+            ("::1", 2121, "anonymous")
+        );
         assert_eq!(FtpUrl::parse("ftp://localhost").unwrap().port, 21);
         assert!(FtpUrl::parse("http://x").is_err());
         assert!(FtpUrl::parse("ftp://host:99999").is_err());
@@ -273,7 +358,11 @@ mod tests {
     fn capture_paths_are_sanitized() {
         let c = RunConfig::default();
         let p = c.capture_path("127.0.0.1:2121", "rfc959", "a/b");
-        assert!(p.ends_with("127.0.0.1_2121/rfc959/a_b.pcap"), "{}", p.display());
+        assert!(
+            p.ends_with("127.0.0.1_2121/rfc959/a_b.pcap"),
+            "{}",
+            p.display()
+        );
     }
 
     #[tokio::test]
@@ -281,8 +370,14 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         drop(listener);
-        let ep = FtpUrl::parse(&format!("ftp://127.0.0.1:{}", addr.port())).unwrap().endpoint().unwrap();
-        let err = probe(&ep, Duration::from_secs(2)).await.unwrap_err().to_string();
+        let ep = FtpUrl::parse(&format!("ftp://127.0.0.1:{}", addr.port()))
+            .unwrap()
+            .endpoint()
+            .unwrap();
+        let err = probe(&ep, Duration::from_secs(2))
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("refused") && !err.contains('\n'), "{err}");
     }
 
@@ -291,8 +386,14 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let hold = tokio::spawn(async move { listener.accept().await.map(|(s, _)| s) });
-        let ep = FtpUrl::parse(&format!("ftp://127.0.0.1:{}", addr.port())).unwrap().endpoint().unwrap();
-        let err = probe(&ep, Duration::from_millis(300)).await.unwrap_err().to_string();
+        let ep = FtpUrl::parse(&format!("ftp://127.0.0.1:{}", addr.port()))
+            .unwrap()
+            .endpoint()
+            .unwrap();
+        let err = probe(&ep, Duration::from_millis(300))
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no greeting"), "{err}");
         hold.abort();
     }

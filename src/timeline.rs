@@ -299,9 +299,13 @@ impl Timeline {
         self.lock().events.clone()
     }
 
-    /// Tells every observer the case is over.
+    /// Tells every observer the case is over and lets go of them: events
+    /// recorded afterwards (a straggling task after a timeout or Ctrl-C)
+    /// stay in the log but reach no observer, so a finished capture file is
+    /// never appended to.
     pub fn finish(&self) {
-        for obs in self.lock().observers.iter_mut() {
+        let observers = std::mem::take(&mut self.lock().observers);
+        for mut obs in observers {
             obs.finish();
         }
     }

@@ -1,0 +1,202 @@
+//! `ftpconform run`: pick the targets, run the suites, print and write the
+//! reports, and turn the verdicts into the exit status.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+
+use ftpconform::check::CaseResult;
+use ftpconform::report::{self, Summary};
+use ftpconform::runner::{self, FtpUrl, RunConfig, RunState};
+use ftpconform::script::Suite;
+use ftpconform::target::profiles::ProfileOptions;
+use ftpconform::target::running::RunningServer;
+use ftpconform::target::ServerEndpoint;
+
+/// Exit status for usage, configuration and harness errors.
+pub const EXIT_HARNESS: u8 = 2;
+/// Exit status after Ctrl-C.
+const EXIT_INTERRUPTED: u8 = 130;
+/// How long a target may take to accept a connection and greet.
+const PROBE_LIMIT: Duration = Duration::from_secs(5);
+
+/// Server profiles `--server NAME` starts on loopback.
+pub const SERVER_PROFILES: &[&str] = &[
+    "embedded",
+    "vsftpd",
+    "proftpd",
+    "pure-ftpd",
+    "pyftpdlib",
+    "twisted",
+];
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Server under test: `ftp://user:pass@host:port`, or a profile started
+    /// on loopback: embedded, vsftpd, proftpd, pure-ftpd, pyftpdlib, twisted.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Suite file or folder (repeatable; default: suites/).
+    #[arg(long = "suite")]
+    pub suites: Vec<PathBuf>,
+    /// Run only cases whose `suite::case` name contains this (repeatable).
+    #[arg(long = "case")]
+    pub cases: Vec<String>,
+    /// Write a report: `json=PATH` (repeatable).
+    #[arg(long = "report")]
+    pub reports: Vec<String>,
+    /// Where captures go (default target/ftpconform/captures).
+    #[arg(long)]
+    pub capture_dir: Option<PathBuf>,
+    /// Start the server profile on ::1 instead of 127.0.0.1.
+    #[arg(long)]
+    pub ipv6: bool,
+    /// Start the server profile announcing this address in 227 replies (a
+    /// NAT misconfiguration, e.g. 127.0.0.2).
+    #[arg(long)]
+    pub pasv_address: Option<Ipv4Addr>,
+}
+
+/// A requested report file.
+enum ReportSpec {
+    Json(PathBuf),
+}
+
+fn parse_reports(specs: &[String]) -> anyhow::Result<Vec<ReportSpec>> {
+    specs
+        .iter()
+        .map(|s| match s.split_once('=') {
+            Some(("json", path)) if !path.is_empty() => Ok(ReportSpec::Json(path.into())),
+            _ => bail!("bad --report `{s}`: use json=PATH"),
+        })
+        .collect()
+}
+
+/// Default suite folder: `suites/` here, else the one beside the sources.
+fn default_suites() -> Vec<PathBuf> {
+    let here = PathBuf::from("suites");
+    if here.is_dir() {
+        return vec![here];
+    }
+    vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("suites")]
+}
+
+/// Runs the command; errors are usage or harness errors (exit 2).
+pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
+    let reports = parse_reports(&args.reports)?;
+    let config = RunConfig {
+        capture_dir: args
+            .capture_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("target/ftpconform/captures")),
+        filters: args.cases.clone(),
+    };
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let results = rt.block_on(run_server_side(&args, &suites, &config))?;
+    let Some(results) = results else {
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    };
+    if results.is_empty() {
+        bail!("no case selected: check --suite and --case");
+    }
+    print!("{}", report::table::render(&results));
+    write_reports(&reports, &results)?;
+    Ok(ExitCode::from(Summary::of(&results).exit_code() as u8))
+}
+
+/// The suite paths the run loads.
+pub fn suite_paths(args: &RunArgs) -> Vec<PathBuf> {
+    if args.suites.is_empty() {
+        default_suites()
+    } else {
+        args.suites.clone()
+    }
+}
+
+/// Starts or reaches the server target, checks it greets, runs the server
+/// suites. `None` when interrupted.
+async fn run_server_side(
+    args: &RunArgs,
+    suites: &[Suite],
+    config: &RunConfig,
+) -> anyhow::Result<Option<Vec<CaseResult>>> {
+    let spec = args
+        .server
+        .clone()
+        .unwrap_or_else(|| "embedded".to_string());
+    let (endpoint, _server) = server_target(&spec, args).await?;
+    runner::probe(&endpoint, PROBE_LIMIT).await?;
+    let state = RunState::default();
+    let mut progress = |r: &CaseResult| {
+        eprintln!("{}::{}::{} {}", r.target, r.suite, r.id, r.verdict.as_str());
+    };
+    tokio::select! {
+        results = runner::run_server_suites(suites, &endpoint, config, &state, &mut progress) => Ok(Some(results)),
+        _ = tokio::signal::ctrl_c() => {
+            interrupted(&state);
+            Ok(None)
+        }
+    }
+}
+
+fn interrupted(state: &RunState) {
+    if let Some(path) = state.interrupt() {
+        eprintln!(
+            "interrupted: the running case's capture is closed: {}",
+            path.display()
+        );
+    }
+    let done = state.results();
+    if !done.is_empty() {
+        print!("{}", report::table::render(&done));
+    }
+    eprintln!("interrupted after {} cases", done.len());
+}
+
+/// The endpoint to test and, for started servers, the guard that stops it.
+async fn server_target(
+    spec: &str,
+    args: &RunArgs,
+) -> anyhow::Result<(ServerEndpoint, Option<RunningServer>)> {
+    if spec.starts_with("ftp://") {
+        return Ok((FtpUrl::parse(spec)?.endpoint()?, None));
+    }
+    if !SERVER_PROFILES.contains(&spec) {
+        bail!(
+            "unknown server `{spec}`: use ftp://user:pass@host:port or one of {}",
+            SERVER_PROFILES.join(", ")
+        );
+    }
+    let server = if spec == "embedded" {
+        ftpconform::target::embedded::start_embedded().await?
+    } else {
+        let opts = ProfileOptions {
+            pasv_address: args.pasv_address,
+            ipv6: args.ipv6,
+        };
+        let name = spec.to_string();
+        tokio::task::spawn_blocking(move || {
+            ftpconform::target::profiles::start_profile(&name, &opts)
+        })
+        .await
+        .context("starting the server")??
+    };
+    Ok((server.endpoint(), Some(server)))
+}
+
+fn write_reports(reports: &[ReportSpec], results: &[CaseResult]) -> anyhow::Result<()> {
+    for spec in reports {
+        match spec {
+            ReportSpec::Json(path) => {
+                let text = serde_json::to_string_pretty(&report::json::render(results))?;
+                std::fs::write(path, text + "\n")
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
