@@ -42,7 +42,7 @@ struct Conf {
     no_preliminary: bool,
     /// Download: sends 226, then closes the data connection this much later.
     late_close: Option<Duration>,
-    /// Upload: sends 226 right after 150, before the client's EOF.
+    /// Upload: sends 226 with 150 (one write), before the client's EOF.
     early_226_upload: bool,
 }
 
@@ -271,9 +271,12 @@ async fn receive_data(w: &mut OwnedWriteHalf, plan: Plan, peer: SocketAddr, conf
         let _ = data.read_to_end(&mut Vec::new()).await;
         return;
     }
-    reply(w, 150, "ready to receive").await;
     if conf.early_226_upload {
-        reply(w, 226, "received (not really)").await;
+        // One write: the client reads both replies before sending a byte.
+        let both = b"150 ready to receive\r\n226 received (not really)\r\n";
+        let _ = w.write_all(both).await;
+    } else {
+        reply(w, 150, "ready to receive").await;
     }
     let mut sink = Vec::new();
     let _ = data.read_to_end(&mut sink).await;
@@ -785,9 +788,7 @@ async fn upload_confirmed_before_eof_is_flagged() {
         ..Conf::default()
     })
     .await;
-    // 8 MB cannot fit in socket buffers: the client is still sending when
-    // the 226 arrives (the server reads only after sending it).
-    let (r, _) = run(&upload_of(8 << 20), bad.addr).await;
+    let (r, _) = run(&upload_case(), bad.addr).await;
     assert_eq!(
         rules(&r),
         vec!["upload-closed-by-client"],
