@@ -1,0 +1,88 @@
+//! Real NAT misconfigurations are caught: vsftpd started with
+//! `pasv_address=127.0.0.2` and pyftpdlib started with `-n 127.0.0.2`
+//! announce an address other than their own in 227, and the passive
+//! address check flags it (as it does not for the same servers configured
+//! correctly).
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use ftpconform::check::pasv::ADDRESS_RULE;
+use ftpconform::check::{CaseResult, Verdict};
+use ftpconform::runner;
+use ftpconform::target::profiles::{start_profile, ProfileOptions};
+
+fn suites() -> Vec<ftpconform::script::Suite> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("suites/server");
+    ftpconform::suite::load_paths(&[dir]).expect("server suites load")
+}
+
+/// Runs `suite::case` against `server` started with `pasv_address`.
+fn run(server: &str, pasv_address: Option<Ipv4Addr>, suite: &str, case: &str) -> CaseResult {
+    let suites = suites();
+    let s = suites
+        .iter()
+        .find(|s| s.name == suite)
+        .expect("suite exists");
+    let c = s.cases.iter().find(|c| c.id == case).expect("case exists");
+    let opts = ProfileOptions {
+        pasv_address,
+        ipv6: false,
+    };
+    let running = start_profile(server, &opts)
+        .unwrap_or_else(|e| panic!("{server} does not start (run scripts/install-peers.sh): {e}"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(runner::run_server_case(s, c, &running.endpoint(), None))
+}
+
+fn address_violations(r: &CaseResult) -> Vec<String> {
+    r.violations
+        .iter()
+        .filter(|v| v.rule == ADDRESS_RULE)
+        .map(|v| format!("expected {} / actual {}", v.expected, v.actual))
+        .collect()
+}
+
+fn assert_flagged(server: &str) {
+    let r = run(
+        server,
+        Some(Ipv4Addr::new(127, 0, 0, 2)),
+        "rfc1123-passive",
+        "pasv-retr",
+    );
+    let found = address_violations(&r);
+    assert!(
+        !found.is_empty(),
+        "{server}: NAT address not flagged: {r:#?}"
+    );
+    assert!(found.iter().any(|v| v.contains("127.0.0.2")), "{found:?}");
+    assert!(
+        found.iter().any(|v| v.contains("127.0.0.1")),
+        "both addresses reported: {found:?}"
+    );
+    assert_ne!(r.verdict, Verdict::Pass, "{r:#?}");
+}
+
+fn assert_clean(server: &str) {
+    let r = run(server, None, "rfc1123-passive", "pasv-retr");
+    assert!(
+        address_violations(&r).is_empty(),
+        "{server} flagged without NAT: {r:#?}"
+    );
+}
+
+#[test]
+fn vsftpd_pasv_address_127_0_0_2_is_flagged() {
+    assert_flagged("vsftpd");
+}
+
+#[test]
+fn pyftpdlib_nat_address_127_0_0_2_is_flagged() {
+    assert_flagged("pyftpdlib");
+}
+
+#[test]
+fn vsftpd_and_pyftpdlib_without_nat_are_not_flagged() {
+    assert_clean("vsftpd");
+    assert_clean("pyftpdlib");
+}
