@@ -1025,3 +1025,39 @@ async fn upload_abort_closes_the_data_connection_and_stays_in_step() {
     );
     assert_pass(&r);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_taken_from_a_thief_is_flagged() {
+    let mut setup = data(DataMode::Pasv);
+    setup.steal_from = Some(thief_ip());
+    let c = case(
+        "pasv-theft-stor",
+        Level::Must,
+        vec![
+            StepKind::Login,
+            StepKind::Data(setup),
+            StepKind::Transfer(retr(Direction::Upload, "STOR up.bin", Content::Size(1000))),
+        ],
+    );
+    let good = start(Conf::default()).await;
+    assert_pass(&run(&c, good.addr).await.0);
+    let bad = broken(Conf {
+        serve_thief: true,
+        ..Conf::default()
+    })
+    .await;
+    let started = Instant::now();
+    let (r, _) = run(&c, bad.addr).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.verdict, Verdict::Fail, "{:#?}", r.violations);
+    let v = r
+        .violations
+        .iter()
+        .find(|v| v.rule == "passive-theft-refused");
+    let v = v.unwrap_or_else(|| panic!("{:#?} {:?}", r.violations, r.notes));
+    assert!(v.actual.contains("took the thief's"), "{v:?}");
+}

@@ -12,6 +12,8 @@ use crate::wire::reply::Reply;
 
 /// Download cap when the script does not give a size.
 const DEFAULT_CAP: u64 = 64 << 20;
+/// How long to wait for the server's close after an upload.
+const UPLOAD_CLOSE_WAIT: Duration = Duration::from_millis(500);
 /// How long to wait for a second reply after ABOR.
 const ABORT_LINGER: Duration = Duration::from_millis(500);
 /// A read timeout that never fires first (an outer zero timeout bounds it).
@@ -121,6 +123,7 @@ pub async fn move_data(
     if p.m.aborted && !p.m.ctrl_lost {
         p.second_abort_reply(ctrl).await;
     }
+    p.await_upload_close().await;
     p.m
 }
 
@@ -252,6 +255,16 @@ impl Phase<'_> {
         if let Some(mut c) = self.conn.take() {
             c.shutdown().await;
         }
+    }
+
+    /// After an upload, waits briefly for the server to close its side, so
+    /// that the timeline shows whether it used this connection at all.
+    async fn await_upload_close(&mut self) {
+        let upload = self.x.direction == Direction::Upload;
+        let Some(c) = self.conn.as_mut().filter(|_| upload && self.data_done) else {
+            return;
+        };
+        let _ = c.read_to_end(1 << 16, UPLOAD_CLOSE_WAIT).await;
     }
 
     /// After ABOR a lone 2xx may be the transfer's own completion, with the

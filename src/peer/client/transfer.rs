@@ -25,6 +25,7 @@ impl Session<'_> {
         if let Some(PendingData::Active(p)) = pending.as_mut() {
             p.check_now();
         }
+        self.release_thief(x.direction, t).await;
         let sent_seq = self.mark(format!("{loc}: {command}"));
         self.send_line(&command, loc, t).await?;
         let source = match pending {
