@@ -29,6 +29,7 @@
 
 pub mod capture;
 pub mod check;
+pub mod clients;
 pub mod net;
 pub mod peer;
 pub mod report;

@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::check::{CaseResult, Verdict};
+use crate::clients::ClientProfile;
+use crate::peer;
 use crate::script::{Case, Role, Suite};
 use crate::target::ServerEndpoint;
 use crate::timeline::Timeline;
@@ -257,6 +259,32 @@ impl RunState {
     }
 }
 
+/// What a run tests: a server (server-role cases) or a client
+/// (client-role cases).
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    Server(&'a ServerEndpoint),
+    Client(&'a ClientProfile),
+}
+
+impl Target<'_> {
+    /// The name used in reports, capture paths and trial names.
+    pub fn name(&self) -> String {
+        match self {
+            Target::Server(ep) => ep.name.clone(),
+            Target::Client(p) => p.name().to_string(),
+        }
+    }
+
+    /// The role of the cases this target runs.
+    pub fn role(&self) -> Role {
+        match self {
+            Target::Server(_) => Role::Server,
+            Target::Client(_) => Role::Client,
+        }
+    }
+}
+
 /// Runs one server-role case against `endpoint`, capturing to `capture`.
 pub async fn run_server_case(
     suite: &Suite,
@@ -264,26 +292,42 @@ pub async fn run_server_case(
     endpoint: &ServerEndpoint,
     capture: Option<&Path>,
 ) -> CaseResult {
-    run_tracked(suite, case, endpoint, capture, &RunState::default()).await
+    let state = RunState::default();
+    run_tracked(suite, case, Target::Server(endpoint), capture, &state).await
+}
+
+/// Runs one case of the target's role, capturing to `capture`.
+pub async fn run_case(
+    suite: &Suite,
+    case: &Case,
+    target: Target<'_>,
+    capture: Option<&Path>,
+) -> CaseResult {
+    run_tracked(suite, case, target, capture, &RunState::default()).await
 }
 
 async fn run_tracked(
     suite: &Suite,
     case: &Case,
-    endpoint: &ServerEndpoint,
+    target: Target<'_>,
     capture: Option<&Path>,
     state: &RunState,
 ) -> CaseResult {
-    let missing = missing_capabilities(case, &endpoint.capabilities);
-    if !missing.is_empty() {
-        let why = format!("target lacks {}", missing.join(", "));
-        return not_run(suite, case, &endpoint.name, Verdict::Skipped, why);
+    if let Target::Server(endpoint) = target {
+        let missing = missing_capabilities(case, &endpoint.capabilities);
+        if !missing.is_empty() {
+            let why = format!("target lacks {}", missing.join(", "));
+            return not_run(suite, case, &endpoint.name, Verdict::Skipped, why);
+        }
     }
     let timeline = Timeline::new();
     let capture = capture.and_then(|p| attach_capture(&timeline, p));
     state.lock().running = Some((timeline.clone(), capture.clone()));
     let started = Instant::now();
-    let mut result = crate::peer::run_server_case(case, &suite.name, endpoint, &timeline).await;
+    let mut result = match target {
+        Target::Server(ep) => peer::run_server_case(case, &suite.name, ep, &timeline).await,
+        Target::Client(p) => peer::run_client_case(case, &suite.name, p, &timeline).await,
+    };
     state.lock().running = None;
     timeline.finish();
     result.duration = started.elapsed();
@@ -312,19 +356,20 @@ fn attach_capture(timeline: &Timeline, path: &Path) -> Option<PathBuf> {
     }
 }
 
-/// Runs every selected server-role case of `suites`, in order, recording
-/// progress in `state` and calling `progress` after each case.
-pub async fn run_server_suites(
+/// Runs every selected case of `suites` whose role matches the target, in
+/// order, recording progress in `state` and calling `progress` after each.
+pub async fn run_suites(
     suites: &[Suite],
-    endpoint: &ServerEndpoint,
+    target: Target<'_>,
     config: &RunConfig,
     state: &RunState,
     progress: &mut dyn FnMut(&CaseResult),
 ) -> Vec<CaseResult> {
-    for suite in suites.iter().filter(|s| s.role == Role::Server) {
+    let name = target.name();
+    for suite in suites.iter().filter(|s| s.role == target.role()) {
         for case in suite.cases.iter().filter(|c| config.selects(suite, c)) {
-            let path = config.capture_path(&endpoint.name, &suite.name, &case.id);
-            let result = run_tracked(suite, case, endpoint, Some(&path), state).await;
+            let path = config.capture_path(&name, &suite.name, &case.id);
+            let result = run_tracked(suite, case, target, Some(&path), state).await;
             progress(&result);
             state.lock().results.push(result);
         }

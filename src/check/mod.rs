@@ -98,6 +98,11 @@ impl CaseResult {
     }
 }
 
+pub mod client_case;
+pub mod client_commands;
+pub mod client_data;
+pub mod client_outcome;
+pub mod client_view;
 // Timeline checks of server-role cases (pure functions over events and what
 // the fake client negotiated).
 pub mod active;

@@ -10,8 +10,9 @@ use anyhow::{bail, Context};
 use clap::Args;
 
 use ftpconform::check::CaseResult;
+use ftpconform::clients::ClientProfile;
 use ftpconform::report::{self, Summary};
-use ftpconform::runner::{self, FtpUrl, RunConfig, RunState};
+use ftpconform::runner::{self, FtpUrl, RunConfig, RunState, Target};
 use ftpconform::script::Suite;
 use ftpconform::target::profiles::ProfileOptions;
 use ftpconform::target::running::RunningServer;
@@ -40,6 +41,11 @@ pub struct RunArgs {
     /// on loopback: embedded, vsftpd, proftpd, pure-ftpd, pyftpdlib, twisted.
     #[arg(long)]
     pub server: Option<String>,
+    /// Client under test: embedded (suppaftp, in process), curl, wget, lftp,
+    /// ncftp, tnftp, inetutils-ftp, ftplib, busybox. Without --server and
+    /// --client, both embedded peers are tested.
+    #[arg(long)]
+    pub client: Option<String>,
     /// Suite file or folder (repeatable; default: suites/).
     #[arg(long = "suite")]
     pub suites: Vec<PathBuf>,
@@ -96,7 +102,7 @@ pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
         filters: args.cases.clone(),
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let results = rt.block_on(run_server_side(&args, &suites, &config))?;
+    let results = rt.block_on(run_all(&args, &suites, &config))?;
     let Some(results) = results else {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     };
@@ -117,30 +123,74 @@ pub fn suite_paths(args: &RunArgs) -> Vec<PathBuf> {
     }
 }
 
-/// Starts or reaches the server target, checks it greets, runs the server
-/// suites. `None` when interrupted.
-async fn run_server_side(
+/// Runs the server side, the client side or both, as asked. `None` when
+/// interrupted by Ctrl-C.
+async fn run_all(
     args: &RunArgs,
     suites: &[Suite],
     config: &RunConfig,
 ) -> anyhow::Result<Option<Vec<CaseResult>>> {
+    let both = args.server.is_none() && args.client.is_none();
+    let state = RunState::default();
+    let work = async {
+        if args.server.is_some() || both {
+            run_server_side(args, suites, config, &state).await?;
+        }
+        if args.client.is_some() || both {
+            run_client_side(args, suites, config, &state).await?;
+        }
+        anyhow::Ok(())
+    };
+    tokio::select! {
+        done = work => done.map(|()| Some(state.results())),
+        _ = tokio::signal::ctrl_c() => {
+            interrupted(&state);
+            Ok(None)
+        }
+    }
+}
+
+fn progress(r: &CaseResult) {
+    eprintln!("{}::{}::{} {}", r.target, r.suite, r.id, r.verdict.as_str());
+}
+
+/// Starts or reaches the server target, checks it greets, runs the server
+/// suites.
+async fn run_server_side(
+    args: &RunArgs,
+    suites: &[Suite],
+    config: &RunConfig,
+    state: &RunState,
+) -> anyhow::Result<()> {
     let spec = args
         .server
         .clone()
         .unwrap_or_else(|| "embedded".to_string());
     let (endpoint, _server) = server_target(&spec, args).await?;
     runner::probe(&endpoint, PROBE_LIMIT).await?;
-    let state = RunState::default();
-    let mut progress = |r: &CaseResult| {
-        eprintln!("{}::{}::{} {}", r.target, r.suite, r.id, r.verdict.as_str());
+    let target = Target::Server(&endpoint);
+    runner::run_suites(suites, target, config, state, &mut progress).await;
+    Ok(())
+}
+
+/// Finds the client profile and runs the client suites with it.
+async fn run_client_side(
+    args: &RunArgs,
+    suites: &[Suite],
+    config: &RunConfig,
+    state: &RunState,
+) -> anyhow::Result<()> {
+    let name = args.client.as_deref().unwrap_or("embedded");
+    let Some(profile) = ClientProfile::by_name(name) else {
+        let known: Vec<&str> = ClientProfile::all().iter().map(|p| p.name()).collect();
+        bail!("unknown client `{name}`: use one of {}", known.join(", "));
     };
-    tokio::select! {
-        results = runner::run_server_suites(suites, &endpoint, config, &state, &mut progress) => Ok(Some(results)),
-        _ = tokio::signal::ctrl_c() => {
-            interrupted(&state);
-            Ok(None)
-        }
+    if !profile.installed() {
+        bail!("client `{name}` is not installed: run scripts/install-peers.sh");
     }
+    let target = Target::Client(&profile);
+    runner::run_suites(suites, target, config, state, &mut progress).await;
+    Ok(())
 }
 
 fn interrupted(state: &RunState) {

@@ -1,0 +1,99 @@
+//! The embedded client: suppaftp in process, a well-behaved reference
+//! client (it ignores the 227 address and names its control address).
+
+use std::time::Duration;
+
+use suppaftp::tokio::AsyncFtpStream;
+use suppaftp::types::FileType;
+use suppaftp::Mode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::timeout;
+
+use super::{ClientRun, Task};
+use crate::script::ClientOp;
+
+/// Runs the task with suppaftp; never panics, bounded by the deadline.
+pub async fn run(task: &Task) -> ClientRun {
+    let outcome = timeout(task.deadline, session(task)).await;
+    let (success, stdout, stderr, timed_out) = match outcome {
+        Ok(Ok(out)) => (true, out, String::new(), false),
+        Ok(Err(e)) => (false, String::new(), e, false),
+        Err(_) => (false, String::new(), "timed out".to_string(), true),
+    };
+    ClientRun {
+        success,
+        status_meaningful: true,
+        exit_code: Some(if success { 0 } else { 1 }),
+        timed_out,
+        stdout,
+        stderr,
+        ..ClientRun::default()
+    }
+}
+
+async fn session(task: &Task) -> Result<String, String> {
+    let text = |e: suppaftp::FtpError| e.to_string();
+    let mut ftp = AsyncFtpStream::connect_timeout(task.server, task.timeout)
+        .await
+        .map_err(text)?;
+    ftp.set_passive_nat_workaround(true);
+    ftp = match (task.passive, task.extended) {
+        (false, _) => ftp.active_mode(task.timeout),
+        (true, true) => {
+            ftp.set_mode(Mode::ExtendedPassive);
+            ftp
+        }
+        (true, false) => ftp,
+    };
+    ftp.login(task.user.as_str(), task.pass.as_str())
+        .await
+        .map_err(text)?;
+    ftp.transfer_type(FileType::Binary).await.map_err(text)?;
+    let out = operate(&mut ftp, task).await?;
+    ftp.quit().await.map_err(text)?;
+    Ok(out)
+}
+
+async fn operate(ftp: &mut AsyncFtpStream, task: &Task) -> Result<String, String> {
+    let text = |e: suppaftp::FtpError| e.to_string();
+    let path = task.path.as_str();
+    match task.op {
+        ClientOp::Get => {
+            let mut stream = ftp.retr_as_stream(path).await.map_err(text)?;
+            let mut buf = Vec::new();
+            stream
+                .read_to_end(&mut buf)
+                .await
+                .map_err(|e| e.to_string())?;
+            stream.finish().await.map_err(text)?;
+            write_local(task, &buf).await
+        }
+        ClientOp::List => {
+            let arg = if path.is_empty() { None } else { Some(path) };
+            let lines = ftp.list(arg).await.map_err(text)?;
+            let listing = lines.join("\n");
+            write_local(task, listing.as_bytes()).await?;
+            Ok(listing)
+        }
+        ClientOp::Put => {
+            let data = tokio::fs::read(&task.local)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut stream = ftp.put_with_stream(path).await.map_err(text)?;
+            stream.write_all(&data).await.map_err(|e| e.to_string())?;
+            stream.finish().await.map_err(text)?;
+            Ok(String::new())
+        }
+        ClientOp::Mkdir => ftp.mkdir(path).await.map(|_| String::new()).map_err(text),
+        ClientOp::Delete => ftp.rm(path).await.map(|_| String::new()).map_err(text),
+    }
+}
+
+async fn write_local(task: &Task, bytes: &[u8]) -> Result<String, String> {
+    let write = tokio::fs::write(&task.local, bytes);
+    match timeout(Duration::from_secs(5), write).await {
+        Ok(Ok(())) => Ok(String::new()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("writing the local file timed out".into()),
+    }
+}

@@ -1,0 +1,205 @@
+//! Client profiles: the real FTP clients the fake server tests (and the
+//! embedded suppaftp client). A profile states what it supports and turns a
+//! [`Task`] (operation, path, mode) into a run of the client.
+//!
+//! - [`cmdline`]: command lines of the external clients.
+//! - [`process`]: running a client process with a timeout, in its own folder.
+//! - [`embedded`]: the in-process suppaftp client.
+
+pub mod cmdline;
+pub mod embedded;
+pub mod process;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::script::{ClientOp, Family};
+
+/// The clients ftpconform knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientKind {
+    /// suppaftp, in process (the default).
+    Embedded,
+    Curl,
+    Wget,
+    Lftp,
+    /// ncftpget / ncftpput / ncftpls.
+    Ncftp,
+    Tnftp,
+    InetutilsFtp,
+    /// Python's ftplib through `scripts/ftplib_client.py`.
+    Ftplib,
+    /// busybox ftpget / ftpput.
+    Busybox,
+}
+
+/// A client under test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientProfile {
+    pub kind: ClientKind,
+}
+
+/// What the client is asked to do, against which fake server.
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub op: ClientOp,
+    /// Remote path (a file, or a folder for `list`; may be empty).
+    pub path: String,
+    pub passive: bool,
+    pub extended: bool,
+    pub family: Family,
+    pub server: SocketAddr,
+    pub user: String,
+    pub pass: String,
+    /// The client's working folder and HOME.
+    pub workdir: PathBuf,
+    /// Download destination or upload source (`workdir/<basename>`).
+    pub local: PathBuf,
+    /// Timeout handed to the client itself (its own flags).
+    pub timeout: Duration,
+    /// The client is killed after this long.
+    pub deadline: Duration,
+}
+
+/// What a client run left behind, for the checks.
+#[derive(Debug, Clone, Default)]
+pub struct ClientRun {
+    /// Whether the client reported success (exit status 0 / no error).
+    pub success: bool,
+    /// False when the client's exit status does not tell failures apart.
+    pub status_meaningful: bool,
+    pub exit_code: Option<i32>,
+    /// Killed after the deadline.
+    pub timed_out: bool,
+    pub stdout: String,
+    pub stderr: String,
+    /// The local file after the run (downloads, listings written to a file).
+    pub local_file: Option<Vec<u8>>,
+    /// The bytes the client was given to upload.
+    pub upload_source: Option<Vec<u8>>,
+    /// The harness could not run the client at all.
+    pub error: Option<String>,
+}
+
+const ALL: &[(ClientKind, &str)] = &[
+    (ClientKind::Embedded, "embedded"),
+    (ClientKind::Curl, "curl"),
+    (ClientKind::Wget, "wget"),
+    (ClientKind::Lftp, "lftp"),
+    (ClientKind::Ncftp, "ncftp"),
+    (ClientKind::Tnftp, "tnftp"),
+    (ClientKind::InetutilsFtp, "inetutils-ftp"),
+    (ClientKind::Ftplib, "ftplib"),
+    (ClientKind::Busybox, "busybox"),
+];
+
+impl Default for ClientProfile {
+    fn default() -> Self {
+        ClientProfile {
+            kind: ClientKind::Embedded,
+        }
+    }
+}
+
+impl ClientProfile {
+    /// Every known profile, the embedded one first.
+    pub fn all() -> Vec<ClientProfile> {
+        ALL.iter()
+            .map(|(kind, _)| ClientProfile { kind: *kind })
+            .collect()
+    }
+
+    /// A profile by name (`curl`, `python-ftplib`, `ncftpget`...).
+    pub fn by_name(name: &str) -> Option<ClientProfile> {
+        let name = match name {
+            "suppaftp" => "embedded",
+            "python-ftplib" | "python" => "ftplib",
+            "ncftpget" | "ncftpput" | "ncftpls" => "ncftp",
+            "ftp" | "inetutils" => "inetutils-ftp",
+            other => other,
+        };
+        ALL.iter()
+            .find(|(_, n)| *n == name)
+            .map(|(kind, _)| ClientProfile { kind: *kind })
+    }
+
+    pub fn name(&self) -> &'static str {
+        ALL.iter()
+            .find(|(k, _)| *k == self.kind)
+            .map_or("unknown", |(_, n)| n)
+    }
+
+    /// The program that must be installed (`None`: in process).
+    pub fn binary(&self) -> Option<&'static str> {
+        match self.kind {
+            ClientKind::Embedded => None,
+            ClientKind::Curl => Some("curl"),
+            ClientKind::Wget => Some("wget"),
+            ClientKind::Lftp => Some("lftp"),
+            ClientKind::Ncftp => Some("ncftpget"),
+            ClientKind::Tnftp => Some("tnftp"),
+            ClientKind::InetutilsFtp => Some("inetutils-ftp"),
+            ClientKind::Ftplib => Some("python3"),
+            ClientKind::Busybox => Some("busybox"),
+        }
+    }
+
+    /// Whether the client can be run here.
+    pub fn installed(&self) -> bool {
+        self.binary().is_none_or(process::on_path)
+    }
+
+    /// `Ok` when the client can do `op` in this mode; else why not.
+    pub fn supports(
+        &self,
+        op: ClientOp,
+        passive: bool,
+        extended: bool,
+        family: Family,
+    ) -> Result<(), String> {
+        if family == Family::V6 && !extended {
+            return Err("PASV and PORT cannot carry IPv6 addresses".into());
+        }
+        cmdline::supports(self.kind, op, passive, extended, family)
+            .map_err(|why| format!("{}: {why}", self.name()))
+    }
+
+    /// Runs the task; never panics, bounded by `task.deadline`.
+    pub async fn run(&self, task: &Task) -> ClientRun {
+        let upload_source = match task.op {
+            ClientOp::Put => std::fs::read(&task.local).ok(),
+            _ => None,
+        };
+        let mut run = match self.kind {
+            ClientKind::Embedded => embedded::run(task).await,
+            kind => match cmdline::spec(kind, task) {
+                Ok(spec) => process::run(&spec, task).await,
+                Err(e) => ClientRun {
+                    error: Some(e),
+                    ..ClientRun::default()
+                },
+            },
+        };
+        run.upload_source = upload_source;
+        if task.op != ClientOp::Put {
+            run.local_file = std::fs::read(&task.local).ok();
+        }
+        run
+    }
+}
+
+/// The file name part of a remote path.
+pub fn basename(path: &str) -> &str {
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
+}
+
+/// The folder part of a remote path (`""` for the root).
+pub fn dirname(path: &str) -> &str {
+    path.trim_end_matches('/')
+        .rsplit_once('/')
+        .map_or("", |(d, _)| d)
+}

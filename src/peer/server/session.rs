@@ -1,0 +1,250 @@
+//! One control session of the fake server: greets, reads commands, answers
+//! each by the case's rules (or the defaults in `verbs`), and runs transfers.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use super::conn::{ConnError, ControlConn, Incoming};
+use super::data::{Mods, Pending};
+use super::rules::{self, RuleBook};
+use super::vfs::Vfs;
+use crate::script::{Action, ClientOp, FakeServer};
+use crate::timeline::Timeline;
+use crate::wire::command::Command;
+
+/// Verbs that move data over a data connection.
+pub const TRANSFER_VERBS: &[&str] = &["RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD"];
+
+/// Whether the session goes on after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    End,
+}
+
+/// Tasks aborted when the session ends (trap listeners).
+#[derive(Default)]
+pub struct Tasks(pub Vec<JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
+/// The state of one fake-server session.
+pub struct Session {
+    pub ctl: ControlConn,
+    pub timeline: Timeline,
+    pub vfs: Vfs,
+    pub rules: RuleBook,
+    pub vars: HashMap<String, String>,
+    pub pending: Pending,
+    pub mods: Mods,
+    pub rest: u64,
+    /// Per-step wait (the case timeout).
+    pub wait: Duration,
+    /// How long the session may idle waiting for a command.
+    pub idle: Duration,
+    pub tasks: Tasks,
+    pub notes: Vec<String>,
+    pub rename_from: Option<String>,
+}
+
+impl Session {
+    pub fn new(
+        ctl: ControlConn,
+        timeline: Timeline,
+        fs: &FakeServer,
+        wait: Duration,
+        idle: Duration,
+    ) -> Session {
+        let vars = variables(&ctl);
+        Session {
+            ctl,
+            timeline,
+            vfs: server_tree(fs),
+            rules: RuleBook::new(&fs.rules),
+            vars,
+            pending: Pending::None,
+            mods: Mods::default(),
+            rest: 0,
+            wait,
+            idle,
+            tasks: Tasks::default(),
+            notes: Vec::new(),
+            rename_from: None,
+        }
+    }
+
+    /// Runs the session to its end; returns the notes gathered.
+    pub async fn run(mut self) -> Vec<String> {
+        match self.greet().await {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::End) => return self.notes,
+            Err(e) => {
+                self.notes.push(format!("greeting not sent: {e}"));
+                return self.notes;
+            }
+        }
+        loop {
+            let flow = match self.ctl.next(self.idle).await {
+                Ok(Incoming::Command(cmd)) => self.answer(&cmd).await,
+                Ok(Incoming::Bad(e)) => {
+                    self.send(&rules::simple(500, &format!("Syntax error ({e})")))
+                        .await
+                }
+                Ok(Incoming::Closed) => Ok(Flow::End),
+                Err(e) => Err(e),
+            };
+            match flow {
+                Ok(Flow::Continue) => {}
+                Ok(Flow::End) => break,
+                Err(e) => {
+                    self.notes.push(format!("fake server: {e}"));
+                    break;
+                }
+            }
+        }
+        self.ctl.close().await;
+        self.notes
+    }
+
+    async fn greet(&mut self) -> Result<Flow, ConnError> {
+        match self.rules.greeting_actions() {
+            Some(actions) if rules::answers(&actions) => self.run_actions(None, &actions).await,
+            _ => {
+                self.send(&rules::simple(220, "ftpconform fake server ready"))
+                    .await
+            }
+        }
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) -> Result<Flow, ConnError> {
+        self.ctl.send(bytes).await?;
+        Ok(Flow::Continue)
+    }
+
+    /// Answers one command by its rule, or by default.
+    async fn answer(&mut self, cmd: &Command) -> Result<Flow, ConnError> {
+        match self.rules.actions_for(&cmd.verb) {
+            None => self.default_reply(cmd).await,
+            Some(actions) => self.run_actions(Some(cmd), &actions).await,
+        }
+    }
+
+    /// Runs a rule's actions in order. For a transfer verb whose actions
+    /// include `default`, a modifier or a 1xx reply, the transfer runs after
+    /// the other actions, with 1xx replies as its preliminary reply and other
+    /// replies as its last reply. Actions that say nothing to reply get the
+    /// default reply after them.
+    async fn run_actions(
+        &mut self,
+        cmd: Option<&Command>,
+        actions: &[Action],
+    ) -> Result<Flow, ConnError> {
+        let transfer = cmd.is_some_and(|c| TRANSFER_VERBS.contains(&c.verb.as_str()))
+            && runs_transfer(actions);
+        for action in actions {
+            if self.run_action(cmd, action, transfer).await? == Flow::End {
+                return Ok(Flow::End);
+            }
+        }
+        match cmd {
+            Some(c) if transfer => self.transfer(c).await,
+            Some(c) if !rules::answers(actions) => self.default_reply(c).await,
+            _ => Ok(Flow::Continue),
+        }
+    }
+
+    async fn run_action(
+        &mut self,
+        cmd: Option<&Command>,
+        action: &Action,
+        transfer: bool,
+    ) -> Result<Flow, ConnError> {
+        match action {
+            Action::Reply {
+                code,
+                lines,
+                style,
+                bare_lf,
+            } => {
+                let lines: Vec<String> =
+                    lines.iter().map(|t| rules::render(t, &self.vars)).collect();
+                let bytes = rules::encode_reply(*code, &lines, *style, *bare_lf);
+                if !transfer {
+                    return self.send(&bytes).await;
+                }
+                match *code < 200 {
+                    true => self.mods.preliminary = Some(bytes),
+                    false => self.mods.last = Some(bytes),
+                }
+            }
+            Action::Raw(bytes) => return self.send(bytes).await,
+            Action::Default => match cmd {
+                Some(c) if !transfer => return self.default_reply(c).await,
+                _ => {}
+            },
+            Action::Pasv { address, shape } => return self.pasv(*address, *shape).await,
+            Action::NoDataConnection => self.mods.no_data = true,
+            Action::CloseDataAfter(n) => self.mods.close_after = Some(*n),
+            Action::LatePreliminary => self.mods.late_preliminary = true,
+            Action::Use125 => self.mods.use125 = true,
+            Action::Delay(d) => tokio::time::sleep(*d).await,
+            Action::Disconnect => {
+                self.ctl.close().await;
+                return Ok(Flow::End);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+/// Whether a transfer verb's actions still move data.
+fn runs_transfer(actions: &[Action]) -> bool {
+    actions.iter().any(|a| {
+        matches!(
+            a,
+            Action::Default
+                | Action::NoDataConnection
+                | Action::CloseDataAfter(_)
+                | Action::LatePreliminary
+                | Action::Use125
+        ) || matches!(a, Action::Reply { code, .. } if *code < 200)
+    })
+}
+
+/// The server's tree: the case's files, except the file a `put` uploads
+/// (the client holds it; the server starts without it).
+fn server_tree(fs: &FakeServer) -> Vfs {
+    let mut vfs = Vfs::new(&fs.files);
+    if fs.op == ClientOp::Put {
+        vfs.remove_file(&format!("/{}", fs.path.trim_start_matches('/')));
+    }
+    vfs
+}
+
+/// Built-in template variables of a session.
+fn variables(ctl: &ControlConn) -> HashMap<String, String> {
+    let foreign = match ctl.local.ip() {
+        IpAddr::V4(_) => "127.0.0.2",
+        IpAddr::V6(_) => "::1",
+    };
+    [
+        ("server_ip", ctl.local.ip().to_string()),
+        ("client_ip", ctl.peer.ip().to_string()),
+        ("foreign_ip", foreign.to_string()),
+        ("server_port", ctl.local.port().to_string()),
+        ("user", "anonymous".to_string()),
+        ("pass", "ftpconform@".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}

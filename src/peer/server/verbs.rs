@@ -1,0 +1,414 @@
+//! Default answers of the fake server, verb by verb: login, housekeeping,
+//! file operations, data-connection negotiation and transfers.
+
+use std::net::{IpAddr, SocketAddr, SocketAddrV4};
+
+use super::conn::ConnError;
+use super::data::{self, Mods, Pending};
+use super::rules::{self, simple};
+use super::session::{Flow, Session};
+use super::vfs;
+use crate::script::{MultilineStyle, PasvShape};
+use crate::wire::addr::{self, AddrError};
+use crate::wire::command::Command;
+
+/// FEAT lines (RFC 2389): what the fake server offers.
+const FEATURES: &[&str] = &[
+    "Features:",
+    " EPSV",
+    " EPRT",
+    " SIZE",
+    " MDTM",
+    " PASV",
+    " REST STREAM",
+    " UTF8",
+    "End",
+];
+
+impl Session {
+    /// The default answer to a command.
+    pub async fn default_reply(&mut self, cmd: &Command) -> Result<Flow, ConnError> {
+        let arg = cmd.arg.clone().unwrap_or_default();
+        match cmd.verb.as_str() {
+            "QUIT" => {
+                self.send(&simple(221, "Goodbye")).await?;
+                self.ctl.close().await;
+                Ok(Flow::End)
+            }
+            "FEAT" => {
+                let lines: Vec<String> = FEATURES.iter().map(|s| s.to_string()).collect();
+                self.send(&rules::encode_reply(
+                    211,
+                    &lines,
+                    MultilineStyle::Uncoded,
+                    false,
+                ))
+                .await
+            }
+            "PASV" => self.pasv(None, PasvShape::TrailingPeriod).await,
+            "EPSV" => self.epsv(&arg).await,
+            "PORT" => self.port(&arg).await,
+            "EPRT" => self.eprt(&arg).await,
+            v if super::session::TRANSFER_VERBS.contains(&v) => self.transfer(cmd).await,
+            _ => {
+                let reply = self.housekeeping(&cmd.verb, &arg);
+                self.send(&reply).await
+            }
+        }
+    }
+
+    /// Replies that need no data connection.
+    fn housekeeping(&mut self, verb: &str, arg: &str) -> Vec<u8> {
+        match verb {
+            "USER" => simple(331, "Password required"),
+            "PASS" => simple(230, "Logged in"),
+            "ACCT" => simple(202, "No account needed"),
+            "SYST" => simple(215, "UNIX Type: L8"),
+            "PWD" | "XPWD" => simple(
+                257,
+                &format!("\"{}\" is the current directory", self.vfs.cwd()),
+            ),
+            "CWD" | "XCWD" => self.cwd(arg),
+            "CDUP" | "XCUP" => self.cwd(".."),
+            "TYPE" | "MODE" | "STRU" | "OPTS" | "NOOP" | "CLNT" => simple(200, "OK"),
+            "ALLO" => simple(202, "No storage allocation needed"),
+            "SIZE" => self.size(arg),
+            "MDTM" => self.mdtm(arg),
+            "REST" => self.restart(arg),
+            "MKD" | "XMKD" => self.mkd(arg),
+            "RMD" | "XRMD" => ok_or_550(self.vfs.remove_dir(arg), 250, "Directory removed"),
+            "DELE" => ok_or_550(self.vfs.remove_file(arg), 250, "File deleted"),
+            "RNFR" => self.rnfr(arg),
+            "RNTO" => self.rnto(arg),
+            "ABOR" => simple(225, "No transfer to abort"),
+            "HELP" => simple(214, "Help OK"),
+            "STAT" => simple(211, "ftpconform fake server"),
+            _ => simple(502, "Command not implemented"),
+        }
+    }
+
+    fn cwd(&mut self, arg: &str) -> Vec<u8> {
+        ok_or_550(self.vfs.cd(arg), 250, "Directory changed")
+    }
+
+    fn size(&self, arg: &str) -> Vec<u8> {
+        match self.vfs.get(arg) {
+            Some(c) => simple(213, &c.len().to_string()),
+            None => simple(550, "No such file"),
+        }
+    }
+
+    fn mdtm(&self, arg: &str) -> Vec<u8> {
+        match self.vfs.get(arg) {
+            Some(_) => simple(213, "20260101000000"),
+            None => simple(550, "No such file"),
+        }
+    }
+
+    fn restart(&mut self, arg: &str) -> Vec<u8> {
+        match arg.trim().parse::<u64>() {
+            Ok(n) => {
+                self.rest = n;
+                simple(350, "Restart position accepted")
+            }
+            Err(_) => simple(501, "Bad restart position"),
+        }
+    }
+
+    fn mkd(&mut self, arg: &str) -> Vec<u8> {
+        match self.vfs.mkdir(arg) {
+            true => simple(257, &format!("\"/{}\" created", self.vfs.resolve(arg))),
+            false => simple(550, "Cannot create directory"),
+        }
+    }
+
+    fn rnfr(&mut self, arg: &str) -> Vec<u8> {
+        if self.vfs.get(arg).is_none() {
+            return simple(550, "No such file");
+        }
+        self.rename_from = Some(arg.to_string());
+        simple(350, "Ready for RNTO")
+    }
+
+    fn rnto(&mut self, arg: &str) -> Vec<u8> {
+        let Some(from) = self.rename_from.take() else {
+            return simple(503, "RNFR first");
+        };
+        let content = self.vfs.get(&from).map(<[u8]>::to_vec).unwrap_or_default();
+        self.vfs.remove_file(&from);
+        self.vfs.put(arg, content);
+        simple(250, "Renamed")
+    }
+
+    /// Answers PASV with a 227 naming `address` (default: the control
+    /// address) and listens on the control address. A foreign IPv4 loopback
+    /// address also gets a trap listener on the same port.
+    pub async fn pasv(
+        &mut self,
+        address: Option<IpAddr>,
+        shape: PasvShape,
+    ) -> Result<Flow, ConnError> {
+        let local = self.ctl.local.ip();
+        if local.is_ipv6() {
+            return self.send(&simple(500, "PASV is IPv4 only; use EPSV")).await;
+        }
+        let port = match self.listen(local).await {
+            Some(p) => p,
+            None => {
+                return self
+                    .send(&simple(425, "Cannot open passive connection"))
+                    .await
+            }
+        };
+        let named = address.unwrap_or(local);
+        let IpAddr::V4(v4) = named else {
+            return self
+                .send(&simple(500, "PASV cannot name an IPv6 address"))
+                .await;
+        };
+        if named != local && named.is_loopback() {
+            self.set_trap(SocketAddr::new(named, port)).await;
+        }
+        self.send(&rules::pasv_reply(SocketAddrV4::new(v4, port), shape))
+            .await
+    }
+
+    async fn listen(&mut self, ip: IpAddr) -> Option<u16> {
+        let listener = data::passive_listener(ip, &self.timeline).await.ok()?;
+        let port = listener.local_addr().ok()?.port();
+        self.pending = Pending::Passive(listener);
+        Some(port)
+    }
+
+    async fn set_trap(&mut self, at: SocketAddr) {
+        match data::trap(at, &self.timeline, self.idle).await {
+            Some(task) => self.tasks.0.push(task),
+            None => self.notes.push(format!(
+                "could not listen on {at} to catch a trusting client"
+            )),
+        }
+    }
+
+    async fn epsv(&mut self, arg: &str) -> Result<Flow, ConnError> {
+        let arg = arg.trim();
+        if arg.eq_ignore_ascii_case("ALL") {
+            return self.send(&simple(200, "EPSV ALL accepted")).await;
+        }
+        let family = if self.ctl.local.is_ipv4() { "1" } else { "2" };
+        if !arg.is_empty() && arg != family {
+            return self
+                .send(&simple(
+                    522,
+                    &format!("Network protocol not supported, use ({family})"),
+                ))
+                .await;
+        }
+        match self.listen(self.ctl.local.ip()).await {
+            Some(port) => self.send(&rules::epsv_reply(port)).await,
+            None => {
+                self.send(&simple(425, "Cannot open passive connection"))
+                    .await
+            }
+        }
+    }
+
+    async fn port(&mut self, arg: &str) -> Result<Flow, ConnError> {
+        match addr::parse_port(arg.trim()) {
+            Ok(a) => self.active_target(SocketAddr::V4(a)).await,
+            Err(e) => {
+                self.send(&simple(501, &format!("Bad PORT argument: {e}")))
+                    .await
+            }
+        }
+    }
+
+    async fn eprt(&mut self, arg: &str) -> Result<Flow, ConnError> {
+        match addr::parse_eprt(arg.trim()) {
+            Ok(a) => self.active_target(a).await,
+            Err(AddrError::UnknownFamily(_)) => {
+                self.send(&simple(522, "Network protocol not supported, use (1,2)"))
+                    .await
+            }
+            Err(e) => {
+                self.send(&simple(501, &format!("Bad EPRT argument: {e}")))
+                    .await
+            }
+        }
+    }
+
+    /// Accepts an active target only when it is the client's control
+    /// address (always loopback here); anything else is refused with 501
+    /// and never connected to.
+    async fn active_target(&mut self, target: SocketAddr) -> Result<Flow, ConnError> {
+        let client = self.ctl.peer.ip();
+        if target.ip() != client || !target.ip().is_loopback() || target.port() == 0 {
+            self.notes.push(format!(
+                "refused active address {target} (client control address {client})"
+            ));
+            return self
+                .send(&simple(501, "Address must be the client's control address"))
+                .await;
+        }
+        self.pending = Pending::Active(target);
+        self.send(&simple(200, "Command OK")).await
+    }
+
+    /// Runs a transfer command with the pending data connection and the
+    /// modifiers the rule set.
+    pub async fn transfer(&mut self, cmd: &Command) -> Result<Flow, ConnError> {
+        let mods = std::mem::take(&mut self.mods);
+        let rest = std::mem::take(&mut self.rest);
+        let arg = cmd.arg.clone().unwrap_or_default();
+        let outgoing = match self.outgoing(&cmd.verb, &arg, rest) {
+            Ok(o) => o,
+            Err(reply) => return self.send(&reply).await,
+        };
+        let pending = std::mem::take(&mut self.pending);
+        if matches!(pending, Pending::None) {
+            return self.send(&simple(425, "Use PORT or PASV first")).await;
+        }
+        if mods.no_data {
+            return self.without_data(&mods).await;
+        }
+        if !mods.late_preliminary {
+            self.send(&preliminary(&mods, &cmd.verb)).await?;
+        }
+        let outcome = self
+            .move_data(pending, outgoing, &cmd.verb, &arg, &mods)
+            .await;
+        if mods.late_preliminary {
+            self.send(&preliminary(&mods, &cmd.verb)).await?;
+        }
+        let last = match outcome {
+            Ok(()) => mods
+                .last
+                .clone()
+                .unwrap_or_else(|| simple(226, "Transfer complete")),
+            Err(e) => {
+                self.notes.push(e.clone());
+                mods.last
+                    .clone()
+                    .unwrap_or_else(|| simple(425, &format!("Data connection failed: {e}")))
+            }
+        };
+        self.send(&last).await
+    }
+
+    /// The bytes to send for a download verb (`None` for uploads); an error
+    /// reply when there is nothing to send.
+    fn outgoing(&self, verb: &str, arg: &str, rest: u64) -> Result<Option<Vec<u8>>, Vec<u8>> {
+        let path = strip_options(arg);
+        let entries = || {
+            self.vfs
+                .entries(path)
+                .ok_or_else(|| simple(450, "No such file or directory"))
+        };
+        match verb {
+            "RETR" => match self.vfs.get(path) {
+                Some(c) => Ok(Some(c.get(rest as usize..).unwrap_or_default().to_vec())),
+                None => Err(simple(550, "No such file")),
+            },
+            "LIST" => Ok(Some(vfs::ls_long(&entries()?))),
+            "NLST" => Ok(Some(vfs::names(&entries()?))),
+            "MLSD" => Ok(Some(vfs::mlsd(&entries()?))),
+            _ => Ok(None),
+        }
+    }
+
+    /// NoDataConnection: the preliminary reply, a wait, then 425 (or the
+    /// rule's last reply); the negotiated connection is dropped unused.
+    async fn without_data(&mut self, mods: &Mods) -> Result<Flow, ConnError> {
+        self.send(&preliminary(mods, "")).await?;
+        tokio::time::sleep(self.wait).await;
+        let last = mods
+            .last
+            .clone()
+            .unwrap_or_else(|| simple(425, "Cannot open data connection"));
+        self.send(&last).await
+    }
+
+    async fn move_data(
+        &mut self,
+        pending: Pending,
+        outgoing: Option<Vec<u8>>,
+        verb: &str,
+        arg: &str,
+        mods: &Mods,
+    ) -> Result<(), String> {
+        let conn = data::open(pending, self.ctl.local.ip(), &self.timeline, self.wait).await?;
+        match outgoing {
+            Some(bytes) => {
+                let n = mods
+                    .close_after
+                    .map_or(bytes.len(), |l| bytes.len().min(l as usize));
+                conn.send_and_close(&bytes[..n], self.wait)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            None => {
+                let got = conn
+                    .receive(mods.close_after, self.wait)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match verb {
+                    "APPE" => self.vfs.append(arg, &got),
+                    "STOU" => self.vfs.put("stou.1", got),
+                    _ => self.vfs.put(arg, got),
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// 150 (or 125, or the rule's 1xx reply).
+fn preliminary(mods: &Mods, verb: &str) -> Vec<u8> {
+    if let Some(p) = &mods.preliminary {
+        return p.clone();
+    }
+    match mods.use125 {
+        true => simple(125, "Data connection already open; transfer starting"),
+        false => simple(
+            150,
+            &format!("Opening BINARY mode data connection for {verb}"),
+        ),
+    }
+}
+
+fn ok_or_550(ok: bool, code: u16, text: &str) -> Vec<u8> {
+    match ok {
+        true => simple(code, text),
+        false => simple(550, "Requested action not taken"),
+    }
+}
+
+/// Drops `ls` options such as `-la` from a LIST argument.
+fn strip_options(arg: &str) -> &str {
+    let mut rest = arg.trim();
+    while rest.starts_with('-') {
+        rest = rest.split_once(' ').map_or("", |(_, r)| r).trim_start();
+    }
+    rest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_options_are_dropped_from_the_path() {
+        assert_eq!(strip_options("-la"), "");
+        assert_eq!(strip_options("-l -a pub/dir"), "pub/dir");
+        assert_eq!(strip_options(" dir"), "dir");
+    }
+
+    #[test]
+    fn preliminary_reply_follows_the_modifiers() {
+        let mut mods = Mods::default();
+        assert!(preliminary(&mods, "RETR").starts_with(b"150 "));
+        mods.use125 = true;
+        assert!(preliminary(&mods, "RETR").starts_with(b"125 "));
+        mods.preliminary = Some(b"150-a\r\n150 b\r\n".to_vec());
+        assert_eq!(preliminary(&mods, "RETR"), b"150-a\r\n150 b\r\n".to_vec());
+    }
+}

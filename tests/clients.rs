@@ -1,0 +1,157 @@
+//! Real FTP clients against the fake server: a plain passive download per
+//! client, bytes intact. A missing client fails, naming the install script.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ftpconform::check::{CaseResult, Verdict};
+use ftpconform::clients::ClientProfile;
+use ftpconform::peer::server::run_client_case;
+use ftpconform::script::*;
+use ftpconform::timeline::Timeline;
+
+fn loc() -> Loc {
+    Loc {
+        file: Arc::new(PathBuf::from("clients.rs")),
+        line: 1,
+        col: 1,
+    }
+}
+
+/// 70 000 bytes of a pattern no line-end conversion leaves alone.
+fn big() -> Vec<u8> {
+    (0..70_000u32).map(|i| (i % 251) as u8).collect()
+}
+
+fn case(op: ClientOp, path: &str, passive: bool, extended: bool, family: Family) -> Case {
+    let files = vec![
+        VirtualFile {
+            path: "hello.txt".into(),
+            content: b"Hello\r\nbare LF\nend\n".to_vec(),
+        },
+        VirtualFile {
+            path: "big.bin".into(),
+            content: big(),
+        },
+        VirtualFile {
+            path: "up.bin".into(),
+            content: big(),
+        },
+    ];
+    let fs = FakeServer {
+        files,
+        op,
+        path: path.into(),
+        passive,
+        extended,
+        family,
+        rules: Vec::new(),
+        expect: ClientExpect {
+            commands: Vec::new(),
+            forbidden: Vec::new(),
+            success: Some(true),
+            intact: true,
+        },
+    };
+    Case {
+        id: "plain".into(),
+        title: "plain".into(),
+        rfc: vec!["RFC 959 5.4".into()],
+        level: Level::Must,
+        role: Role::Client,
+        requires: Vec::new(),
+        timeout: Duration::from_secs(3),
+        loc: loc(),
+        steps: Vec::new(),
+        server: Some(fs),
+    }
+}
+
+async fn run(name: &str, c: &Case) -> CaseResult {
+    let profile = ClientProfile::by_name(name).expect("known client");
+    assert!(
+        profile.installed(),
+        "{name} is not installed: run scripts/install-peers.sh"
+    );
+    run_client_case(c, "clients", &profile, &Timeline::new()).await
+}
+
+async fn passive_get_is_intact(name: &str) {
+    let c = case(ClientOp::Get, "big.bin", true, false, Family::V4);
+    let c = if name == "busybox" {
+        case(ClientOp::Get, "big.bin", true, true, Family::V4)
+    } else {
+        c
+    };
+    let r = run(name, &c).await;
+    assert_eq!(r.verdict, Verdict::Pass, "{name}: {r:#?}");
+}
+
+macro_rules! passive_get {
+    ($($test:ident => $name:literal),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $test() {
+            passive_get_is_intact($name).await;
+        }
+    )*};
+}
+
+passive_get! {
+    curl_passive_get => "curl",
+    wget_passive_get => "wget",
+    lftp_passive_get => "lftp",
+    ncftp_passive_get => "ncftp",
+    tnftp_passive_get => "tnftp",
+    inetutils_ftp_passive_get => "inetutils-ftp",
+    ftplib_passive_get => "ftplib",
+    busybox_passive_get => "busybox",
+    embedded_passive_get => "embedded",
+}
+
+/// Every client in every mode and operation it supports, plain (no
+/// faults): print a matrix; run with `--ignored --nocapture` to see it.
+#[tokio::test]
+#[ignore = "exploratory matrix, slow; the per-client tests above assert"]
+async fn matrix() {
+    let ops = [
+        (ClientOp::Get, "big.bin"),
+        (ClientOp::List, ""),
+        (ClientOp::Put, "up.bin"),
+        (ClientOp::Mkdir, "newdir"),
+        (ClientOp::Delete, "hello.txt"),
+    ];
+    let mut bad = Vec::new();
+    for p in ClientProfile::all() {
+        for (op, path) in ops {
+            for (passive, extended, family) in [
+                (true, false, Family::V4),
+                (true, true, Family::V4),
+                (false, false, Family::V4),
+                (false, true, Family::V4),
+                (true, true, Family::V6),
+                (false, true, Family::V6),
+            ] {
+                let c = case(op, path, passive, extended, family);
+                let r = run(p.name(), &c).await;
+                let line = format!(
+                    "{:14} {op:?} pasv={passive} ext={extended} {family:?}: {} {:?} {:?}",
+                    p.name(),
+                    r.verdict.as_str(),
+                    r.violations
+                        .iter()
+                        .map(|v| format!("{}: {}", v.rule, v.actual))
+                        .collect::<Vec<_>>(),
+                    r.reason
+                );
+                println!("{line}");
+                // Failures are findings about the clients (lftp names `::`
+                // in EPRT over IPv6); errors are harness problems.
+                if r.verdict == Verdict::Error {
+                    bad.push(line);
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
