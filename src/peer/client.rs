@@ -10,6 +10,7 @@
 mod data;
 mod expect;
 mod inspect;
+mod phase;
 mod session;
 mod template;
 mod transfer;
