@@ -67,7 +67,7 @@ def main():
     a = p.parse_args()
     try:
         run(a)
-    except (ftplib.all_errors, OSError) as e:
+    except ftplib.all_errors as e:  # OSError is among them
         print(f"ftplib_client: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     return 0

@@ -24,7 +24,10 @@ use super::ServerEndpoint;
 
 /// Tries with fresh ports when the chosen ones were taken meanwhile.
 const START_ATTEMPTS: u32 = 5;
-const PASSIVE_PORTS: u16 = 20;
+/// libunftp answers PASV with 425 when no port of its range is free, and
+/// cases that never connect (theft, refused transfers) hold ports for a
+/// while: a wide range keeps a whole run from exhausting it.
+const PASSIVE_PORTS: u16 = 100;
 /// Sessions still open when the server stops get this long to end.
 const STOP_GRACE: Duration = Duration::from_secs(1);
 const POLL: Duration = Duration::from_millis(20);
