@@ -235,7 +235,12 @@ async fn server_target(
         .await
         .context("starting the server")??
     };
-    Ok((server.endpoint(), Some(server)))
+    let mut endpoint = server.endpoint();
+    if args.ipv6 {
+        // As in `cargo test`: IPv6 runs report (and capture) apart.
+        endpoint.name.push_str("-ipv6");
+    }
+    Ok((endpoint, Some(server)))
 }
 
 fn write_reports(reports: &[ReportSpec], results: &[CaseResult]) -> anyhow::Result<()> {
