@@ -46,12 +46,17 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Servers started on first use and stopped (by PID) when the run ends;
-/// cases against one server run one at a time.
+/// Servers started on first use and stopped (by PID) when the run ends.
+///
+/// Server cases run one at a time, across all servers: trap listeners on
+/// fixed ports (PORT to 127.0.0.1:80) are shared by the whole process, and
+/// a server that accepts such a PORT may connect late (libunftp, Twisted),
+/// into another server's case running at the same time. Client cases,
+/// each with its own fake server on fresh ports, run in parallel.
 struct Servers {
     rt: tokio::runtime::Runtime,
     running: Mutex<HashMap<String, Result<Arc<RunningServer>, String>>>,
-    turns: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    turn: Mutex<()>,
 }
 
 impl Servers {
@@ -76,11 +81,6 @@ impl Servers {
             None => start_profile(name, &ProfileOptions::default()),
         };
         started.map(Arc::new).map_err(|e| e.to_string())
-    }
-
-    fn turn(&self, name: &str) -> Arc<Mutex<()>> {
-        let mut map = self.turns.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(name.to_string()).or_default().clone()
     }
 
     fn stop_all(&self) {
@@ -158,8 +158,7 @@ impl Trialist {
                     .servers
                     .endpoint(name)
                     .map_err(|e| format!("cannot start {name}: {e}"))?;
-                let turn = self.servers.turn(name);
-                let _mine = turn.lock().unwrap_or_else(|e| e.into_inner());
+                let _turn = self.servers.turn.lock().unwrap_or_else(|e| e.into_inner());
                 let run = runner::run_case(suite, case, Target::Server(&ep), Some(&path));
                 Ok(self.servers.rt.block_on(run))
             }
@@ -281,7 +280,7 @@ fn main() {
     let servers = Servers {
         rt,
         running: Mutex::default(),
-        turns: Mutex::default(),
+        turn: Mutex::default(),
     };
     let capture_dir = root().join("target/ftpconform/test-captures");
     let run = Arc::new(Trialist {
