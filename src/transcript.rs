@@ -191,6 +191,24 @@ impl Redactor {
         self.text(&s)
     }
 
+    /// Redacts a harness note; a note that quotes a command after `: `
+    /// (a step's location, then the command it sends) has the command's
+    /// address argument redacted as on the control connection.
+    pub fn note(&mut self, text: &str) -> String {
+        let quoted = text
+            .match_indices(": ")
+            .map(|(i, _)| i + 2)
+            .find(|i| args::find(&text[*i..], false).is_some());
+        match quoted {
+            Some(i) => {
+                let head = self.text(&text[..i]);
+                let command = self.control_line(&text[i..], Side::Client);
+                format!("{head}{command}")
+            }
+            None => self.text(text),
+        }
+    }
+
     /// Redacts free text (notes, error reasons): IPv4 `addr[:port]`,
     /// temporary names and timestamps.
     pub fn text(&mut self, text: &str) -> String {
@@ -332,6 +350,7 @@ impl Writer {
                 addr,
                 purpose,
             } => {
+                self.red.learn(addr.ip(), *side);
                 let addr = self.red.listener(*addr, *side);
                 self.push(format!("{} listening on {addr} ({purpose})", side.tag()));
             }
@@ -344,7 +363,7 @@ impl Writer {
             } => self.bytes(*conn, *from, *len, bytes),
             EventKind::Closed { conn, by, kind } => self.closed(*conn, *by, *kind),
             EventKind::Note { text } => {
-                let text = self.red.text(text);
+                let text = self.red.note(text);
                 self.push(format!("# {text}"));
             }
         }
@@ -792,6 +811,17 @@ S> 500 half [no EOL]
         assert_eq!(red.announced_port(50000), "<port-2>");
         assert_eq!(red.initiating_port(40000), "<port-3>");
         assert_eq!(red.port(40000), "<port-3>");
+    }
+
+    #[test]
+    fn notes_quoting_a_port_command_are_redacted() {
+        let mut red = Redactor::default();
+        red.learn("127.0.0.1".parse().unwrap(), Side::Client);
+        assert_eq!(
+            red.note("a.yaml:3:9: PORT 127,0,0,1,155,167"),
+            "a.yaml:3:9: PORT <client-ip>,<port-1>"
+        );
+        assert_eq!(red.note("a.yaml:3:9: NOOP"), "a.yaml:3:9: NOOP");
     }
 
     #[test]
