@@ -2,7 +2,10 @@
 //! file from the fake server to curl, with the capture on and off, and the
 //! same download from vsftpd to curl as the yardstick, in the same run.
 //! Each measurement runs in its own process (this binary, re-run with
-//! `FTPCONFORM_BENCH_VARIANT` set) so that peak memory is its own.
+//! `FTPCONFORM_BENCH_VARIANT` set) so that peak memory is its own. curl's
+//! peak is sampled from /proc (VmHWM of the `curl` child after its exec):
+//! `getrusage(RUSAGE_CHILDREN)` would count the harness image a fork
+//! shares before exec.
 //!
 //! `cargo bench --bench capture_retr` transfers 1 GiB (docs/captures.md
 //! keeps the figures). Under `cargo test --benches` (no `--bench` argument)
@@ -95,69 +98,71 @@ fn parent(variant: &str, size: u64) -> String {
 fn child(variant: &str, size: u64) {
     let dir = tempfile::tempdir().expect("temp dir");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let (secs, server_kb, pcap) = match variant {
+    let curl = Sampler::start(std::process::id(), Some("curl"));
+    let (secs, server_kb, pcap, curl_kb) = match variant {
         "vsftpd" => vsftpd_to_curl(dir.path(), size),
         v => {
             let capture = (v == "fake-capture-on").then(|| dir.path().join("big.pcap"));
             let secs = rt.block_on(fake_to_curl(size, capture.as_deref()));
             let pcap = capture.and_then(|p| std::fs::metadata(p).ok());
-            (secs, 0, pcap.map_or(0, |m| m.len()))
+            (secs, 0, pcap.map_or(0, |m| m.len()), 0)
         }
     };
-    println!(
-        "{secs:.3} {} {} {server_kb} {pcap}",
-        own_hwm_kb(),
-        children_maxrss_kb()
-    );
+    let curl_kb = curl_kb.max(curl.stop());
+    println!("{secs:.3} {} {curl_kb} {server_kb} {pcap}", own_hwm_kb());
 }
 
 /// The fake server serving `size` bytes to curl through the runner.
 async fn fake_to_curl(size: u64, capture: Option<&Path>) -> f64 {
     let mut suite: Suite =
         ftpconform::suite::load_str(Path::new("bench.yaml"), SUITE).expect("bench suite");
-    let case = &mut suite.cases[0];
-    if let Some(server) = case.server.as_mut() {
+    if let Some(server) = suite.cases[0].server.as_mut() {
         server.files[0].content = pattern(size);
     }
-    let case = suite.cases[0].clone();
     let curl = ClientProfile::by_name("curl").expect("curl profile");
     let started = Instant::now();
-    let result = run_case(&suite, &case, Target::Client(&curl), capture).await;
+    let result = run_case(&suite, &suite.cases[0], Target::Client(&curl), capture).await;
     let secs = started.elapsed().as_secs_f64();
     assert_eq!(result.verdict, Verdict::Pass, "{result:?}");
     secs
 }
 
 /// vsftpd serving a seeded file of `size` bytes to curl; returns seconds,
-/// the session processes' peak memory (sampled) and 0 (no capture).
-fn vsftpd_to_curl(dir: &Path, size: u64) -> (f64, u64, u64) {
+/// the session processes' peak memory (sampled), 0 (no capture) and curl's
+/// peak memory (from `wait4`: std spawns it without a fork of this image).
+fn vsftpd_to_curl(dir: &Path, size: u64) -> (f64, u64, u64, u64) {
     let server = start_profile("vsftpd", &ProfileOptions::default()).expect("vsftpd starts");
     seed(&server.root().join("big.bin"), size);
     let ep = server.endpoint();
     let pid = server.pid().expect("vsftpd pid");
-    let stop = Arc::new(AtomicBool::new(false));
-    let peak = Arc::new(AtomicU64::new(0));
-    let sampler = {
-        let (stop, peak) = (stop.clone(), peak.clone());
-        std::thread::spawn(move || sample_tree(pid, &stop, &peak))
-    };
+    let sessions = Sampler::start(pid, None);
     let out = dir.join("out.bin");
     let started = Instant::now();
-    let status = Command::new("curl")
+    let child = Command::new("curl")
         .args(["-s", "--max-time", "600", "-u"])
         .arg(format!("{}:{}", ep.user, ep.pass))
         .arg("-o")
         .arg(&out)
         .arg(format!("ftp://{}/big.bin", ep.addr))
-        .status()
+        .spawn()
         .expect("curl runs");
+    let (status, curl_kb) = wait4(child.id());
     let secs = started.elapsed().as_secs_f64();
-    stop.store(true, Ordering::SeqCst);
-    let _ = sampler.join();
-    assert!(status.success(), "curl failed: {status}");
+    let server_kb = sessions.stop();
+    assert_eq!(status, 0, "curl failed");
     let got = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     assert_eq!(got, size, "curl got {got} of {size} bytes");
-    (secs, peak.load(Ordering::SeqCst), 0)
+    (secs, server_kb, 0, curl_kb)
+}
+
+/// Waits for the child `pid` (curl ends by its own `--max-time`): its raw
+/// wait status and peak RSS in kB.
+fn wait4(pid: u32) -> (i32, u64) {
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(rc, pid as libc::pid_t, "wait4 failed");
+    (status, usage.ru_maxrss as u64)
 }
 
 /// `size` bytes of a repeating pattern.
@@ -177,25 +182,50 @@ fn seed(path: &Path, size: u64) {
     f.flush().expect("seed flush");
 }
 
-/// Samples (every 20 ms, until `stop`) the peak VmHWM of the processes
-/// whose parent is `pid` (vsftpd's session processes) and of `pid`.
-fn sample_tree(pid: u32, stop: &AtomicBool, peak: &AtomicU64) {
+/// Samples, every 20 ms on its own thread, the peak VmHWM of the children
+/// of `parent` (named `name`, if given), and of `parent` itself when no
+/// name is given.
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    peak: Arc<AtomicU64>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Sampler {
+    fn start(parent: u32, name: Option<&'static str>) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak = Arc::new(AtomicU64::new(0));
+        let (s, p) = (stop.clone(), peak.clone());
+        let thread = std::thread::spawn(move || sample(parent, name, &s, &p));
+        Sampler { stop, peak, thread }
+    }
+
+    /// Stops sampling; the peak in kB.
+    fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.thread.join();
+        self.peak.load(Ordering::SeqCst)
+    }
+}
+
+fn sample(parent: u32, name: Option<&str>, stop: &AtomicBool, peak: &AtomicU64) {
     let deadline = Instant::now() + Duration::from_secs(900);
     while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
-        for (ppid, hwm) in processes() {
-            if ppid == pid {
+        for (ppid, comm, hwm) in processes() {
+            if ppid == parent && name.is_none_or(|n| n == comm) {
                 peak.fetch_max(hwm, Ordering::SeqCst);
             }
         }
-        if let Some(hwm) = status_kb(&format!("/proc/{pid}/status"), "VmHWM:") {
-            peak.fetch_max(hwm, Ordering::SeqCst);
+        if name.is_none() {
+            let own = status_kb(&format!("/proc/{parent}/status"), "VmHWM:");
+            peak.fetch_max(own.unwrap_or(0), Ordering::SeqCst);
         }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
-/// (parent pid, VmHWM in kB) of every process.
-fn processes() -> Vec<(u32, u64)> {
+/// (parent pid, command name, VmHWM in kB) of every process.
+fn processes() -> Vec<(u32, String, u64)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -211,7 +241,8 @@ fn processes() -> Vec<(u32, u64)> {
             let path = e.path().join("status");
             let path = path.to_string_lossy();
             let ppid = status_kb(&path, "PPid:")? as u32;
-            Some((ppid, status_kb(&path, "VmHWM:")?))
+            let comm = std::fs::read_to_string(e.path().join("comm")).ok()?;
+            Some((ppid, comm.trim().to_string(), status_kb(&path, "VmHWM:")?))
         })
         .collect()
 }
@@ -225,15 +256,4 @@ fn status_kb(path: &str, key: &str) -> Option<u64> {
 
 fn own_hwm_kb() -> u64 {
     status_kb("/proc/self/status", "VmHWM:").unwrap_or(0)
-}
-
-/// The largest peak RSS of the waited-for children (curl), in kB.
-fn children_maxrss_kb() -> u64 {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    if rc == 0 {
-        usage.ru_maxrss as u64
-    } else {
-        0
-    }
 }
