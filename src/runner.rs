@@ -201,18 +201,9 @@ pub fn not_run(
     reason: String,
 ) -> CaseResult {
     CaseResult {
-        id: case.id.clone(),
-        suite: suite.name.clone(),
-        role: case.role,
-        target: target.to_string(),
-        rfc: case.rfc.clone(),
-        level: case.level,
         verdict,
-        violations: Vec::new(),
-        notes: Vec::new(),
         reason: Some(reason),
-        duration: Duration::ZERO,
-        capture: None,
+        ..CaseResult::blank(case, &suite.name, target)
     }
 }
 

@@ -42,7 +42,7 @@ struct Conf {
     no_preliminary: bool,
     /// Download: sends 226, then closes the data connection this much later.
     late_close: Option<Duration>,
-    /// Upload: sends 226 right after 150, before the client's EOF.
+    /// Upload: sends 226 with 150 (one write), before the client's EOF.
     early_226_upload: bool,
 }
 
@@ -271,9 +271,12 @@ async fn receive_data(w: &mut OwnedWriteHalf, plan: Plan, peer: SocketAddr, conf
         let _ = data.read_to_end(&mut Vec::new()).await;
         return;
     }
-    reply(w, 150, "ready to receive").await;
     if conf.early_226_upload {
-        reply(w, 226, "received (not really)").await;
+        // One write: the client reads both replies before sending a byte.
+        let both = b"150 ready to receive\r\n226 received (not really)\r\n";
+        let _ = w.write_all(both).await;
+    } else {
+        reply(w, 150, "ready to receive").await;
     }
     let mut sink = Vec::new();
     let _ = data.read_to_end(&mut sink).await;
@@ -785,9 +788,7 @@ async fn upload_confirmed_before_eof_is_flagged() {
         ..Conf::default()
     })
     .await;
-    // 8 MB cannot fit in socket buffers: the client is still sending when
-    // the 226 arrives (the server reads only after sending it).
-    let (r, _) = run(&upload_of(8 << 20), bad.addr).await;
+    let (r, _) = run(&upload_case(), bad.addr).await;
     assert_eq!(
         rules(&r),
         vec!["upload-closed-by-client"],
@@ -995,4 +996,68 @@ async fn smoke_suite_from_yaml_passes_against_pyftpdlib() {
         let r = run_server_case(case, &suite.name, &target, &tl).await;
         assert_pass(&r);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_abort_closes_the_data_connection_and_stays_in_step() {
+    // The test server reads the control connection only between transfers
+    // (as vsftpd does): the upload must end (EOF) for ABOR to be answered.
+    let mut xfer = retr(Direction::Upload, "STOR abor.bin", Content::Size(8 << 20));
+    xfer.abort_after = Some(65536);
+    xfer.complete = codes(&[225, 226]);
+    let c = case(
+        "abor-stor",
+        Level::Must,
+        vec![
+            StepKind::Login,
+            StepKind::Data(data(DataMode::Pasv)),
+            StepKind::Transfer(xfer),
+            send("NOOP", &[200]),
+        ],
+    );
+    let srv = start(Conf::default()).await;
+    let started = Instant::now();
+    let (r, _) = run(&c, srv.addr).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_pass(&r);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_taken_from_a_thief_is_flagged() {
+    let mut setup = data(DataMode::Pasv);
+    setup.steal_from = Some(thief_ip());
+    let c = case(
+        "pasv-theft-stor",
+        Level::Must,
+        vec![
+            StepKind::Login,
+            StepKind::Data(setup),
+            StepKind::Transfer(retr(Direction::Upload, "STOR up.bin", Content::Size(1000))),
+        ],
+    );
+    let good = start(Conf::default()).await;
+    assert_pass(&run(&c, good.addr).await.0);
+    let bad = broken(Conf {
+        serve_thief: true,
+        ..Conf::default()
+    })
+    .await;
+    let started = Instant::now();
+    let (r, _) = run(&c, bad.addr).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.verdict, Verdict::Fail, "{:#?}", r.violations);
+    let v = r
+        .violations
+        .iter()
+        .find(|v| v.rule == "passive-theft-refused");
+    let v = v.unwrap_or_else(|| panic!("{:#?} {:?}", r.violations, r.notes));
+    assert!(v.actual.contains("took the thief's"), "{v:?}");
 }

@@ -30,7 +30,7 @@ pub fn check(events: &[Event], neg: &Negotiation, ctx: &CheckCtx) -> Findings {
     let (Some(listener), Some(transfer)) = (neg.listener, neg.transfer.as_ref()) else {
         return out;
     };
-    if neg.mode.is_passive() || neg.trap || !neg.reply_code.is_some_and(|c| c / 100 == 2) {
+    if neg.mode.is_passive() || neg.trap || neg.reply_code.is_none_or(|c| c / 100 != 2) {
         return out;
     }
     let Some(a) = arrival(events, listener) else {

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::script::{Level, Loc, Role};
+use crate::script::{Case, Level, Loc, Role};
 
 /// The grade of a case or of one violation, from best to worst (`Skipped`
 /// stands apart).
@@ -88,6 +88,25 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
+    /// A passing result with nothing recorded yet: `case` of `suite`
+    /// against `target`.
+    pub fn blank(case: &Case, suite: &str, target: &str) -> CaseResult {
+        CaseResult {
+            id: case.id.clone(),
+            suite: suite.to_string(),
+            role: case.role,
+            target: target.to_string(),
+            rfc: case.rfc.clone(),
+            level: case.level,
+            verdict: Verdict::Pass,
+            violations: Vec::new(),
+            notes: Vec::new(),
+            reason: None,
+            duration: Duration::ZERO,
+            capture: None,
+        }
+    }
+
     /// The case verdict: the worst grade among its violations, `Pass` if none.
     pub fn grade(violations: &[Violation]) -> Verdict {
         violations

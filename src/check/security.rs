@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 
 use super::facts::{CheckCtx, Findings, Negotiation};
-use crate::script::Level;
-use crate::timeline::{ConnId, ConnRole, Event, EventKind, Side};
+use super::replies::{answer_to, replies};
+use crate::script::{Direction, Level};
+use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Side};
 
 pub const BOUNCE_RULE: &str = "bounce-refused";
 pub const THEFT_RULE: &str = "passive-theft-refused";
@@ -77,9 +78,13 @@ fn trap_rule(named: SocketAddr) -> &'static str {
 // current port number allocated by the server and "guess" the next one that
 // will be used. The attacker can make a connection to this port, thus
 // denying another legitimate client the ability to make a transfer.
-// Alternatively, the attacker can steal a file meant for a legitimate user."
+// Alternatively, the attacker can steal a file meant for a legitimate user.
+// In addition, an attacker can insert a forged file into a data stream
+// thought to come from an authenticated client."
 //
-// Serving data to the thief is graded at the case level. A server that
+// Serving data to the thief, or taking an upload from it (the server
+// confirms the upload but never closed the client's own connection), is
+// graded at the case level. A server that
 // protects the data but then fails the legitimate transfer (the denial the
 // RFC names) is flagged too, graded as a should.
 fn theft(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings) {
@@ -102,6 +107,22 @@ fn theft(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings
     let Some(t) = neg.transfer.as_ref() else {
         return;
     };
+    if let Some(legit) = t
+        .data
+        .filter(|_| t.direction == Direction::Upload && t.succeeded)
+    {
+        if !closed_by_server(events, legit) || confirmed_early(events, ctx, t.sent_seq, legit) {
+            out.violation(
+                THEFT_RULE,
+                "RFC 2577 8",
+                ctx.purposeful(),
+                format!("the {} data read from the client's connection, not from {thief}", t.verb),
+                format!("{} confirmed without reading the client's data connection to its end (it took the thief's)", t.verb),
+                neg.loc.as_ref(),
+            );
+        }
+        return;
+    }
     if !t.succeeded && !t.aborted {
         out.violation(
             THEFT_RULE,
@@ -178,6 +199,26 @@ fn server_bytes(events: &[Event], conn: ConnId) -> u64 {
             _ => None,
         })
         .sum()
+}
+
+/// The final reply to the command sent after `sent_seq` came before the
+/// client closed `conn`: the server did not wait for the client's data.
+fn confirmed_early(events: &[Event], ctx: &CheckCtx, sent_seq: u64, conn: ConnId) -> bool {
+    let answer = answer_to(&replies(events, ctx.control), sent_seq);
+    let Some(last) = answer.last().filter(|r| r.code / 100 == 2) else {
+        return false;
+    };
+    events.iter().any(|e| {
+        matches!(&e.kind, EventKind::Closed { conn: c, by: Side::Client, .. } if *c == conn)
+            && e.seq > last.seq
+    })
+}
+
+/// The server half-closed `conn` in order (it read the upload to its end).
+fn closed_by_server(events: &[Event], conn: ConnId) -> bool {
+    events.iter().any(|e| {
+        matches!(&e.kind, EventKind::Closed { conn: c, by: Side::Server, kind: CloseKind::Fin } if *c == conn)
+    })
 }
 
 fn code_text(code: Option<u16>) -> String {

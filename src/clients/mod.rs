@@ -83,7 +83,7 @@ pub struct ClientRun {
 }
 
 const ALL: &[(ClientKind, &str)] = &[
-    (ClientKind::Embedded, "embedded"),
+    (ClientKind::Embedded, "suppaftp"),
     (ClientKind::Curl, "curl"),
     (ClientKind::Wget, "wget"),
     (ClientKind::Lftp, "lftp"),
@@ -113,7 +113,7 @@ impl ClientProfile {
     /// A profile by name (`curl`, `python-ftplib`, `ncftpget`...).
     pub fn by_name(name: &str) -> Option<ClientProfile> {
         let name = match name {
-            "suppaftp" => "embedded",
+            "embedded" => "suppaftp",
             "python-ftplib" | "python" => "ftplib",
             "ncftpget" | "ncftpput" | "ncftpls" => "ncftp",
             "ftp" | "inetutils" => "inetutils-ftp",

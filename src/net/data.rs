@@ -153,7 +153,10 @@ impl DataConn {
                 Ok(n)
             }
             Err(e) => {
+                // The connection is dead both ways: a later read must not
+                // report the reset as an orderly close.
                 self.we_done = true;
+                self.peer_done = true;
                 Err(io_failure(&self.timeline, self.conn, Side::Server, e))
             }
         }

@@ -156,6 +156,13 @@ impl Trap {
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
+
+    /// Stops accepting and waits until the listening socket is closed, so
+    /// that its port is free again.
+    pub async fn close(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
 }
 
 impl Drop for Trap {

@@ -62,7 +62,7 @@ impl std::error::Error for NetError {}
 /// `5s`, `500ms`, `1.5s`.
 pub fn fmt_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else if ms < 1000 {
         format!("{ms}ms")

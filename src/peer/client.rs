@@ -10,6 +10,7 @@
 mod data;
 mod expect;
 mod inspect;
+mod phase;
 mod session;
 mod template;
 mod transfer;
@@ -48,7 +49,7 @@ pub async fn run_case(
     match task.await {
         Ok(result) => result,
         Err(join) => {
-            let mut result = blank_result(case, suite, target);
+            let mut result = CaseResult::blank(case, suite, &target.name);
             result.verdict = Verdict::Error;
             let why = panic_text(join).replace('\n', " ");
             result.reason = Some(format!("harness failure: {why}"));
@@ -78,7 +79,7 @@ async fn run_owned(
     timeline: &Timeline,
 ) -> CaseResult {
     let started = Instant::now();
-    let mut result = blank_result(case, suite, target);
+    let mut result = CaseResult::blank(case, suite, &target.name);
     if let Some(reason) = not_runnable(case, target) {
         result.verdict = reason.0;
         result.reason = Some(reason.1);
@@ -98,23 +99,6 @@ async fn run_owned(
     s.fill(&mut result, stop);
     result.duration = started.elapsed();
     result
-}
-
-fn blank_result(case: &Case, suite: &str, target: &ServerEndpoint) -> CaseResult {
-    CaseResult {
-        id: case.id.clone(),
-        suite: suite.to_string(),
-        role: Role::Server,
-        target: target.name.clone(),
-        rfc: case.rfc.clone(),
-        level: case.level,
-        verdict: Verdict::Pass,
-        violations: Vec::new(),
-        notes: Vec::new(),
-        reason: None,
-        duration: Duration::ZERO,
-        capture: None,
-    }
 }
 
 /// A case of the wrong role (error) or needing a missing capability (skip).

@@ -9,11 +9,18 @@ use super::session::{first_line, Session, Stop};
 use crate::check::facts::Negotiation;
 use crate::net::listener::PendingAccept;
 use crate::net::{DataConn, DataListener};
-use crate::script::{DataMode, DataSetup, Family, ReplyExpect, Step};
+use crate::script::{DataMode, DataSetup, Direction, Family, ReplyExpect, Step};
 use crate::timeline::{OpenRole, Side};
 use crate::wire::addr::{encode_eprt, encode_port, parse_epsv_reply, parse_pasv_reply};
 use crate::wire::reply::Reply;
 
+/// Turns on fixed-port listeners, shared by all cases of the process.
+static FIXED_PORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// The longest a case waits for its turn on fixed ports.
+const FIXED_PORT_WAIT: Duration = Duration::from_secs(60);
+
+/// What a theft attempt offers on the stolen connection.
+const THIEF_DATA: &[u8] = b"forged by ftpconform thief\n";
 /// How long to wait for an unsolicited reply after a theft attempt.
 const UNSOLICITED_WAIT: Duration = Duration::from_millis(200);
 
@@ -69,7 +76,10 @@ impl Session<'_> {
             transfer: None,
         };
         let accepted = reply.code / 100 == 2;
-        let result = match (accepted, listen) {
+        // A negotiation the script expects to be refused makes no
+        // connection, even when the server accepts it.
+        let connect = accepted && expect::allows_success(&exp);
+        let result = match (connect, listen) {
             (true, None) => self.passive(step, setup, &reply, &mut neg, t).await,
             (_, Some(listen)) => {
                 self.active(listen, accepted, &mut neg);
@@ -99,6 +109,9 @@ impl Session<'_> {
         }
         let foreign = ip != own_ip(local, setup.family) || setup.port.is_some_and(|p| p < 1024);
         let bind = SocketAddr::new(ip, setup.port.unwrap_or(0));
+        if setup.port.is_some() {
+            self.hold_fixed_ports().await;
+        }
         let listen = self.listen(bind, foreign).await?;
         let port = match &listen {
             Listen::Normal(l) | Listen::Trap(Some(l)) => l.local_addr().port(),
@@ -114,6 +127,22 @@ impl Session<'_> {
             _ => format!("EPRT {}", encode_eprt(named)),
         };
         Ok((cmd, named, listen))
+    }
+
+    /// A listener on a fixed port (`port: 80`) is shared by every case of
+    /// the process that names it, and a connection arriving there could be
+    /// another case's server: such cases take turns, holding this lock until
+    /// they end (a bounded wait; past it the case runs without the lock).
+    async fn hold_fixed_ports(&mut self) {
+        if self.fixed_port_turn.is_some() {
+            return;
+        }
+        match tokio::time::timeout(FIXED_PORT_WAIT, FIXED_PORTS.lock()).await {
+            Ok(guard) => self.fixed_port_turn = Some(guard),
+            Err(_) => self
+                .found
+                .note("no turn on fixed trap ports: another case held them"),
+        }
     }
 
     async fn listen(&mut self, bind: SocketAddr, foreign: bool) -> Result<Listen, Stop> {
@@ -251,12 +280,27 @@ impl Session<'_> {
             &self.tl,
         )
         .await;
-        let Ok(mut conn) = res else {
+        let Ok(conn) = res else {
             return;
         };
         self.unsolicited_reply().await;
+        self.thief = Some(conn);
+    }
+
+    /// Lets the thief's connection play its part once the transfer's
+    /// direction is known: on a download it only reads what the server
+    /// serves there; on an upload it offers forged data and ends it (FIN),
+    /// so that a server taking the thief stores it and answers promptly.
+    pub async fn release_thief(&mut self, direction: Direction, t: Duration) {
+        let Some(mut conn) = self.thief.take() else {
+            return;
+        };
         let read_for = t * 2;
         self.thieves.push(tokio::spawn(async move {
+            if direction == Direction::Upload {
+                let _ = conn.write_all(THIEF_DATA, read_for).await;
+                conn.shutdown().await;
+            }
             let _ = conn.read_to_end(1 << 20, read_for).await;
         }));
     }

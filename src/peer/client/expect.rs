@@ -112,6 +112,14 @@ pub fn codes(list: &[u16]) -> ReplyExpect {
     }
 }
 
+/// True when some passing code is a success (2xx).
+pub fn allows_success(exp: &ReplyExpect) -> bool {
+    exp.codes.iter().any(|c| match c {
+        CodeMatch::Exact(n) => n / 100 == 2,
+        CodeMatch::Class(d) | CodeMatch::Group(d, _) => *d == 2,
+    })
+}
+
 /// True when the expectation only accepts success (2xx) codes, so a
 /// refusal leaves nothing for later steps to work on.
 pub fn wants_success(exp: &ReplyExpect) -> bool {
@@ -184,5 +192,7 @@ mod tests {
         assert_eq!(describe_codes(&[CodeMatch::Group(2, 5)]), "25x");
         assert!(wants_success(&codes(&[227])));
         assert!(!wants_success(&codes(&[200, 504])));
+        assert!(allows_success(&codes(&[200, 504])));
+        assert!(!allows_success(&codes(&[500, 522])));
     }
 }

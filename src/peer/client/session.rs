@@ -44,6 +44,10 @@ pub struct Session<'a> {
     pub negs: Vec<Negotiation>,
     pub last_data: Option<ConnId>,
     pub traps: Vec<Trap>,
+    /// This case's turn on fixed-port listeners (see `hold_fixed_ports`).
+    pub fixed_port_turn: Option<tokio::sync::MutexGuard<'static, ()>>,
+    /// A theft connection waiting for the transfer (see `release_thief`).
+    pub thief: Option<crate::net::DataConn>,
     pub thieves: Vec<JoinHandle<()>>,
     /// A stray check ran after the last trap or theft was set.
     pub strays_checked: bool,
@@ -73,6 +77,8 @@ impl<'a> Session<'a> {
             negs: Vec::new(),
             last_data: None,
             traps: Vec::new(),
+            fixed_port_turn: None,
+            thief: None,
             thieves: Vec::new(),
             strays_checked: true,
         })
@@ -350,7 +356,10 @@ impl<'a> Session<'a> {
         if let Some(mut ctrl) = self.ctrl.take() {
             ctrl.close(Duration::from_millis(200)).await;
         }
-        self.traps.clear();
+        for trap in self.traps.drain(..) {
+            trap.close().await;
+        }
+        self.thief = None;
         for t in self.thieves.drain(..) {
             t.abort();
         }

@@ -64,7 +64,7 @@ use tokio::time::timeout;
 use crate::check::client_case::check_client_case;
 use crate::check::{CaseResult, Verdict};
 use crate::clients::{basename, ClientProfile, ClientRun, Task};
-use crate::script::{Case, ClientOp, FakeServer, Family, Role};
+use crate::script::{Case, ClientOp, FakeServer, Family};
 use crate::timeline::{EventKind, OpenRole, Side, Timeline};
 
 use conn::ControlConn;
@@ -133,7 +133,7 @@ pub async fn run_with(
         };
         (outcome, notes)
     });
-    let mut result = empty_result(case, suite, target);
+    let mut result = CaseResult::blank(case, suite, target);
     match task.await {
         Ok((Ok(violations), notes)) => {
             result.verdict = CaseResult::grade(&violations);
@@ -378,21 +378,4 @@ fn record_run(run: &ClientRun, notes: &mut Vec<String>) {
 fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(3)..].join(" | ")
-}
-
-fn empty_result(case: &Case, suite: &str, target: &str) -> CaseResult {
-    CaseResult {
-        id: case.id.clone(),
-        suite: suite.to_string(),
-        role: Role::Client,
-        target: target.to_string(),
-        rfc: case.rfc.clone(),
-        level: case.level,
-        verdict: Verdict::Pass,
-        violations: Vec::new(),
-        notes: Vec::new(),
-        reason: None,
-        duration: Duration::ZERO,
-        capture: None,
-    }
 }

@@ -1,0 +1,332 @@
+//! The data phase of a transfer: move the data while reading the control
+//! connection, so that every event lands in the timeline when it happens
+//! (a 226 seen before the data FIN really came first).
+
+use std::time::Duration;
+
+use crate::net::listener::PendingAccept;
+use crate::net::{ControlConn, DataConn, NetError};
+use crate::script::{Content, Direction, Transfer};
+use crate::timeline::ConnId;
+use crate::wire::reply::Reply;
+
+/// Download cap when the script does not give a size.
+const DEFAULT_CAP: u64 = 64 << 20;
+/// How long to wait for the server's close after an upload.
+const UPLOAD_CLOSE_WAIT: Duration = Duration::from_millis(500);
+/// How long to wait for a second reply after ABOR.
+const ABORT_LINGER: Duration = Duration::from_millis(500);
+/// A read timeout that never fires first (an outer zero timeout bounds it).
+const NO_LIMIT: Duration = Duration::from_secs(3600);
+/// Slack above an expected download size before reading stops.
+const CAP_SLACK: u64 = 1 << 20;
+
+/// What happened during the data phase.
+#[derive(Default)]
+pub struct Moved {
+    pub replies: Vec<Reply>,
+    pub received: Vec<u8>,
+    pub eof: bool,
+    pub data: Option<ConnId>,
+    pub aborted: bool,
+    /// Why the exchange did not finish (timeout, lost connection).
+    pub problem: Option<String>,
+    /// The control connection is unusable (closed, reset, garbage).
+    pub ctrl_lost: bool,
+}
+
+/// The data connection as the transfer starts.
+pub enum Source {
+    None,
+    Ready(DataConn),
+    Accept(PendingAccept),
+}
+
+/// Final (non-preliminary) replies.
+pub fn finals(m: &Moved) -> Vec<&Reply> {
+    m.replies.iter().filter(|r| !r.is_preliminary()).collect()
+}
+
+fn download_cap(x: &Transfer) -> u64 {
+    match &x.content {
+        Content::Bytes(b) => b.len() as u64 + CAP_SLACK,
+        Content::Size(n) => n + CAP_SLACK,
+        _ => DEFAULT_CAP,
+    }
+}
+
+/// State of the data phase loop.
+struct Phase<'x> {
+    x: &'x Transfer,
+    upload: &'x [u8],
+    conn: Option<DataConn>,
+    accept: Option<PendingAccept>,
+    pos: usize,
+    prelim: bool,
+    finished: bool,
+    data_done: bool,
+    /// The control read timed out: nothing happened for a whole timeout.
+    stalled: bool,
+    m: Moved,
+}
+
+/// Moves the data and reads replies until the exchange is over or nothing
+/// happened for `t`.
+pub async fn move_data(
+    ctrl: &mut ControlConn,
+    source: Source,
+    x: &Transfer,
+    upload: &[u8],
+    t: Duration,
+) -> Moved {
+    let (conn, accept) = match source {
+        Source::None => (None, None),
+        Source::Ready(c) => (Some(c), None),
+        Source::Accept(a) => (None, Some(a)),
+    };
+    let mut p = Phase {
+        x,
+        upload,
+        data_done: conn.is_none() && accept.is_none(),
+        m: Moved {
+            data: conn.as_ref().map(DataConn::id),
+            ..Moved::default()
+        },
+        conn,
+        accept,
+        pos: 0,
+        prelim: false,
+        finished: false,
+        stalled: false,
+    };
+    while !p.over() {
+        p.maybe_finish_upload(ctrl).await;
+        p.maybe_abort(ctrl, t).await;
+        if p.over() {
+            break;
+        }
+        match tokio::time::timeout(t, p.turn(ctrl, t)).await {
+            Ok(()) => {}
+            Err(_) => {
+                p.m.problem = Some(format!(
+                    "nothing happened within {}",
+                    crate::net::fmt_duration(t)
+                ));
+                break;
+            }
+        }
+        p.close_after_eof().await;
+        if p.m.ctrl_lost || p.stalled {
+            break;
+        }
+    }
+    if p.m.aborted && !p.m.ctrl_lost {
+        p.second_abort_reply(ctrl).await;
+    }
+    p.await_upload_close().await;
+    p.m
+}
+
+impl Phase<'_> {
+    fn over(&self) -> bool {
+        let failed = self.finished
+            && !self.m.aborted
+            && self.m.replies.last().is_some_and(|r| r.code / 100 != 2);
+        (self.finished && self.data_done) || failed
+    }
+
+    /// One event: a reply, the server's connection, a data chunk, a write.
+    async fn turn(&mut self, ctrl: &mut ControlConn, t: Duration) {
+        let download = self.x.direction == Direction::Download;
+        let can_write = !download && self.prelim && self.pos < self.upload.len();
+        // Let the I/O driver run so that a reply that has arrived is read
+        // before the next data operation (the timeline keeps true order).
+        tokio::task::yield_now().await;
+        tokio::select! {
+            biased;
+            r = ctrl.read_reply(t), if !self.finished => self.on_reply(r),
+            c = next_accept(&mut self.accept), if self.accept.is_some() => self.on_accept(c),
+            r = data_io(&mut self.conn, download, &self.upload[self.pos..]), if (download || can_write) && self.conn.is_some() && !self.data_done => match r {
+                DataIo::Read(r) => self.on_chunk(r),
+                DataIo::Wrote(r) => self.on_write(r),
+            },
+            else => {
+                // Nothing left to wait for (e.g. an upload confirmed before
+                // any preliminary reply): end the exchange as it stands.
+                self.data_done = true;
+                self.stalled = true;
+            }
+        }
+    }
+
+    fn on_reply(&mut self, r: Result<Reply, NetError>) {
+        match r {
+            Ok(reply) => {
+                let class = reply.code / 100;
+                if self.m.aborted {
+                    self.finished = class == 2;
+                } else if class == 1 {
+                    self.prelim = true;
+                } else {
+                    self.finished = true;
+                }
+                self.m.replies.push(reply);
+            }
+            Err(e) => {
+                self.m.ctrl_lost = !matches!(e, NetError::Timeout { .. });
+                self.stalled = !self.m.ctrl_lost;
+                self.m.problem = Some(e.to_string());
+                self.finished = self.m.ctrl_lost;
+            }
+        }
+    }
+
+    fn on_accept(&mut self, c: Result<DataConn, NetError>) {
+        self.accept = None;
+        match c {
+            Ok(conn) => {
+                self.m.data = Some(conn.id());
+                self.conn = Some(conn);
+            }
+            Err(e) => {
+                self.m.problem = Some(format!("no data connection: {e}"));
+                self.data_done = true;
+            }
+        }
+    }
+
+    fn on_chunk(&mut self, r: Result<Vec<u8>, NetError>) {
+        match r {
+            Ok(chunk) if chunk.is_empty() => {
+                self.m.eof = true;
+                self.data_done = true;
+            }
+            Ok(chunk) => {
+                self.m.received.extend_from_slice(&chunk);
+                if self.m.received.len() as u64 > download_cap(self.x) {
+                    self.m.problem = Some("more data than expected".into());
+                    self.data_done = true;
+                }
+            }
+            Err(e) => {
+                self.m.problem = Some(format!("data connection: {e}"));
+                self.data_done = true;
+            }
+        }
+    }
+
+    fn on_write(&mut self, r: Result<usize, NetError>) {
+        match r {
+            Ok(n) => self.pos += n,
+            Err(e) => {
+                self.m.problem = Some(format!("data connection: {e}"));
+                self.data_done = true;
+            }
+        }
+    }
+
+    /// Once every upload byte is written, close our side (EOF); a reply
+    /// already waiting is read first, so that the timeline shows it before
+    /// the close.
+    async fn maybe_finish_upload(&mut self, ctrl: &mut ControlConn) {
+        let upload = self.x.direction == Direction::Upload;
+        if !upload || self.data_done || !self.prelim || self.pos < self.upload.len() {
+            return;
+        }
+        tokio::task::yield_now().await;
+        if !self.finished {
+            if let Ok(r) = tokio::time::timeout(Duration::ZERO, ctrl.read_reply(NO_LIMIT)).await {
+                self.on_reply(r);
+            }
+        }
+        if let Some(c) = self.conn.as_mut() {
+            c.shutdown().await;
+            self.data_done = true;
+        }
+    }
+
+    /// Once a download reached EOF, close our side too, as clients do:
+    /// some servers (proftpd) wait for that close before sending 226.
+    async fn close_after_eof(&mut self) {
+        let download = self.x.direction == Direction::Download;
+        if !(download && self.m.eof) {
+            return;
+        }
+        if let Some(mut c) = self.conn.take() {
+            c.shutdown().await;
+        }
+    }
+
+    /// After an upload, waits briefly for the server to close its side, so
+    /// that the timeline shows whether it used this connection at all.
+    async fn await_upload_close(&mut self) {
+        let upload = self.x.direction == Direction::Upload;
+        let Some(c) = self.conn.as_mut().filter(|_| upload && self.data_done) else {
+            return;
+        };
+        let _ = c.read_to_end(1 << 16, UPLOAD_CLOSE_WAIT).await;
+    }
+
+    /// After ABOR a lone 2xx may be the transfer's own completion, with the
+    /// answer to ABOR still to come: wait briefly for it so that it is not
+    /// taken for the answer to the next command.
+    async fn second_abort_reply(&mut self, ctrl: &mut ControlConn) {
+        let finals: Vec<u16> = finals(&self.m).iter().map(|r| r.code).collect();
+        if finals.len() != 1 || finals[0] / 100 != 2 {
+            return;
+        }
+        if let Ok(r) = ctrl.read_reply(ABORT_LINGER).await {
+            self.m.replies.push(r);
+        }
+    }
+
+    /// Sends ABOR once `abort-after` bytes moved.
+    async fn maybe_abort(&mut self, ctrl: &mut ControlConn, t: Duration) {
+        let Some(n) = self.x.abort_after else {
+            return;
+        };
+        let moved = (self.m.received.len() + self.pos) as u64;
+        if self.m.aborted || moved < n || self.conn.is_none() {
+            return;
+        }
+        self.m.aborted = true;
+        self.finished = false;
+        if let Err(e) = ctrl.send_line("ABOR", t).await {
+            self.m.problem = Some(format!("sending ABOR: {e}"));
+            self.m.ctrl_lost = true;
+        }
+        if self.x.direction == Direction::Upload {
+            // Stop sending and close: a server that reads the control
+            // connection only between transfers sees the end of the data
+            // first, then ABOR.
+            if let Some(c) = self.conn.as_mut() {
+                c.shutdown().await;
+            }
+            self.data_done = true;
+        }
+    }
+}
+
+async fn next_accept(a: &mut Option<PendingAccept>) -> Result<DataConn, NetError> {
+    match a {
+        Some(a) => a.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+enum DataIo {
+    Read(Result<Vec<u8>, NetError>),
+    Wrote(Result<usize, NetError>),
+}
+
+/// Reads a chunk (download) or writes one (upload); cancel-safe.
+async fn data_io(c: &mut Option<DataConn>, download: bool, bytes: &[u8]) -> DataIo {
+    let Some(c) = c else {
+        return std::future::pending().await;
+    };
+    if download {
+        DataIo::Read(c.read_chunk(65536).await)
+    } else {
+        DataIo::Wrote(c.write_some(&bytes[..bytes.len().min(65536)]).await)
+    }
+}
