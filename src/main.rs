@@ -2,7 +2,7 @@
 //! function per subcommand.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod cli;
@@ -39,6 +39,19 @@ enum Command {
     Schema,
     /// Run the suites against a server (default: the embedded libunftp).
     Run(cli::run::RunArgs),
+    /// Compare two captures by their normalized transcripts: prints a
+    /// unified diff and exits 1 when they differ, 0 when equal, 2 when a
+    /// capture cannot be read.
+    Compare {
+        /// The reference capture.
+        a: PathBuf,
+        /// The capture compared with it.
+        b: PathBuf,
+        /// Server port of the control connections (default: 21 if used,
+        /// else the first connection's server port).
+        #[arg(long)]
+        control_port: Option<u16>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -47,6 +60,7 @@ fn main() -> ExitCode {
         Command::List { paths } => list(&paths),
         Command::Schema => schema(),
         Command::Run(args) => run(args),
+        Command::Compare { a, b, control_port } => compare(&a, &b, control_port),
     };
     match result {
         Ok(code) => code,
@@ -128,6 +142,19 @@ fn run(args: cli::run::RunArgs) -> anyhow::Result<ExitCode> {
     match load(&cli::run::suite_paths(&args)) {
         Ok(suites) => cli::run::run(args, suites),
         Err(code) => Ok(code),
+    }
+}
+
+/// Exit status when two captures differ.
+const EXIT_CAPTURES_DIFFER: u8 = 1;
+
+fn compare(a: &Path, b: &Path, control_port: Option<u16>) -> anyhow::Result<ExitCode> {
+    match ftpconform::capture::compare(a, b, control_port)? {
+        None => Ok(ExitCode::SUCCESS),
+        Some(diff) => {
+            print!("{diff}");
+            Ok(ExitCode::from(EXIT_CAPTURES_DIFFER))
+        }
     }
 }
 

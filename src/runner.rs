@@ -11,7 +11,7 @@ use crate::clients::ClientProfile;
 use crate::peer;
 use crate::script::{Case, Role, Suite};
 use crate::target::ServerEndpoint;
-use crate::timeline::Timeline;
+use crate::timeline::{Event, Timeline};
 
 /// Where captures of a run go, and which cases run.
 #[derive(Debug, Clone)]
@@ -297,12 +297,37 @@ pub async fn run_case(
     run_tracked(suite, case, target, capture, &RunState::default()).await
 }
 
+/// Runs one case like [`run_case`] and also returns its timeline's events
+/// (none for a case that did not run), for transcripts and snapshots.
+pub async fn run_case_events(
+    suite: &Suite,
+    case: &Case,
+    target: Target<'_>,
+    capture: Option<&Path>,
+) -> (CaseResult, Vec<Event>) {
+    let timeline = Timeline::new();
+    let state = RunState::default();
+    let result = run_on(suite, case, target, capture, &state, &timeline).await;
+    (result, timeline.events())
+}
+
 async fn run_tracked(
     suite: &Suite,
     case: &Case,
     target: Target<'_>,
     capture: Option<&Path>,
     state: &RunState,
+) -> CaseResult {
+    run_on(suite, case, target, capture, state, &Timeline::new()).await
+}
+
+async fn run_on(
+    suite: &Suite,
+    case: &Case,
+    target: Target<'_>,
+    capture: Option<&Path>,
+    state: &RunState,
+    timeline: &Timeline,
 ) -> CaseResult {
     if let Target::Server(endpoint) = target {
         let missing = missing_capabilities(case, &endpoint.capabilities);
@@ -311,13 +336,12 @@ async fn run_tracked(
             return not_run(suite, case, &endpoint.name, Verdict::Skipped, why);
         }
     }
-    let timeline = Timeline::new();
-    let capture = capture.and_then(|p| attach_capture(&timeline, p));
+    let capture = capture.and_then(|p| attach_capture(timeline, p));
     state.lock().running = Some((timeline.clone(), capture.clone()));
     let started = Instant::now();
     let mut result = match target {
-        Target::Server(ep) => peer::run_server_case(case, &suite.name, ep, &timeline).await,
-        Target::Client(p) => peer::run_client_case(case, &suite.name, p, &timeline).await,
+        Target::Server(ep) => peer::run_server_case(case, &suite.name, ep, timeline).await,
+        Target::Client(p) => peer::run_client_case(case, &suite.name, p, timeline).await,
     };
     state.lock().running = None;
     timeline.finish();

@@ -8,14 +8,24 @@
 //! Byte counts of a data connection are merged while the same direction of
 //! that connection keeps sending, even if control lines arrive in between:
 //! the split of a transfer into reads depends on timing, the total does not.
+//! For the same reason the lines of each data connection are kept together
+//! and placed by the control lines alone (after the `150` of the transfer;
+//! see [`arrange`]).
+//!
+//! Ports are numbered in order of first appearance, and a port number used
+//! again for a new listener (a passive port the server hands out twice, an
+//! ephemeral port the OS reuses) gets a new placeholder, so that the text
+//! does not depend on which ports the OS or the server happened to pick.
+
+mod arrange;
+mod redact;
+
+use arrange::Place;
+pub use redact::Redactor;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::OnceLock;
+use std::net::SocketAddr;
 
-use regex::{Captures, Regex};
-
-use crate::capture::args;
 use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Side};
 
 /// Longest control line shown before it is cut.
@@ -59,141 +69,6 @@ pub fn transcript_entries(events: &[Event]) -> Vec<Entry> {
     w.finish()
 }
 
-/// Replaces run-dependent values by stable placeholders, numbered in order
-/// of first appearance.
-#[derive(Default)]
-pub struct Redactor {
-    known: Vec<(IpAddr, Side)>,
-    unknown: Vec<IpAddr>,
-    ports: Vec<u16>,
-}
-
-impl Redactor {
-    /// Records that `ip` is an address of `side`.
-    pub fn learn(&mut self, ip: IpAddr, side: Side) {
-        if !self.known.contains(&(ip, side)) {
-            self.known.push((ip, side));
-        }
-    }
-
-    /// `<client-ip>`, `<server-ip>`, `<third-ip>` or `<ip-N>`; `prefer`
-    /// picks the side when one address belongs to several.
-    pub fn ip(&mut self, ip: IpAddr, prefer: Side) -> String {
-        let side = if self.known.contains(&(ip, prefer)) {
-            Some(prefer)
-        } else {
-            self.known.iter().find(|(k, _)| *k == ip).map(|(_, s)| *s)
-        };
-        if let Some(side) = side {
-            return format!("<{}-ip>", side_name(side));
-        }
-        let n = position_or_push(&mut self.unknown, ip);
-        format!("<ip-{n}>")
-    }
-
-    /// `<port-N>`.
-    pub fn port(&mut self, port: u16) -> String {
-        format!("<port-{}>", position_or_push(&mut self.ports, port))
-    }
-
-    /// `ip:port`, or `[ip]:port` for IPv6.
-    pub fn socket(&mut self, addr: SocketAddr, side: Side) -> String {
-        let ip = self.ip(addr.ip(), side);
-        let port = self.port(addr.port());
-        match addr {
-            SocketAddr::V4(_) => format!("{ip}:{port}"),
-            SocketAddr::V6(_) => format!("[{ip}]:{port}"),
-        }
-    }
-
-    /// Redacts a control line: the address argument of PORT, EPRT, 227 and
-    /// 229, then as [`Redactor::text`] (a greeting may name the server's
-    /// address).
-    pub fn control_line(&mut self, line: &str, from: Side) -> String {
-        let mut s = line.to_string();
-        if let Some(a) = args::find(line, from == Side::Server) {
-            let port = self.port(a.port);
-            s.replace_range(a.port_span, &port);
-            if let Some((ip, span)) = a.ip {
-                let prefer = if a.kind.names_server() {
-                    Side::Server
-                } else {
-                    Side::Client
-                };
-                let ip = self.ip(ip, prefer);
-                s.replace_range(span, &ip);
-            }
-        }
-        self.text(&s)
-    }
-
-    /// Redacts free text (notes, error reasons): IPv4 `addr[:port]`,
-    /// temporary names and timestamps.
-    pub fn text(&mut self, text: &str) -> String {
-        let v6 = ipv6_regex().replace_all(text, |c: &Captures<'_>| self.addr_match(c, "[", "]"));
-        let v4 = ipv4_regex().replace_all(&v6, |c: &Captures<'_>| self.addr_match(c, "", ""));
-        redact_names(&v4)
-    }
-
-    /// Replaces a matched `ip` (group 1) and optional `:port` (group 2).
-    fn addr_match(&mut self, c: &Captures<'_>, open: &str, close: &str) -> String {
-        let Ok(ip) = c[1].parse::<IpAddr>() else {
-            return c[0].to_string();
-        };
-        let ip = self.ip(ip, Side::Server);
-        match c.get(2).and_then(|p| p.as_str().parse().ok()) {
-            Some(port) => format!("{open}{ip}{close}:{}", self.port(port)),
-            None => format!("{open}{ip}{close}"),
-        }
-    }
-}
-
-fn position_or_push<T: PartialEq>(list: &mut Vec<T>, item: T) -> usize {
-    match list.iter().position(|x| *x == item) {
-        Some(i) => i + 1,
-        None => {
-            list.push(item);
-            list.len()
-        }
-    }
-}
-
-fn side_name(side: Side) -> &'static str {
-    match side {
-        Side::Client => "client",
-        Side::Server => "server",
-        Side::Third => "third",
-    }
-}
-
-/// `[v6]` or `[v6]:port`.
-fn ipv6_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"\[([0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)\](?::(\d{1,5}))?").expect("static regex")
-    })
-}
-
-fn ipv4_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"\b(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?\b").expect("static regex")
-    })
-}
-
-/// Temporary directories and files (`/tmp/.tmpAbC123` as made by the
-/// tempfile crate) and 14-digit timestamps (MDTM, MLST `modify=`).
-fn redact_names(s: &str) -> String {
-    static TMP: OnceLock<Regex> = OnceLock::new();
-    static TIME: OnceLock<Regex> = OnceLock::new();
-    let tmp = TMP
-        .get_or_init(|| Regex::new(r"(?:/[\w.-]+)*/?\.tmp[A-Za-z0-9]{6}").expect("static regex"));
-    let time =
-        TIME.get_or_init(|| Regex::new(r"\b(?:19|20)\d{12}(?:\.\d+)?\b").expect("static regex"));
-    let s = tmp.replace_all(s, "<tmp>");
-    time.replace_all(&s, "<time>").into_owned()
-}
-
 /// What the writer knows of a connection.
 struct ConnInfo {
     label: String,
@@ -211,6 +86,10 @@ struct Run {
 #[derive(Default)]
 struct Writer {
     lines: Vec<Entry>,
+    /// Where each line belongs (parallel to `lines`).
+    places: Vec<Place>,
+    /// The opening event of each data or stray connection.
+    blocks: HashMap<ConnId, u64>,
     seq: u64,
     red: Redactor,
     conns: HashMap<ConnId, ConnInfo>,
@@ -248,7 +127,8 @@ impl Writer {
                 addr,
                 purpose,
             } => {
-                let addr = self.red.socket(*addr, *side);
+                self.red.learn(addr.ip(), *side);
+                let addr = self.red.listener(*addr, *side);
                 self.push(format!("{} listening on {addr} ({purpose})", side.tag()));
             }
             EventKind::Bytes {
@@ -260,15 +140,27 @@ impl Writer {
             } => self.bytes(*conn, *from, *len, bytes),
             EventKind::Closed { conn, by, kind } => self.closed(*conn, *by, *kind),
             EventKind::Note { text } => {
-                let text = self.red.text(text);
+                let text = self.red.note(text);
                 self.push(format!("# {text}"));
             }
         }
     }
 
     fn push(&mut self, text: String) {
+        self.push_at(text, Place::Other);
+    }
+
+    fn push_at(&mut self, text: String, place: Place) {
         let seq = self.seq;
         self.lines.push(Entry { seq, text });
+        self.places.push(place);
+    }
+
+    /// Where lines of `conn` go: their data block, or event order.
+    fn place_of(&self, conn: ConnId) -> Place {
+        self.blocks
+            .get(&conn)
+            .map_or(Place::Other, |k| Place::Data(*k))
     }
 
     fn label(&mut self, role: ConnRole) -> String {
@@ -298,10 +190,16 @@ impl Writer {
         self.red.learn(init.0.ip(), init.1);
         self.red.learn(acc.0.ip(), acc.1);
         let label = self.label(role);
-        let from = self.red.socket(init.0, init.1);
-        let to = self.red.socket(acc.0, acc.1);
-        self.push(format!("{label} opened by {} {from} -> {to}", init.1.tag()));
+        let from_port = self.red.initiating_port(init.0.port());
+        let from = self.red.socket_with(init.0, init.1, from_port);
+        let to_port = self.red.accepting_port(acc.0.port());
+        let to = self.red.socket_with(acc.0, acc.1, to_port);
         let control = role == ConnRole::Control;
+        if !control {
+            self.blocks.insert(conn, self.seq);
+        }
+        let text = format!("{label} opened by {} {from} -> {to}", init.1.tag());
+        self.push_at(text, self.place_of(conn));
         self.conns.insert(conn, ConnInfo { label, control });
         self.sides.insert(conn, [init.1, acc.1]);
     }
@@ -319,10 +217,15 @@ impl Writer {
         };
         let target = self.red.socket(target, prefer);
         let reason = self.red.text(reason);
-        self.push(format!(
+        let text = format!(
             "{label} connect by {} to {target} failed: {reason}",
             from.tag()
-        ));
+        );
+        let place = match role {
+            ConnRole::Control => Place::Other,
+            _ => Place::Data(self.seq),
+        };
+        self.push_at(text, place);
     }
 
     fn bytes(&mut self, conn: ConnId, from: Side, len: u64, bytes: &[u8]) {
@@ -351,7 +254,7 @@ impl Writer {
             total: len,
         };
         let line = data_line(&self.conns[&conn].label, &run);
-        self.push(line);
+        self.push_at(line, self.place_of(conn));
         self.runs.insert(conn, run);
     }
 
@@ -423,7 +326,8 @@ impl Writer {
         let mark = if mark.is_empty() { end } else { mark };
         let prefix = self.control_prefix(conn, from);
         let sep = if mark.is_empty() { "" } else { " " };
-        self.push(format!("{prefix}{text}{sep}{mark}"));
+        let place = control_place(conn, from, &text);
+        self.push_at(format!("{prefix}{text}{sep}{mark}"), place);
     }
 
     fn closed(&mut self, conn: ConnId, by: Side, kind: CloseKind) {
@@ -436,7 +340,10 @@ impl Writer {
             CloseKind::Fin => "closed",
             CloseKind::Reset => "reset",
         };
-        self.push(format!("{label} {verb} by {}", by.tag()));
+        self.push_at(
+            format!("{label} {verb} by {}", by.tag()),
+            self.place_of(conn),
+        );
     }
 
     fn finish(mut self) -> Vec<Entry> {
@@ -444,7 +351,19 @@ impl Writer {
         for (conn, from) in keys {
             self.flush_partial(conn, from, "[no EOL]");
         }
-        self.lines
+        arrange::arrange(self.lines, self.places)
+    }
+}
+
+/// How a control line takes part in placing data blocks.
+fn control_place(conn: ConnId, from: Side, text: &str) -> Place {
+    match from {
+        Side::Client if arrange::is_negotiation(text) => Place::Negotiation(conn),
+        Side::Server => match arrange::reply_end(text) {
+            Some(digit) => Place::Reply(conn, digit),
+            None => Place::Other,
+        },
+        _ => Place::Other,
     }
 }
 
@@ -528,10 +447,10 @@ ctrl opened by C <client-ip>:<port-1> -> <server-ip>:<port-2>
 S> 220 ready
 C> PASV
 S> 227 Entering Passive Mode (<server-ip>,<port-3>).
-D1 opened by C <client-ip>:<port-4> -> <server-ip>:<port-3>
 C> LIST
-D1 S->C 12 bytes
 S> 150 here
+D1 opened by C <client-ip>:<port-4> -> <server-ip>:<port-3>
+D1 S->C 12 bytes
 D1 closed by S
 D1 closed by C
 S> 226 done
@@ -597,15 +516,102 @@ S> 211-x
 C listening on [<client-ip>]:<port-3> (EPRT)
 C> EPRT |2|<client-ip>|<port-3>|
 C> NOOP\\x01
-X1 opened by T <third-ip>:<port-4> -> <client-ip>:<port-3>
-X1 reset by C
 # timeout waiting for <client-ip>:<port-3> in <tmp>/x
 # connecting to [<server-ip>]:<port-2> and [<ip-1>]
-D1 connect by S to [<client-ip>]:<port-3> failed: refused
 S> 213 <time>
+X1 opened by T <third-ip>:<port-4> -> <client-ip>:<port-3>
+X1 reset by C
+D1 connect by S to [<client-ip>]:<port-3> failed: refused
 S> 500 half [no EOL]
 ";
         assert_eq!(transcript(&t.events()), expected);
+    }
+
+    /// A PASV RETR whose data connection opens, sends and closes at
+    /// `when` (1: before RETR, 2: after RETR, 3: after 150, 4: after 226),
+    /// with the passive port `pasv` handed out for the second time.
+    fn retr_with_timing(when: usize, pasv: u16) -> String {
+        let t = Timeline::new();
+        let c = t.open(
+            OpenRole::Control,
+            (sa("127.0.0.1:40001"), Side::Client),
+            (sa("127.0.0.1:2121"), Side::Server),
+        );
+        let data = |t: &Timeline| {
+            let d = t.open(
+                OpenRole::Data,
+                (sa("127.0.0.1:40002"), Side::Client),
+                (sa(&format!("127.0.0.1:{pasv}")), Side::Server),
+            );
+            t.bytes(d, Side::Server, b"hello");
+            t.close(d, Side::Server, CloseKind::Fin);
+            t.close(d, Side::Client, CloseKind::Fin);
+        };
+        let (hi, lo) = (pasv >> 8, pasv & 0xff);
+        let steps: [&[u8]; 4] = [
+            b"227 Entering Passive Mode (127,0,0,1,PORT)\r\n",
+            b"RETR a\r\n",
+            b"150 here\r\n",
+            b"226 done\r\n",
+        ];
+        t.bytes(c, Side::Client, b"PASV\r\n");
+        for (i, step) in steps.iter().enumerate() {
+            if i == when {
+                data(&t);
+            }
+            let text = String::from_utf8_lossy(step).replace("PORT", &format!("{hi},{lo}"));
+            let from = if i == 1 { Side::Client } else { Side::Server };
+            t.bytes(c, from, text.as_bytes());
+        }
+        if when == steps.len() {
+            data(&t);
+        }
+        transcript(&t.events())
+    }
+
+    #[test]
+    fn data_blocks_sit_after_the_150_whatever_the_timing() {
+        let first = retr_with_timing(1, 50000);
+        for when in [1, 2, 3, 4] {
+            assert_eq!(retr_with_timing(when, 50000), first, "timing {when}");
+        }
+        assert!(first.contains("S> 150 here\nD1 opened"), "{first}");
+        assert!(first.contains("D1 closed by C\nS> 226 done"), "{first}");
+    }
+
+    #[test]
+    fn a_reused_port_gets_a_new_placeholder_once_used() {
+        let mut red = Redactor::default();
+        assert_eq!(red.announced_port(50000), "<port-1>");
+        assert_eq!(red.announced_port(50000), "<port-1>");
+        assert_eq!(red.accepting_port(50000), "<port-1>");
+        assert_eq!(red.announced_port(50000), "<port-2>");
+        assert_eq!(red.initiating_port(40000), "<port-3>");
+        assert_eq!(red.port(40000), "<port-3>");
+    }
+
+    #[test]
+    fn notes_quoting_a_port_command_are_redacted() {
+        let mut red = Redactor::default();
+        red.learn("127.0.0.1".parse().unwrap(), Side::Client);
+        assert_eq!(
+            red.note("a.yaml:3:9: PORT 127,0,0,1,155,167"),
+            "a.yaml:3:9: PORT <client-ip>,<port-1>"
+        );
+        assert_eq!(red.note("a.yaml:3:9: NOOP"), "a.yaml:3:9: NOOP");
+    }
+
+    #[test]
+    fn listing_dates_and_uuids_are_redacted() {
+        let mut red = Redactor::default();
+        assert_eq!(
+            red.text("-rw-r--r-- 1 0 0 12 Nov 25 10:33 a; x Jan  1  2025 b"),
+            "-rw-r--r-- 1 0 0 12 <date> a; x <date> b"
+        );
+        assert_eq!(
+            red.text("150 5bdb5466-6831-4120-a717-bf77e92e3ef2"),
+            "150 <uuid>"
+        );
     }
 
     #[test]

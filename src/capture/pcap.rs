@@ -2,6 +2,11 @@
 //! every connection (handshake from the real initiator, MSS-sized segments
 //! with consistent sequence numbers, FIN or RST from the side observed) and
 //! streams them to a pcap file while the case runs.
+//!
+//! On control connections each line goes in its own segment (a read that
+//! brought `150 ...` and `226 ...` together gives two segments): Wireshark's
+//! FTP dissector takes one command or reply per segment, and would hide the
+//! second line otherwise.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -14,7 +19,7 @@ use std::time::{Duration, SystemTime};
 use etherparse::PacketBuilder;
 use pcap_file::pcap::{PcapPacket, PcapWriter};
 
-use crate::timeline::{CloseKind, ConnId, Event, EventKind, Observer, Side};
+use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Observer, Side};
 
 /// Segment size for IPv4 (Ethernet MTU 1500 - 20 - 20).
 pub const MSS_V4: usize = 1460;
@@ -50,6 +55,8 @@ struct Conn {
     ends: [SocketAddr; 2],
     sides: [Side; 2],
     next_seq: [u32; 2],
+    /// A control connection: one line per segment.
+    control: bool,
 }
 
 impl Conn {
@@ -139,17 +146,22 @@ impl PcapObserver {
         match kind {
             EventKind::Opened {
                 conn,
+                role,
                 initiator,
                 acceptor,
                 initiator_side,
                 acceptor_side,
-                ..
-            } => self.open(
-                ts,
-                *conn,
-                [*initiator, *acceptor],
-                [*initiator_side, *acceptor_side],
-            ),
+            } => {
+                self.open(
+                    ts,
+                    *conn,
+                    [*initiator, *acceptor],
+                    [*initiator_side, *acceptor_side],
+                );
+                if let Some(c) = self.conns.get_mut(conn) {
+                    c.control = *role == ConnRole::Control;
+                }
+            }
             EventKind::Bytes {
                 conn, from, bytes, ..
             } => self.data(ts, *conn, *from, bytes),
@@ -163,6 +175,7 @@ impl PcapObserver {
             ends: same_family(ends),
             sides,
             next_seq: isns(id),
+            control: false,
         };
         self.conns.insert(id, conn);
         let syn = Segment {
@@ -182,14 +195,18 @@ impl PcapObserver {
     }
 
     fn data(&mut self, ts: Duration, id: ConnId, from: Side, bytes: &[u8]) {
-        let Some((dir, mss)) = self
+        let Some((dir, mss, control)) = self
             .conns
             .get(&id)
-            .and_then(|c| Some((c.dir(from)?, c.mss())))
+            .and_then(|c| Some((c.dir(from)?, c.mss(), c.control)))
         else {
             return;
         };
-        for chunk in bytes.chunks(mss) {
+        let pieces: Vec<&[u8]> = match control {
+            true => bytes.split_inclusive(|b| *b == b'\n').collect(),
+            false => vec![bytes],
+        };
+        for chunk in pieces.into_iter().flat_map(|p| p.chunks(mss)) {
             let seg = Segment {
                 payload: chunk,
                 ..Segment::new(dir)

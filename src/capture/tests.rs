@@ -223,6 +223,31 @@ fn ipv6_large_transfer_is_cut_into_segments_with_valid_checksums() {
 }
 
 #[test]
+fn control_lines_read_together_get_a_segment_each() {
+    let (t, _dir, path) = recorded();
+    let c = t.open(
+        OpenRole::Control,
+        (sa("127.0.0.1:40001"), Side::Client),
+        (sa("127.0.0.1:2121"), Side::Server),
+    );
+    t.bytes(c, Side::Server, b"150 here\r\n226 done\r\n211 half");
+    let d = t.open(
+        OpenRole::Data,
+        (sa("127.0.0.1:40002"), Side::Client),
+        (sa("127.0.0.1:50000"), Side::Server),
+    );
+    t.bytes(d, Side::Server, b"line one\nline two\n");
+    t.finish();
+    let payloads: Vec<(u16, usize)> = frames(&path)
+        .into_iter()
+        .filter(|(_, len, _)| *len > 0)
+        .map(|(src, len, _)| (src.port(), len))
+        .collect();
+    assert_eq!(payloads, [(2121, 10), (2121, 10), (2121, 8), (50000, 18)]);
+    assert_round_trip(&t.events(), &read_pcap(&path, Some(2121)).unwrap());
+}
+
+#[test]
 fn events_for_unknown_connections_are_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("x.pcap");
