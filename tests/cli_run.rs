@@ -95,18 +95,8 @@ fn json_report_of_an_embedded_run_has_the_documented_fields() {
     let cases = v["cases"].as_array().unwrap();
     assert!(!cases.is_empty());
     for c in cases {
-        for key in [
-            "id",
-            "suite",
-            "role",
-            "target",
-            "rfc",
-            "level",
-            "verdict",
-            "violations",
-            "duration_ms",
-        ] {
-            assert!(!c[key].is_null(), "{key} missing in {c}");
+        for key in ftpconform::report::json::CASE_FIELDS {
+            assert!(!c[*key].is_null(), "{key} missing in {c}");
         }
         assert_eq!(c["role"], "server");
         let pcap = c["capture"].as_str().expect("capture path");

@@ -109,14 +109,14 @@ pub fn forbidden(
     forbidden
         .iter()
         .filter_map(|verb| cmds.iter().find(|c| c.verb.eq_ignore_ascii_case(verb)))
-        .map(|c| Violation {
-            rule: "client-forbidden-command".into(),
-            rfc: rfc.into(),
-            grade,
-            expected: format!("no {}", c.verb),
-            actual: format!("the client sent `{c}`"),
-            loc: None,
-            context: Vec::new(),
+        .map(|c| {
+            Violation::new(
+                "client-forbidden-command",
+                rfc,
+                grade,
+                format!("no {}", c.verb),
+                format!("the client sent `{c}`"),
+            )
         })
         .collect()
 }

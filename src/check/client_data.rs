@@ -9,18 +9,6 @@ use super::{Verdict, Violation};
 use crate::timeline::Side;
 use crate::wire::addr;
 
-fn violation(rule: &str, rfc: &str, grade: Verdict, expected: String, actual: String) -> Violation {
-    Violation {
-        rule: rule.into(),
-        rfc: rfc.into(),
-        grade,
-        expected,
-        actual,
-        loc: None,
-        context: Vec::new(),
-    }
-}
-
 /// Rule `passive-data-from-control-address` (RFC 959 3.2, RFC 2577 5): the
 /// client opens passive data connections from the host of its control
 /// connection, to the fake server's address.
@@ -33,7 +21,7 @@ pub fn passive_sources(view: &ClientView, grade: Verdict) -> Vec<Violation> {
         .filter(|d| d.initiator_side == Side::Client)
         .filter(|d| d.initiator.ip() != client.ip() || d.acceptor.ip() != server.ip())
         .map(|d| {
-            violation(
+            Violation::new(
                 "passive-data-from-control-address",
                 "RFC 959 3.2",
                 grade,
@@ -53,11 +41,11 @@ pub fn trusted_foreign_pasv(view: &ClientView, grade: Verdict) -> Vec<Violation>
     view.strays
         .iter()
         .map(|s| {
-            violation(
+            Violation::new(
                 "client-trusts-pasv-address",
                 "RFC 2577 5",
                 grade,
-                "the data connection goes to the control connection's server address".into(),
+                "the data connection goes to the control connection's server address",
                 format!(
                     "the client connected to {} (the address of the 227), from {}",
                     s.acceptor, s.initiator
@@ -89,7 +77,7 @@ fn check_active(c: &SentCommand, client: IpAddr, grade: Verdict) -> Option<Viola
     };
     let expected = format!("{} naming the control address {client}", c.verb);
     match parsed {
-        Err(e) => Some(violation(
+        Err(e) => Some(Violation::new(
             "active-address-parses",
             rfc,
             grade,
@@ -97,7 +85,7 @@ fn check_active(c: &SentCommand, client: IpAddr, grade: Verdict) -> Option<Viola
             format!("`{c}`: {e}"),
         )),
         Ok(a) if a.ip() == client => None,
-        Ok(a) => Some(violation(
+        Ok(a) => Some(Violation::new(
             "active-address-matches-control",
             rfc,
             grade,

@@ -6,18 +6,6 @@ use super::{Verdict, Violation};
 use crate::clients::ClientRun;
 use crate::script::{ClientOp, FakeServer, VirtualFile};
 
-fn violation(rule: &str, rfc: &str, grade: Verdict, expected: String, actual: String) -> Violation {
-    Violation {
-        rule: rule.into(),
-        rfc: rfc.into(),
-        grade,
-        expected,
-        actual,
-        loc: None,
-        context: Vec::new(),
-    }
-}
-
 fn file<'a>(files: &'a [VirtualFile], path: &str) -> Option<&'a [u8]> {
     let norm = |p: &str| p.trim_start_matches('/').to_string();
     files
@@ -37,7 +25,7 @@ pub fn intact(
 ) -> Vec<Violation> {
     let rfc = "RFC 959 3.1.1.3";
     let mismatch = |expected: String, actual: String| {
-        vec![violation(
+        vec![Violation::new(
             "client-bytes-intact",
             rfc,
             grade,
@@ -88,7 +76,7 @@ fn listing(fs: &FakeServer, run: &ClientRun, grade: Verdict) -> Vec<Violation> {
     if missing.is_empty() {
         return Vec::new();
     }
-    vec![violation(
+    vec![Violation::new(
         "client-bytes-intact",
         "RFC 959 3.1.1.3",
         grade,
@@ -162,11 +150,11 @@ pub fn exit_status(
     let word = |ok: bool| if ok { "success" } else { "failure" };
     if run.timed_out {
         let actual = "the client hung and was killed after the deadline".to_string();
-        return vec![violation(
+        return vec![Violation::new(
             "client-exit-status",
             rfc,
             grade,
-            word(want).into(),
+            word(want),
             actual,
         )];
     }
@@ -174,11 +162,11 @@ pub fn exit_status(
         return Vec::new();
     }
     let actual = format!("{} (exit status {:?})", word(run.success), run.exit_code);
-    vec![violation(
+    vec![Violation::new(
         "client-exit-status",
         rfc,
         grade,
-        word(want).into(),
+        word(want),
         actual,
     )]
 }

@@ -95,13 +95,8 @@ impl Findings {
         loc: Option<&Loc>,
     ) {
         self.violations.push(Violation {
-            rule: rule.to_string(),
-            rfc: rfc.to_string(),
-            grade,
-            expected: expected.into(),
-            actual: actual.into(),
             loc: loc.cloned(),
-            context: Vec::new(),
+            ..Violation::new(rule, rfc, grade, expected, actual)
         });
     }
 

@@ -67,6 +67,27 @@ pub struct Violation {
     pub context: Vec<String>,
 }
 
+impl Violation {
+    /// A violation with no suite location and no transcript context yet.
+    pub fn new(
+        rule: &str,
+        rfc: &str,
+        grade: Verdict,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Violation {
+        Violation {
+            rule: rule.to_string(),
+            rfc: rfc.to_string(),
+            grade,
+            expected: expected.into(),
+            actual: actual.into(),
+            loc: None,
+            context: Vec::new(),
+        }
+    }
+}
+
 /// The outcome of one case against one target.
 #[derive(Debug, Clone)]
 pub struct CaseResult {

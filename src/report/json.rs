@@ -4,6 +4,19 @@ use serde_json::{json, Value};
 
 use crate::check::{CaseResult, Violation};
 
+/// The keys every case object carries (the documented contract).
+pub const CASE_FIELDS: &[&str] = &[
+    "id",
+    "suite",
+    "role",
+    "target",
+    "rfc",
+    "level",
+    "verdict",
+    "violations",
+    "duration_ms",
+];
+
 /// The whole report as a JSON value.
 pub fn render(results: &[CaseResult]) -> Value {
     json!({
@@ -86,18 +99,8 @@ mod tests {
     fn json_has_the_documented_fields() {
         let v = render(&[result(Verdict::NonStrict, Level::Should)]);
         let c = &v["cases"][0];
-        for key in [
-            "id",
-            "suite",
-            "role",
-            "target",
-            "rfc",
-            "level",
-            "verdict",
-            "violations",
-            "duration_ms",
-        ] {
-            assert!(!c[key].is_null(), "missing {key}");
+        for key in CASE_FIELDS {
+            assert!(!c[*key].is_null(), "missing {key}");
         }
         assert_eq!(c["verdict"], "non-strict");
         assert_eq!(c["role"], "server");
