@@ -20,10 +20,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ftpconform::check::Verdict;
-use ftpconform::clients::ClientProfile;
+use ftpconform::real::clients::ClientProfile;
+use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
 use ftpconform::runner::{run_case, Target};
 use ftpconform::script::Suite;
-use ftpconform::target::profiles::{start_profile, ProfileOptions};
 
 const VARIANT: &str = "FTPCONFORM_BENCH_VARIANT";
 const SIZE: &str = "FTPCONFORM_BENCH_SIZE";

@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use ftpconform::real::servers::embedded::start_embedded;
+use ftpconform::real::servers::ServerEndpoint;
 use ftpconform::runner::{self, RunConfig, RunState, Target};
 use ftpconform::script::Suite;
-use ftpconform::target::embedded::start_embedded;
-use ftpconform::target::ServerEndpoint;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();

@@ -29,14 +29,13 @@
 
 pub mod capture;
 pub mod check;
-pub mod clients;
+pub mod fake;
 pub mod net;
-pub mod peer;
+pub mod real;
 pub mod report;
 pub mod runner;
 pub mod script;
 pub mod suite;
-pub mod target;
 pub mod timeline;
 pub mod transcript;
 pub mod wire;

@@ -1,16 +1,15 @@
 //! Runs validated suites against a target: one timeline and one capture per
 //! case, results in suite order. Orchestration only; the peers do the work.
 
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::check::{CaseResult, Verdict};
-use crate::clients::ClientProfile;
-use crate::peer;
+use crate::fake;
+use crate::real::clients::ClientProfile;
+use crate::real::servers::ServerEndpoint;
 use crate::script::{Case, Role, Suite};
-use crate::target::ServerEndpoint;
 use crate::timeline::{Event, Timeline};
 
 /// Where captures of a run go, and which cases run.
@@ -58,138 +57,6 @@ fn sanitize(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// A parsed `ftp://user:pass@host:port` target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FtpUrl {
-    pub host: String,
-    pub port: u16,
-    pub user: String,
-    pub pass: String,
-}
-
-/// Why a target could not be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TargetError {
-    BadUrl(String),
-    Unreachable { target: String, reason: String },
-}
-
-impl std::fmt::Display for TargetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TargetError::BadUrl(why) => write!(f, "bad target URL: {why}"),
-            TargetError::Unreachable { target, reason } => {
-                write!(f, "cannot use target {target}: {reason}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for TargetError {}
-
-impl FtpUrl {
-    /// Parses `ftp://[user[:pass]@]host[:port]`; IPv6 hosts in brackets.
-    /// Without credentials the user is `anonymous`.
-    pub fn parse(url: &str) -> Result<FtpUrl, TargetError> {
-        let bad = |why: &str| TargetError::BadUrl(format!("{url}: {why}"));
-        let rest = url
-            .strip_prefix("ftp://")
-            .ok_or_else(|| bad("must start with ftp://"))?;
-        let rest = rest.trim_end_matches('/');
-        let (cred, hostport) = match rest.rsplit_once('@') {
-            Some((c, h)) => (Some(c), h),
-            None => (None, rest),
-        };
-        let (user, pass) = match cred {
-            Some(c) => match c.split_once(':') {
-                Some((u, p)) => (u.to_string(), p.to_string()),
-                None => (c.to_string(), String::new()),
-            },
-            None => ("anonymous".to_string(), "ftpconform@".to_string()),
-        };
-        let (host, port) = split_host_port(hostport).ok_or_else(|| bad("bad host or port"))?;
-        if host.is_empty() || user.is_empty() {
-            return Err(bad("empty host or user"));
-        }
-        Ok(FtpUrl {
-            host,
-            port,
-            user,
-            pass,
-        })
-    }
-
-    /// Resolves the host to the first socket address.
-    pub fn resolve(&self) -> Result<SocketAddr, TargetError> {
-        (self.host.as_str(), self.port)
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or_else(|| TargetError::BadUrl(format!("cannot resolve {}", self.host)))
-    }
-
-    /// An endpoint for this URL; capabilities are assumed (every case runs).
-    pub fn endpoint(&self) -> Result<ServerEndpoint, TargetError> {
-        let addr = self.resolve()?;
-        Ok(ServerEndpoint {
-            name: format!("{}:{}", self.host, self.port),
-            addr,
-            user: self.user.clone(),
-            pass: self.pass.clone(),
-            passive_range: None,
-            capabilities: ["active", "upload", "ipv6", "epsv"]
-                .map(String::from)
-                .to_vec(),
-        })
-    }
-}
-
-fn split_host_port(s: &str) -> Option<(String, u16)> {
-    if let Some(rest) = s.strip_prefix('[') {
-        let (h, after) = rest.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().ok()?,
-            None if after.is_empty() => 21,
-            None => return None,
-        };
-        return Some((h.to_string(), port));
-    }
-    match s.rsplit_once(':') {
-        Some((h, p)) => Some((h.to_string(), p.parse().ok()?)),
-        None => Some((s.to_string(), 21)),
-    }
-}
-
-/// Checks that the server accepts a connection and greets within `limit`;
-/// a target that is down, refuses, or stays silent is a one-line error.
-pub async fn probe(endpoint: &ServerEndpoint, limit: Duration) -> Result<(), TargetError> {
-    use tokio::io::AsyncReadExt;
-    let fail = |reason: String| TargetError::Unreachable {
-        target: format!("{} ({})", endpoint.name, endpoint.addr),
-        reason,
-    };
-    let mut stream = tokio::time::timeout(limit, tokio::net::TcpStream::connect(endpoint.addr))
-        .await
-        .map_err(|_| fail(format!("no answer to connect within {limit:?}")))?
-        .map_err(|e| fail(e.to_string()))?;
-    let mut buf = [0u8; 512];
-    let n = tokio::time::timeout(limit, stream.read(&mut buf))
-        .await
-        .map_err(|_| fail(format!("no greeting within {limit:?}")))?
-        .map_err(|e| fail(e.to_string()))?;
-    if n == 0 {
-        return Err(fail("closed the connection without a greeting".into()));
-    }
-    if !buf[..n].starts_with(b"2") && !buf[..n].starts_with(b"1") {
-        let line = String::from_utf8_lossy(&buf[..n]);
-        return Err(fail(format!(
-            "greeting is not 220: {}",
-            line.lines().next().unwrap_or("")
-        )));
-    }
-    Ok(())
 }
 
 /// A result for a case that did not run.
@@ -340,8 +207,8 @@ async fn run_on(
     state.lock().running = Some((timeline.clone(), capture.clone()));
     let started = Instant::now();
     let mut result = match target {
-        Target::Server(ep) => peer::run_server_case(case, &suite.name, ep, timeline).await,
-        Target::Client(p) => peer::run_client_case(case, &suite.name, p, timeline).await,
+        Target::Server(ep) => fake::run_server_case(case, &suite.name, ep, timeline).await,
+        Target::Client(p) => fake::run_client_case(case, &suite.name, p, timeline).await,
     };
     state.lock().running = None;
     timeline.finish();
@@ -397,24 +264,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_ftp_urls() {
-        let u = FtpUrl::parse("ftp://bob:secret@127.0.0.1:2121").unwrap();
-        assert_eq!(
-            (u.host.as_str(), u.port, u.user.as_str(), u.pass.as_str()),
-            ("127.0.0.1", 2121, "bob", "secret")
-        );
-        let u = FtpUrl::parse("ftp://[::1]:2121/").unwrap();
-        assert_eq!(
-            (u.host.as_str(), u.port, u.user.as_str()),
-            ("::1", 2121, "anonymous")
-        );
-        assert_eq!(FtpUrl::parse("ftp://localhost").unwrap().port, 21);
-        assert!(FtpUrl::parse("http://x").is_err());
-        assert!(FtpUrl::parse("ftp://host:99999").is_err());
-        assert!(FtpUrl::parse("ftp://[::1").is_err());
-    }
-
-    #[test]
     fn capture_paths_are_sanitized() {
         let c = RunConfig::default();
         let p = c.capture_path("127.0.0.1:2121", "rfc959", "a/b");
@@ -423,38 +272,5 @@ mod tests {
             "{}",
             p.display()
         );
-    }
-
-    #[tokio::test]
-    async fn probe_reports_refused_connection_in_one_line() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        drop(listener);
-        let ep = FtpUrl::parse(&format!("ftp://127.0.0.1:{}", addr.port()))
-            .unwrap()
-            .endpoint()
-            .unwrap();
-        let err = probe(&ep, Duration::from_secs(2))
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("refused") && !err.contains('\n'), "{err}");
-    }
-
-    #[tokio::test]
-    async fn probe_times_out_on_a_silent_server() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let hold = tokio::spawn(async move { listener.accept().await.map(|(s, _)| s) });
-        let ep = FtpUrl::parse(&format!("ftp://127.0.0.1:{}", addr.port()))
-            .unwrap()
-            .endpoint()
-            .unwrap();
-        let err = probe(&ep, Duration::from_millis(300))
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("no greeting"), "{err}");
-        hold.abort();
     }
 }

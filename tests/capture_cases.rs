@@ -12,12 +12,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ftpconform::clients::ClientProfile;
+use ftpconform::real::clients::ClientProfile;
+use ftpconform::real::servers::embedded::start_embedded;
+use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
+use ftpconform::real::servers::running::RunningServer;
 use ftpconform::runner::{run_case_events, Target};
 use ftpconform::script::{Case, Role, Suite};
-use ftpconform::target::embedded::start_embedded;
-use ftpconform::target::profiles::{start_profile, ProfileOptions};
-use ftpconform::target::running::RunningServer;
 use ftpconform::timeline::{ConnRole, Event, EventKind};
 use ftpconform::transcript::transcript_lines;
 

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use ftpconform::capture::read_pcap;
 use ftpconform::check::Verdict;
-use ftpconform::runner::{run_case, FtpUrl, Target};
+use ftpconform::real::servers::url::FtpUrl;
+use ftpconform::runner::{run_case, Target};
 use ftpconform::timeline::{ConnRole, EventKind};
 use ftpconform::transcript::transcript;
 

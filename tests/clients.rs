@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ftpconform::check::{CaseResult, Verdict};
-use ftpconform::clients::ClientProfile;
-use ftpconform::peer::server::run_client_case;
+use ftpconform::fake::server::run_client_case;
+use ftpconform::real::clients::ClientProfile;
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
 

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use ftpconform::check::pasv::ADDRESS_RULE;
 use ftpconform::check::{CaseResult, Verdict};
+use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
 use ftpconform::runner;
-use ftpconform::target::profiles::{start_profile, ProfileOptions};
 
 fn suites() -> Vec<ftpconform::script::Suite> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("suites/server");

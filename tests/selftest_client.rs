@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ftpconform::check::{CaseResult, Verdict};
-use ftpconform::peer::run_server_case;
+use ftpconform::fake::run_server_case;
+use ftpconform::real::servers::ServerEndpoint;
 use ftpconform::script::*;
-use ftpconform::target::ServerEndpoint;
 use ftpconform::timeline::{ConnRole, EventKind, Side, Timeline};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::OwnedWriteHalf;

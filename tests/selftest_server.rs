@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ftpconform::check::{CaseResult, Verdict};
-use ftpconform::clients::{ClientProfile, ClientRun, Task};
-use ftpconform::peer::server::{run_client_case, run_with, Runner};
+use ftpconform::fake::server::{run_client_case, run_with, Launch};
+use ftpconform::real::clients::{ClientProfile, ClientRun, Task};
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -75,7 +75,7 @@ async fn embedded(c: &Case) -> CaseResult {
     run_client_case(c, "selftest", &ClientProfile::default(), &Timeline::new()).await
 }
 
-async fn broken(c: &Case, runner: Runner) -> CaseResult {
+async fn broken(c: &Case, runner: Launch) -> CaseResult {
     run_with(c, "selftest", "broken", Ok(()), runner, &Timeline::new()).await
 }
 
@@ -155,7 +155,7 @@ impl Raw {
 }
 
 /// A runner from an async body; errors end in a failed run.
-fn runner<F, Fut>(body: F) -> Runner
+fn runner<F, Fut>(body: F) -> Launch
 where
     F: FnOnce(Task) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = std::io::Result<()>> + Send + 'static,
@@ -621,7 +621,7 @@ async fn client_suites_load_and_the_embedded_client_gets_the_known_verdicts() {
 #[tokio::test]
 async fn a_panicking_client_runner_ends_in_an_error_verdict() {
     let c = case("panic", server(ClientOp::Get, "hello.txt", true));
-    let runner: Runner = Box::new(|_task: Task| Box::pin(async { panic!("broken runner") }));
+    let runner: Launch = Box::new(|_task: Task| Box::pin(async { panic!("broken runner") }));
     let r = broken(&c, runner).await;
     assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
     assert!(r.reason.unwrap_or_default().contains("panicked"));

@@ -9,12 +9,12 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream};
 use std::time::Duration;
 
-use ftpconform::target::embedded::start_embedded;
-use ftpconform::target::process::pid_alive;
-use ftpconform::target::profiles::{start_profile, ProfileOptions};
-use ftpconform::target::running::RunningServer;
-use ftpconform::target::seed::{HELLO, HELLO_NAME};
-use ftpconform::target::ServerEndpoint;
+use ftpconform::real::servers::embedded::start_embedded;
+use ftpconform::real::servers::process::pid_alive;
+use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
+use ftpconform::real::servers::running::RunningServer;
+use ftpconform::real::servers::seed::{HELLO, HELLO_NAME};
+use ftpconform::real::servers::ServerEndpoint;
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_REPLY_LINES: usize = 100;

@@ -21,10 +21,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 use ftpconform::check::Verdict;
-use ftpconform::clients::ClientProfile;
+use ftpconform::real::clients::ClientProfile;
+use ftpconform::real::servers::embedded::start_embedded;
 use ftpconform::runner::{run_case_events, Target};
 use ftpconform::script::{Case, Role, Suite};
-use ftpconform::target::embedded::start_embedded;
 use ftpconform::timeline::Event;
 use ftpconform::transcript::transcript;
 

@@ -3,7 +3,7 @@
 
 use super::client_view::ClientView;
 use super::{client_commands, client_data, client_outcome, Verdict, Violation};
-use crate::clients::ClientRun;
+use crate::real::clients::ClientRun;
 use crate::script::{Case, FakeServer};
 use crate::timeline::Event;
 

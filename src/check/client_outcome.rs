@@ -3,7 +3,7 @@
 
 use super::client_view::ClientView;
 use super::{Verdict, Violation};
-use crate::clients::ClientRun;
+use crate::real::clients::ClientRun;
 use crate::script::{ClientOp, FakeServer, VirtualFile};
 
 fn file<'a>(files: &'a [VirtualFile], path: &str) -> Option<&'a [u8]> {
@@ -93,7 +93,7 @@ fn names_under(files: &[VirtualFile], dir: &str) -> Vec<String> {
         .iter()
         .find(|f| f.path.trim_start_matches('/') == dir && !dir.is_empty())
     {
-        return vec![crate::clients::basename(&f.path).to_string()];
+        return vec![crate::real::clients::basename(&f.path).to_string()];
     }
     let prefix = if dir.is_empty() {
         String::new()

@@ -10,13 +10,14 @@ use anyhow::{bail, Context};
 use clap::Args;
 
 use ftpconform::check::CaseResult;
-use ftpconform::clients::ClientProfile;
+use ftpconform::real::clients::ClientProfile;
+use ftpconform::real::servers::profiles::ProfileOptions;
+use ftpconform::real::servers::running::RunningServer;
+use ftpconform::real::servers::url::{self, FtpUrl};
+use ftpconform::real::servers::ServerEndpoint;
 use ftpconform::report::{self, Summary};
-use ftpconform::runner::{self, FtpUrl, RunConfig, RunState, Target};
+use ftpconform::runner::{self, RunConfig, RunState, Target};
 use ftpconform::script::Suite;
-use ftpconform::target::profiles::ProfileOptions;
-use ftpconform::target::running::RunningServer;
-use ftpconform::target::ServerEndpoint;
 
 /// Exit status for usage, configuration and harness errors.
 pub const EXIT_HARNESS: u8 = 2;
@@ -167,7 +168,7 @@ async fn run_server_side(
         .clone()
         .unwrap_or_else(|| "embedded".to_string());
     let (endpoint, _server) = server_target(&spec, args).await?;
-    runner::probe(&endpoint, PROBE_LIMIT).await?;
+    url::probe(&endpoint, PROBE_LIMIT).await?;
     let target = Target::Server(&endpoint);
     runner::run_suites(suites, target, config, state, &mut progress).await;
     Ok(())
@@ -222,7 +223,7 @@ async fn server_target(
         );
     }
     let server = if spec == "embedded" {
-        ftpconform::target::embedded::start_embedded().await?
+        ftpconform::real::servers::embedded::start_embedded().await?
     } else {
         let opts = ProfileOptions {
             pasv_address: args.pasv_address,
@@ -230,7 +231,7 @@ async fn server_target(
         };
         let name = spec.to_string();
         tokio::task::spawn_blocking(move || {
-            ftpconform::target::profiles::start_profile(&name, &opts)
+            ftpconform::real::servers::profiles::start_profile(&name, &opts)
         })
         .await
         .context("starting the server")??

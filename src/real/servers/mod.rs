@@ -25,3 +25,4 @@ pub mod process;
 pub mod profiles;
 pub mod running;
 pub mod seed;
+pub mod url;

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::{announced_v4, find_binary, peers_dir, write_config, Profile, Setup};
-use crate::target::error::TargetError;
+use crate::real::servers::error::StartError;
 
 pub(crate) const PROFILE: Profile = Profile {
     name: "pure-ftpd",
@@ -17,7 +17,7 @@ pub(crate) const PROFILE: Profile = Profile {
 /// 18 ms a login, pure-pw's default argon2id about 2.2 s.
 const TEST_HASH: &str = "$6$ftpconform$rsKAbCzyt0XbuxtMT7338GRFHIqRy1WPsztb/DOXvJCljEweX7xZkdFANmGA7JXzqPuJdIZGbZc0Ai90v9CCo.";
 
-fn command(setup: &Setup) -> Result<Command, TargetError> {
+fn command(setup: &Setup) -> Result<Command, StartError> {
     let bin = peers_dir().join("root/usr");
     let server = find_binary("pure-ftpd", "pure-ftpd", &[bin.join("sbin/pure-ftpd")])?;
     let pure_pw = find_binary("pure-ftpd", "pure-pw", &[bin.join("bin/pure-pw")])?;
@@ -39,7 +39,7 @@ fn command(setup: &Setup) -> Result<Command, TargetError> {
 }
 
 /// Writes `pure.passwd` with the one user and compiles it with `pure-pw mkdb`.
-fn make_user_db(setup: &Setup, pure_pw: &Path) -> Result<std::path::PathBuf, TargetError> {
+fn make_user_db(setup: &Setup, pure_pw: &Path) -> Result<std::path::PathBuf, StartError> {
     let (uid, gid) = ftp_ids();
     let passwd = setup.dir.join("pure.passwd");
     let pdb = setup.dir.join("pure.pdb");
@@ -53,9 +53,9 @@ fn make_user_db(setup: &Setup, pure_pw: &Path) -> Result<std::path::PathBuf, Tar
         .arg(&passwd)
         .stdin(Stdio::null())
         .status()
-        .map_err(TargetError::io("run pure-pw mkdb"))?;
+        .map_err(StartError::io("run pure-pw mkdb"))?;
     if !status.success() {
-        return Err(TargetError::Io {
+        return Err(StartError::Io {
             what: format!("pure-pw mkdb {}", pdb.display()),
             source: std::io::Error::other(status.to_string()),
         });

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use crate::real::servers::ServerEndpoint;
 use crate::script::{Template, TemplatePart};
-use crate::target::ServerEndpoint;
 
 /// A `${name}` with no value.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use super::{announced_v4, find_binary, write_config, Profile, Setup};
-use crate::target::error::TargetError;
-use crate::target::seed::make_dir;
+use crate::real::servers::error::StartError;
+use crate::real::servers::seed::make_dir;
 
 pub(crate) const PROFILE: Profile = Profile {
     name: "vsftpd",
@@ -16,7 +16,7 @@ pub(crate) const PROFILE: Profile = Profile {
     command,
 };
 
-fn command(setup: &Setup) -> Result<Command, TargetError> {
+fn command(setup: &Setup) -> Result<Command, StartError> {
     let binary = find_binary("vsftpd", "vsftpd", &[PathBuf::from("/usr/sbin/vsftpd")])?;
     let empty = setup.dir.join("empty");
     make_dir(&empty, 0o755)?;

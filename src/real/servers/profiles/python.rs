@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{peers_dir, Profile, Setup};
-use crate::target::error::TargetError;
+use crate::real::servers::error::StartError;
 
 pub(crate) const PYFTPDLIB: Profile = Profile {
     name: "pyftpdlib",
@@ -21,7 +21,7 @@ pub(crate) const TWISTED: Profile = Profile {
     command: twisted,
 };
 
-fn pyftpdlib(setup: &Setup) -> Result<Command, TargetError> {
+fn pyftpdlib(setup: &Setup) -> Result<Command, StartError> {
     let mut cmd = python_with("pyftpdlib", "pyftpdlib")?;
     let (lo, hi) = setup.passive;
     cmd.args(["-m", "pyftpdlib", "-w", "-D", "-u", "test", "-P", "test"]);
@@ -35,7 +35,7 @@ fn pyftpdlib(setup: &Setup) -> Result<Command, TargetError> {
     Ok(cmd)
 }
 
-fn twisted(setup: &Setup) -> Result<Command, TargetError> {
+fn twisted(setup: &Setup) -> Result<Command, StartError> {
     let mut cmd = python_with("twisted", "twisted")?;
     let (lo, hi) = setup.passive;
     cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/twisted_ftpd.py"));
@@ -51,11 +51,11 @@ fn twisted(setup: &Setup) -> Result<Command, TargetError> {
 }
 
 /// The venv's python, once the venv holds `module`.
-fn python_with(server: &str, module: &str) -> Result<Command, TargetError> {
+fn python_with(server: &str, module: &str) -> Result<Command, StartError> {
     let venv = peers_dir().join("venv");
     let python = venv.join("bin/python");
     if !python.is_file() || !venv_has(&venv, module) {
-        return Err(TargetError::NotInstalled {
+        return Err(StartError::NotInstalled {
             server: server.to_string(),
             what: format!("python module {module}"),
             looked: venv.display().to_string(),

@@ -16,10 +16,10 @@ use libunftp::ServerBuilder;
 use tokio::sync::oneshot;
 use unftp_sbe_fs::Filesystem;
 
-use super::error::TargetError;
+use super::error::StartError;
 use super::ports::{free_port, free_range};
 use super::process::{greets, START_TIMEOUT};
-use super::running::{server_dir, Runner, RunningServer};
+use super::running::{server_dir, Keeper, RunningServer};
 use super::ServerEndpoint;
 
 /// Tries with fresh ports when the chosen ones were taken meanwhile.
@@ -57,17 +57,17 @@ impl Drop for EmbeddedHandle {
 /// Starts libunftp on 127.0.0.1 with an OS-assigned port, a passive range,
 /// active and passive modes, and a seeded temporary root. Any user name and
 /// password are accepted (libunftp's `AnonymousAuthenticator`).
-pub async fn start_embedded() -> Result<RunningServer, TargetError> {
+pub async fn start_embedded() -> Result<RunningServer, StartError> {
     let dir = server_dir()?;
     let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let mut last = TargetError::NoFreePort(0);
+    let mut last = StartError::NoFreePort(0);
     for _ in 0..START_ATTEMPTS {
         let addr = SocketAddr::new(ip, free_port(ip)?);
         let range = free_range(ip, PASSIVE_PORTS)?;
         match start_on(dir.path(), addr, range).await {
             Ok(handle) => {
                 let endpoint = endpoint(addr, range);
-                return Ok(RunningServer::new(endpoint, dir, Runner::Embedded(handle)));
+                return Ok(RunningServer::new(endpoint, dir, Keeper::Embedded(handle)));
             }
             Err(e) => last = e,
         }
@@ -91,7 +91,7 @@ async fn start_on(
     dir: &Path,
     addr: SocketAddr,
     range: (u16, u16),
-) -> Result<EmbeddedHandle, TargetError> {
+) -> Result<EmbeddedHandle, StartError> {
     let log = dir.join("server.log");
     let root = dir.join("root");
     let (stop_tx, stop_rx) = oneshot::channel();
@@ -99,7 +99,7 @@ async fn start_on(
     let thread = std::thread::Builder::new()
         .name(format!("libunftp-{}", addr.port()))
         .spawn(move || serve(root, addr, range, log, stop_rx, exit_tx))
-        .map_err(TargetError::io("spawn the embedded server thread"))?;
+        .map_err(StartError::io("spawn the embedded server thread"))?;
     let handle = EmbeddedHandle {
         stop: Some(stop_tx),
         thread: Some(thread),
@@ -108,11 +108,11 @@ async fn start_on(
     Ok(handle)
 }
 
-async fn wait_greeting(addr: SocketAddr, exit: &mpsc::Receiver<String>) -> Result<(), TargetError> {
+async fn wait_greeting(addr: SocketAddr, exit: &mpsc::Receiver<String>) -> Result<(), StartError> {
     let deadline = Instant::now() + START_TIMEOUT;
     while Instant::now() < deadline {
         if let Ok(reason) = exit.try_recv() {
-            return Err(TargetError::Embedded(reason));
+            return Err(StartError::Embedded(reason));
         }
         let ready = tokio::task::spawn_blocking(move || greets(addr))
             .await
@@ -122,7 +122,7 @@ async fn wait_greeting(addr: SocketAddr, exit: &mpsc::Receiver<String>) -> Resul
         }
         tokio::time::sleep(POLL).await;
     }
-    Err(TargetError::Embedded(format!(
+    Err(StartError::Embedded(format!(
         "no 220 on {addr} within {START_TIMEOUT:?}"
     )))
 }

@@ -18,11 +18,11 @@ mod transfer;
 use std::time::{Duration, Instant};
 
 use crate::check::{CaseResult, Verdict};
+use crate::real::servers::ServerEndpoint;
 use crate::script::{Case, Role, Step, StepKind};
-use crate::target::ServerEndpoint;
 use crate::timeline::Timeline;
 
-use session::{Session, Stop};
+use session::{FakeClient, Stop};
 
 /// Grace given to late stray connections (bounce, theft) before the
 /// security checks run, when no `expect-no-stray` step waited already.
@@ -85,7 +85,7 @@ async fn run_owned(
         result.reason = Some(reason.1);
         return result;
     }
-    let mut s = match Session::connect(case, target, timeline).await {
+    let mut s = match FakeClient::connect(case, target, timeline).await {
         Ok(s) => s,
         Err(reason) => {
             result.verdict = Verdict::Error;
@@ -121,7 +121,7 @@ fn not_runnable(case: &Case, target: &ServerEndpoint) -> Option<(Verdict, String
 }
 
 /// Runs the steps in order until one stops the case.
-async fn run_steps(s: &mut Session<'_>, steps: &[Step]) -> Option<Stop> {
+async fn run_steps(s: &mut FakeClient<'_>, steps: &[Step]) -> Option<Stop> {
     for step in steps {
         let t = s.step_timeout(step);
         let backstop = backstop(step, t);
@@ -147,7 +147,7 @@ fn backstop(step: &Step, t: Duration) -> Duration {
     }
 }
 
-async fn run_step(s: &mut Session<'_>, step: &Step, t: Duration) -> Result<(), Stop> {
+async fn run_step(s: &mut FakeClient<'_>, step: &Step, t: Duration) -> Result<(), Stop> {
     match &step.kind {
         StepKind::Login => s.login(step, t).await,
         StepKind::Send { payload, expect } => s.send(step, payload, expect.as_ref(), t).await,

@@ -8,14 +8,14 @@ use std::time::Duration;
 use super::data::PendingData;
 use super::expect;
 use super::phase::{finals, move_data, Moved, Source};
-use super::session::{first_line, Session, Stop};
+use super::session::{first_line, FakeClient, Stop};
 use crate::check::facts::TransferFacts;
 use crate::script::{Content, Direction, Step, Transfer};
 use crate::wire::reply::Reply;
 
 const ABORT_RFC: &str = "RFC 959 4.1.3";
 
-impl Session<'_> {
+impl FakeClient<'_> {
     pub async fn transfer(&mut self, step: &Step, x: &Transfer, t: Duration) -> Result<(), Stop> {
         let loc = &step.loc;
         self.greet(loc, t).await?;

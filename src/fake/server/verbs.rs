@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 use super::conn::ConnError;
 use super::data::{self, Mods, Pending};
 use super::rules::{self, simple};
-use super::session::{Flow, Session};
+use super::session::{Flow, ServerSession};
 use super::vfs;
 use crate::script::{MultilineStyle, PasvShape};
 use crate::wire::addr::{self, AddrError};
@@ -25,7 +25,7 @@ const FEATURES: &[&str] = &[
     "End",
 ];
 
-impl Session {
+impl ServerSession {
     /// The default answer to a command.
     pub async fn default_reply(&mut self, cmd: &Command) -> Result<Flow, ConnError> {
         let arg = cmd.arg.clone().unwrap_or_default();

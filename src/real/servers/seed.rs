@@ -13,7 +13,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use super::error::TargetError;
+use super::error::StartError;
 
 pub const HELLO_NAME: &str = "hello.txt";
 pub const HELLO: &[u8] = b"Hello, FTP!\n";
@@ -33,7 +33,7 @@ pub fn big_bin() -> Vec<u8> {
 }
 
 /// Creates the seed tree in `root` (which may already exist).
-pub fn seed_root(root: &Path) -> Result<(), TargetError> {
+pub fn seed_root(root: &Path) -> Result<(), StartError> {
     make_dir(root, 0o755)?;
     write(&root.join(HELLO_NAME), HELLO)?;
     write(&root.join(BIG_NAME), &big_bin())?;
@@ -43,16 +43,16 @@ pub fn seed_root(root: &Path) -> Result<(), TargetError> {
 }
 
 /// Creates `dir` (and parents) and sets its mode, ignoring the umask.
-pub fn make_dir(dir: &Path, mode: u32) -> Result<(), TargetError> {
+pub fn make_dir(dir: &Path, mode: u32) -> Result<(), StartError> {
     let what = || format!("create {}", dir.display());
-    fs::create_dir_all(dir).map_err(TargetError::io(what()))?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(mode)).map_err(TargetError::io(what()))
+    fs::create_dir_all(dir).map_err(StartError::io(what()))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(mode)).map_err(StartError::io(what()))
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), TargetError> {
+fn write(path: &Path, bytes: &[u8]) -> Result<(), StartError> {
     let what = format!("write {}", path.display());
-    fs::write(path, bytes).map_err(TargetError::io(what.clone()))?;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o644)).map_err(TargetError::io(what))
+    fs::write(path, bytes).map_err(StartError::io(what.clone()))?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o644)).map_err(StartError::io(what))
 }
 
 #[cfg(test)]

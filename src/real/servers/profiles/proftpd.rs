@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::process::Command;
 
 use super::{find_binary, peers_dir, write_config, Profile, Setup};
-use crate::target::error::TargetError;
+use crate::real::servers::error::StartError;
 
 pub(crate) const PROFILE: Profile = Profile {
     name: "proftpd",
@@ -13,7 +13,7 @@ pub(crate) const PROFILE: Profile = Profile {
     command,
 };
 
-fn command(setup: &Setup) -> Result<Command, TargetError> {
+fn command(setup: &Setup) -> Result<Command, StartError> {
     let local = peers_dir().join("root/usr/sbin/proftpd");
     let binary = find_binary("proftpd", "proftpd", &[local])?;
     // proftpd refuses a relative -c path.

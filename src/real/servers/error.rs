@@ -8,7 +8,7 @@ pub const INSTALL_HINT: &str = "run scripts/install-peers.sh (as root) to instal
 
 /// Why a target server could not be started.
 #[derive(Debug, thiserror::Error)]
-pub enum TargetError {
+pub enum StartError {
     /// The server's binary (or Python module) is not on this machine.
     #[error("{server}: {what} not found (looked in {looked}); {INSTALL_HINT}")]
     NotInstalled {
@@ -53,10 +53,10 @@ pub enum TargetError {
     Embedded(String),
 }
 
-impl TargetError {
+impl StartError {
     /// Wraps an I/O error with what was being done.
-    pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> TargetError {
+    pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartError {
         let what = what.into();
-        move |source| TargetError::Io { what, source }
+        move |source| StartError::Io { what, source }
     }
 }

@@ -6,7 +6,7 @@
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::error::TargetError;
+use super::error::StartError;
 
 /// Ranges are taken below Linux's ephemeral range (32768-60999), so that
 /// the OS does not hand the same ports to outgoing connections.
@@ -15,7 +15,7 @@ const RANGE_SPAN: u32 = 22_000;
 const ATTEMPTS: u32 = 50;
 
 /// Asks the OS for a free port on `ip` (bind port 0, read it, drop it).
-pub fn free_port(ip: IpAddr) -> Result<u16, TargetError> {
+pub fn free_port(ip: IpAddr) -> Result<u16, StartError> {
     for _ in 0..ATTEMPTS {
         if let Ok(listener) = TcpListener::bind(SocketAddr::new(ip, 0)) {
             if let Ok(addr) = listener.local_addr() {
@@ -23,14 +23,14 @@ pub fn free_port(ip: IpAddr) -> Result<u16, TargetError> {
             }
         }
     }
-    Err(TargetError::NoFreePort(ATTEMPTS))
+    Err(StartError::NoFreePort(ATTEMPTS))
 }
 
 /// Finds `len` consecutive free ports on `ip`; returns (first, last).
 ///
 /// Candidate bases are spread by process id and a counter, so that parallel
 /// tests (and other processes running this code) rarely probe the same one.
-pub fn free_range(ip: IpAddr, len: u16) -> Result<(u16, u16), TargetError> {
+pub fn free_range(ip: IpAddr, len: u16) -> Result<(u16, u16), StartError> {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let len32 = u32::from(len.max(1));
     let slots = RANGE_SPAN / len32;
@@ -44,7 +44,7 @@ pub fn free_range(ip: IpAddr, len: u16) -> Result<(u16, u16), TargetError> {
             return Ok((lo, hi));
         }
     }
-    Err(TargetError::NoFreePort(ATTEMPTS))
+    Err(StartError::NoFreePort(ATTEMPTS))
 }
 
 fn range_is_free(ip: IpAddr, lo: u16, hi: u16) -> bool {

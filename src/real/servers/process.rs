@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use super::error::TargetError;
+use super::error::StartError;
 
 /// How long a server gets to answer `220` after it was started.
 pub const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,13 +32,13 @@ impl ServerProcess {
     /// Spawns `cmd` as the leader of a new process group, with stdin,
     /// stdout and stderr all appended to `log` (vsftpd writes its fatal
     /// `500 OOPS` messages to fd 0).
-    pub fn spawn(name: &str, mut cmd: Command, log: &Path) -> Result<Self, TargetError> {
+    pub fn spawn(name: &str, mut cmd: Command, log: &Path) -> Result<Self, StartError> {
         let open = || open_log(log);
         cmd.stdin(open()?).stdout(open()?).stderr(open()?);
         cmd.process_group(0);
         let child = cmd
             .spawn()
-            .map_err(TargetError::io(format!("spawn {name} ({cmd:?})")))?;
+            .map_err(StartError::io(format!("spawn {name} ({cmd:?})")))?;
         Ok(ServerProcess {
             name: name.to_string(),
             child,
@@ -53,11 +53,11 @@ impl ServerProcess {
 
     /// Waits until the server answers `220` on `addr`, or fails with the
     /// tail of its log when it exits or the time is up.
-    pub fn wait_ready(&mut self, addr: SocketAddr, timeout: Duration) -> Result<(), TargetError> {
+    pub fn wait_ready(&mut self, addr: SocketAddr, timeout: Duration) -> Result<(), StartError> {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Some(status) = self.try_wait() {
-                return Err(TargetError::Exited {
+                return Err(StartError::Exited {
                     server: self.name.clone(),
                     status,
                     log: self.log.clone(),
@@ -69,7 +69,7 @@ impl ServerProcess {
             }
             std::thread::sleep(POLL);
         }
-        Err(TargetError::StartTimeout {
+        Err(StartError::StartTimeout {
             server: self.name.clone(),
             waited: timeout,
             log: self.log.clone(),
@@ -196,13 +196,13 @@ pub fn pid_alive(pid: u32) -> bool {
     !matches!(state, Some('Z') | Some('X') | None)
 }
 
-fn open_log(log: &Path) -> Result<File, TargetError> {
+fn open_log(log: &Path) -> Result<File, StartError> {
     OpenOptions::new()
         .create(true)
         .append(true)
         .read(true)
         .open(log)
-        .map_err(TargetError::io(format!("open log {}", log.display())))
+        .map_err(StartError::io(format!("open log {}", log.display())))
 }
 
 /// Connects once and reads until a line starting `220 ` (multi-line

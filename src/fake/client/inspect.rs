@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use super::session::Session;
+use super::session::FakeClient;
 use crate::check::facts::CheckCtx;
 use crate::check::security;
 use crate::script::{DataExpect, Step};
 use crate::timeline::{ConnId, Event, EventKind, Side};
 
-impl Session<'_> {
+impl FakeClient<'_> {
     pub fn data_expect(&mut self, step: &Step, de: &DataExpect) {
         let Some(conn) = self.last_data else {
             let expected = "a data connection to inspect".to_string();

@@ -63,12 +63,12 @@ use tokio::time::timeout;
 
 use crate::check::client_case::check_client_case;
 use crate::check::{CaseResult, Verdict};
-use crate::clients::{basename, ClientProfile, ClientRun, Task};
+use crate::real::clients::{basename, ClientProfile, ClientRun, Task};
 use crate::script::{Case, ClientOp, FakeServer, Family};
 use crate::timeline::{EventKind, OpenRole, Side, Timeline};
 
 use conn::ControlConn;
-use session::Session;
+use session::ServerSession;
 
 /// Bytes uploaded by a `put` when the case names no such file.
 pub const DEFAULT_UPLOAD: &[u8] = b"ftpconform upload\nline two\n";
@@ -88,13 +88,13 @@ pub async fn run_client_case(
 ) -> CaseResult {
     let usable = usable(case, client);
     let profile = client.clone();
-    let runner: Runner =
+    let launch: Launch =
         Box::new(move |task: Task| Box::pin(async move { profile.run(&task).await }));
-    run_with(case, suite, client.name(), usable, runner, timeline).await
+    run_with(case, suite, client.name(), usable, launch, timeline).await
 }
 
 /// Runs a client: given the task, returns what the run left behind.
-pub type Runner = Box<dyn FnOnce(Task) -> Pin<Box<dyn Future<Output = ClientRun> + Send>> + Send>;
+pub type Launch = Box<dyn FnOnce(Task) -> Pin<Box<dyn Future<Output = ClientRun> + Send>> + Send>;
 
 /// Whether `client` can run `case` here: `Err` is the verdict and reason.
 fn usable(case: &Case, client: &ClientProfile) -> Result<(), (Verdict, String)> {
@@ -113,14 +113,14 @@ fn usable(case: &Case, client: &ClientProfile) -> Result<(), (Verdict, String)> 
     Ok(())
 }
 
-/// Runs one client-role case with any client (`runner`), e.g. a broken
+/// Runs one client-role case with any client (`launch`), e.g. a broken
 /// client written in a test. `usable` short-cuts the run with a verdict.
 pub async fn run_with(
     case: &Case,
     suite: &str,
     target: &str,
     usable: Result<(), (Verdict, String)>,
-    runner: Runner,
+    launch: Launch,
     timeline: &Timeline,
 ) -> CaseResult {
     let started = Instant::now();
@@ -128,7 +128,7 @@ pub async fn run_with(
     let task = tokio::spawn(async move {
         let mut notes = Vec::new();
         let outcome = match usable {
-            Ok(()) => run_checked(&c, &t, runner, &tl, &mut notes).await,
+            Ok(()) => run_checked(&c, &t, launch, &tl, &mut notes).await,
             Err(e) => Err(e),
         };
         (outcome, notes)
@@ -159,7 +159,7 @@ type Outcome = Result<Vec<crate::check::Violation>, (Verdict, String)>;
 async fn run_checked(
     case: &Case,
     target: &str,
-    runner: Runner,
+    launch: Launch,
     timeline: &Timeline,
     notes: &mut Vec<String>,
 ) -> Outcome {
@@ -167,7 +167,7 @@ async fn run_checked(
         Verdict::Error,
         "the case has no client-role section".to_string(),
     ))?;
-    let run = serve_and_run(case, fs, runner, timeline, notes).await?;
+    let run = serve_and_run(case, fs, launch, timeline, notes).await?;
     if let Some(e) = &run.error {
         return Err((Verdict::Error, e.clone()));
     }
@@ -187,7 +187,7 @@ async fn run_checked(
 async fn serve_and_run(
     case: &Case,
     fs: &FakeServer,
-    runner: Runner,
+    launch: Launch,
     timeline: &Timeline,
     notes: &mut Vec<String>,
 ) -> Result<ClientRun, (Verdict, String)> {
@@ -220,7 +220,7 @@ async fn serve_and_run(
         deadline,
         done_rx,
     ));
-    let client_task = tokio::spawn(runner(task));
+    let client_task = tokio::spawn(launch(task));
     let run = match timeout(deadline + Duration::from_secs(5), client_task).await {
         Ok(Ok(run)) => run,
         Ok(Err(e)) => return Err((Verdict::Error, format!("the client run panicked: {e}"))),
@@ -307,7 +307,9 @@ fn session(
             (local, Side::Server),
         );
         let ctl = ControlConn::new(stream, timeline.clone(), id, peer, local);
-        Session::new(ctl, timeline, &fs, wait, idle).run().await
+        ServerSession::new(ctl, timeline, &fs, wait, idle)
+            .run()
+            .await
     }
 }
 
@@ -348,7 +350,7 @@ fn make_task(
 }
 
 /// Fills in the local file (downloads, listings) and the upload source
-/// when the runner did not.
+/// when the launch did not.
 fn with_files(
     mut run: ClientRun,
     op: ClientOp,

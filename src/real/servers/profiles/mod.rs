@@ -14,10 +14,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::error::TargetError;
+use super::error::StartError;
 use super::ports::{free_port, free_range};
 use super::process::{ServerProcess, START_TIMEOUT};
-use super::running::{server_dir, Runner, RunningServer};
+use super::running::{server_dir, Keeper, RunningServer};
 use super::ServerEndpoint;
 
 /// The profiles [`start_profile`] knows, in report order.
@@ -59,15 +59,15 @@ pub(crate) struct Profile {
     pub user: &'static str,
     pub pass: &'static str,
     /// Writes the configuration and returns the command to run.
-    pub command: fn(&Setup) -> Result<Command, TargetError>,
+    pub command: fn(&Setup) -> Result<Command, StartError>,
 }
 
 /// Starts the named real server on loopback with a seeded temporary root,
 /// and waits (at most 10 s) until it answers `220`.
-pub fn start_profile(name: &str, opts: &ProfileOptions) -> Result<RunningServer, TargetError> {
+pub fn start_profile(name: &str, opts: &ProfileOptions) -> Result<RunningServer, StartError> {
     let profile = profile(name)?;
     if opts.ipv6 && opts.pasv_address.is_some() {
-        return Err(TargetError::Unsupported {
+        return Err(StartError::Unsupported {
             server: name.to_string(),
             option: "pasv_address with ipv6 (227 replies carry IPv4 only)".to_string(),
         });
@@ -83,22 +83,22 @@ pub fn start_profile(name: &str, opts: &ProfileOptions) -> Result<RunningServer,
         attempt += 1;
         match start_once(&profile, dir.path(), ip, opts) {
             Ok((process, endpoint)) => {
-                return Ok(RunningServer::new(endpoint, dir, Runner::Process(process)))
+                return Ok(RunningServer::new(endpoint, dir, Keeper::Process(process)))
             }
-            Err(TargetError::Exited { .. }) if attempt < START_ATTEMPTS => continue,
+            Err(StartError::Exited { .. }) if attempt < START_ATTEMPTS => continue,
             Err(e) => return Err(e),
         }
     }
 }
 
-fn profile(name: &str) -> Result<Profile, TargetError> {
+fn profile(name: &str) -> Result<Profile, StartError> {
     match name {
         "vsftpd" => Ok(vsftpd::PROFILE),
         "proftpd" => Ok(proftpd::PROFILE),
         "pure-ftpd" => Ok(pureftpd::PROFILE),
         "pyftpdlib" => Ok(python::PYFTPDLIB),
         "twisted" => Ok(python::TWISTED),
-        other => Err(TargetError::UnknownProfile(
+        other => Err(StartError::UnknownProfile(
             other.to_string(),
             PROFILES.join(", "),
         )),
@@ -110,7 +110,7 @@ fn start_once(
     dir: &Path,
     ip: IpAddr,
     opts: &ProfileOptions,
-) -> Result<(ServerProcess, ServerEndpoint), TargetError> {
+) -> Result<(ServerProcess, ServerEndpoint), StartError> {
     let setup = Setup {
         dir,
         root: dir.join("root"),
@@ -154,7 +154,7 @@ pub(crate) fn find_binary(
     server: &str,
     name: &str,
     candidates: &[PathBuf],
-) -> Result<PathBuf, TargetError> {
+) -> Result<PathBuf, StartError> {
     let path_dirs = std::env::var_os("PATH").unwrap_or_default();
     let on_path = std::env::split_paths(&path_dirs).map(|d| d.join(name));
     let mut looked = Vec::new();
@@ -164,7 +164,7 @@ pub(crate) fn find_binary(
         }
         looked.push(candidate.display().to_string());
     }
-    Err(TargetError::NotInstalled {
+    Err(StartError::NotInstalled {
         server: server.to_string(),
         what: name.to_string(),
         looked: looked.join(", "),
@@ -172,8 +172,8 @@ pub(crate) fn find_binary(
 }
 
 /// Writes a configuration file (root-owned, as vsftpd requires).
-pub(crate) fn write_config(path: &Path, text: &str) -> Result<(), TargetError> {
-    std::fs::write(path, text).map_err(TargetError::io(format!("write {}", path.display())))
+pub(crate) fn write_config(path: &Path, text: &str) -> Result<(), StartError> {
+    std::fs::write(path, text).map_err(StartError::io(format!("write {}", path.display())))
 }
 
 /// The address a server announces in `227`: the option, else its own.
@@ -198,7 +198,7 @@ mod tests {
             ipv6: true,
         };
         let err = start_profile("vsftpd", &opts).expect_err("unsupported");
-        assert!(matches!(err, TargetError::Unsupported { .. }), "{err}");
+        assert!(matches!(err, StartError::Unsupported { .. }), "{err}");
     }
 
     #[test]

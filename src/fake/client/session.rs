@@ -13,8 +13,8 @@ use crate::check::facts::{server_checks, CheckCtx, Findings, Negotiation};
 use crate::check::{CaseResult, Verdict, Violation};
 use crate::net::listener::Trap;
 use crate::net::{ControlConn, NetError};
+use crate::real::servers::ServerEndpoint;
 use crate::script::{Case, Level, Loc, Payload, ReplyExpect, Step, Template};
-use crate::target::ServerEndpoint;
 use crate::timeline::{ConnId, EventKind, Timeline};
 use crate::wire::reply::Reply;
 
@@ -30,7 +30,7 @@ pub enum Stop {
     Harness(String),
 }
 
-pub struct Session<'a> {
+pub struct FakeClient<'a> {
     pub case: &'a Case,
     pub target: &'a ServerEndpoint,
     pub tl: Timeline,
@@ -53,17 +53,17 @@ pub struct Session<'a> {
     pub strays_checked: bool,
 }
 
-impl<'a> Session<'a> {
+impl<'a> FakeClient<'a> {
     /// Opens the control connection; `Err` is the one-line error reason.
     pub async fn connect(
         case: &'a Case,
         target: &'a ServerEndpoint,
         tl: &Timeline,
-    ) -> Result<Session<'a>, String> {
+    ) -> Result<FakeClient<'a>, String> {
         let ctrl = ControlConn::connect(target.addr, case.timeout, tl)
             .await
             .map_err(|e| e.to_string())?;
-        Ok(Session {
+        Ok(FakeClient {
             case,
             target,
             tl: tl.clone(),

@@ -38,7 +38,7 @@ impl Drop for Tasks {
 }
 
 /// The state of one fake-server session.
-pub struct Session {
+pub struct ServerSession {
     pub ctl: ControlConn,
     pub timeline: Timeline,
     pub vfs: Vfs,
@@ -56,16 +56,16 @@ pub struct Session {
     pub rename_from: Option<String>,
 }
 
-impl Session {
+impl ServerSession {
     pub fn new(
         ctl: ControlConn,
         timeline: Timeline,
         fs: &FakeServer,
         wait: Duration,
         idle: Duration,
-    ) -> Session {
+    ) -> ServerSession {
         let vars = variables(&ctl);
-        Session {
+        ServerSession {
             ctl,
             timeline,
             vfs: server_tree(fs),

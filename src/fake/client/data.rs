@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use super::expect;
-use super::session::{first_line, Session, Stop};
+use super::session::{first_line, FakeClient, Stop};
 use crate::check::facts::Negotiation;
 use crate::net::listener::PendingAccept;
 use crate::net::{DataConn, DataListener};
@@ -40,7 +40,7 @@ enum Listen {
     Trap(Option<DataListener>),
 }
 
-impl Session<'_> {
+impl FakeClient<'_> {
     pub async fn data(&mut self, step: &Step, setup: &DataSetup, t: Duration) -> Result<(), Stop> {
         self.greet(&step.loc, t).await?;
         self.pending = None;
@@ -306,7 +306,7 @@ impl Session<'_> {
     }
 }
 
-impl Session<'_> {
+impl FakeClient<'_> {
     /// Some servers answer a refused theft with an unsolicited reply on the
     /// control connection (pyftpdlib: `425 Rejected data connection from
     /// foreign address`). Read it now, as a note, so that it is not taken

@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use super::embedded::EmbeddedHandle;
-use super::error::TargetError;
+use super::error::StartError;
 use super::process::ServerProcess;
 use super::seed::{make_dir, seed_root};
 use super::ServerEndpoint;
 
 /// What keeps the server running; dropping it stops the server.
 #[derive(Debug)]
-pub(crate) enum Runner {
+pub(crate) enum Keeper {
     Process(ServerProcess),
     /// Held only for its `Drop`, which stops the server thread.
     #[allow(dead_code)]
@@ -26,17 +26,17 @@ pub struct RunningServer {
     endpoint: ServerEndpoint,
     log_path: PathBuf,
     root: PathBuf,
-    runner: Option<Runner>,
+    keeper: Option<Keeper>,
     _dir: TempDir,
 }
 
 impl RunningServer {
-    pub(crate) fn new(endpoint: ServerEndpoint, dir: TempDir, runner: Runner) -> Self {
+    pub(crate) fn new(endpoint: ServerEndpoint, dir: TempDir, keeper: Keeper) -> Self {
         RunningServer {
             endpoint,
             log_path: dir.path().join("server.log"),
             root: dir.path().join("root"),
-            runner: Some(runner),
+            keeper: Some(keeper),
             _dir: dir,
         }
     }
@@ -59,15 +59,15 @@ impl RunningServer {
 
     /// The PID of the server process (`None` for the embedded server).
     pub fn pid(&self) -> Option<u32> {
-        match &self.runner {
-            Some(Runner::Process(p)) => Some(p.pid()),
+        match &self.keeper {
+            Some(Keeper::Process(p)) => Some(p.pid()),
             _ => None,
         }
     }
 
     /// Stops the server now (the same as dropping it, but keeps the files).
     pub fn stop(&mut self) {
-        drop(self.runner.take());
+        drop(self.keeper.take());
     }
 }
 
@@ -80,11 +80,11 @@ impl Drop for RunningServer {
 
 /// The temporary folder of one server: `root/` (seeded), `server.log`, and
 /// whatever configuration the profile writes.
-pub(crate) fn server_dir() -> Result<TempDir, TargetError> {
+pub(crate) fn server_dir() -> Result<TempDir, StartError> {
     let dir = tempfile::Builder::new()
         .prefix("ftpconform-server-")
         .tempdir()
-        .map_err(TargetError::io("create server temp dir"))?;
+        .map_err(StartError::io("create server temp dir"))?;
     // Servers drop privileges (to `ftp`, `nobody`) before reading the root:
     // every level above it must be searchable.
     make_dir(dir.path(), 0o755)?;
