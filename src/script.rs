@@ -62,6 +62,58 @@ impl Level {
     }
 }
 
+/// Something a server target can do, named in a case's `requires:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Capability {
+    /// Active mode: PORT (and EPRT with `epsv`), the server connects out.
+    Active,
+    /// Passive mode: PASV.
+    Passive,
+    /// The extended commands EPSV and EPRT (RFC 2428).
+    Epsv,
+    /// `EPSV ALL` (RFC 2428 4); declared by no built-in profile.
+    EpsvAll,
+    /// The server listens on IPv6 (::1).
+    Ipv6,
+    /// The user may write: STOR, APPE, STOU, MKD, DELE, RNFR.
+    Upload,
+}
+
+impl Capability {
+    /// Every capability, in the order the docs list them.
+    pub const ALL: [Capability; 6] = [
+        Capability::Active,
+        Capability::Passive,
+        Capability::Epsv,
+        Capability::EpsvAll,
+        Capability::Ipv6,
+        Capability::Upload,
+    ];
+
+    /// The name used in `requires:` and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Active => "active",
+            Capability::Passive => "passive",
+            Capability::Epsv => "epsv",
+            Capability::EpsvAll => "epsv-all",
+            Capability::Ipv6 => "ipv6",
+            Capability::Upload => "upload",
+        }
+    }
+
+    /// The capability called `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Capability> {
+        Capability::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A validated suite file.
 #[derive(Debug, Clone)]
 pub struct Suite {
@@ -81,9 +133,9 @@ pub struct Case {
     pub rfc: Vec<String>,
     pub level: Level,
     pub role: Role,
-    /// Capabilities the target must have for the case to run (`ipv6`,
-    /// `active`, `upload`...); a target lacking one skips the case.
-    pub requires: Vec<String>,
+    /// Capabilities the target must have for the case to run; the runner
+    /// skips the case on a target lacking one.
+    pub requires: Vec<Capability>,
     /// Default timeout for each step of the case.
     pub timeout: Duration,
     pub loc: Loc,

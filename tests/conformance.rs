@@ -26,7 +26,7 @@ use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
 use ftpconform::real::servers::running::RunningServer;
 use ftpconform::real::servers::{embedded, ServerEndpoint};
 use ftpconform::runner::{self, RunConfig, Target};
-use ftpconform::script::{Case, Role, Suite};
+use ftpconform::script::{Capability, Case, Role, Suite};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// The servers every server suite runs against (over IPv4).
@@ -261,7 +261,7 @@ fn pairs(suites: &[Suite]) -> Vec<(Peer, Suite, Case)> {
         let v6 = peer.name().ends_with(IPV6_SUFFIX);
         for suite in suites.iter().filter(|s| s.role == role) {
             let wanted =
-                |c: &&Case| role == Role::Client || c.requires.iter().any(|r| r == "ipv6") == v6;
+                |c: &&Case| role == Role::Client || c.requires.contains(&Capability::Ipv6) == v6;
             for case in suite.cases.iter().filter(wanted) {
                 out.push((peer.clone(), suite.clone(), case.clone()));
             }

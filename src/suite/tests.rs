@@ -277,6 +277,18 @@ fn bad_case_id() {
 }
 
 #[test]
+fn capabilities_are_known_names() {
+    let text = "role: server\ndefaults: {requires: [upload]}\ncases:\n  - {id: a, title: T, requires: [ipv6, epsv-all], steps: [login]}\n  - {id: b, title: T, steps: [login]}\n";
+    let suite = load(text).unwrap();
+    use crate::script::Capability::*;
+    assert_eq!(suite.cases[0].requires, vec![Ipv6, EpsvAll]);
+    assert_eq!(suite.cases[1].requires, vec![Upload]);
+    let typo =
+        "role: server\ncases:\n  - {id: a, title: T, requires: [upload, ipv7], steps: [login]}\n";
+    assert_error(typo, 3, 42, "unknown capability `ipv7`: use one of active,");
+}
+
+#[test]
 fn bad_regex() {
     assert_error(
         &server("      - expect: {code: 200, text: [ok, \"(\"]}\n"),

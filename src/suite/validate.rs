@@ -11,7 +11,7 @@ use super::locate::{NodePath, Positions};
 use super::raw::{OneOrMany, RawCase, RawDefaults, RawDuration, RawLevel, RawRole, RawSuite};
 use super::values;
 use super::{client, steps};
-use crate::script::{Case, Level, Loc, Role, Suite};
+use crate::script::{Capability, Case, Level, Loc, Role, Suite};
 
 /// Default per-step timeout when neither the case nor the defaults set one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -89,7 +89,7 @@ struct Defaults {
     level: Level,
     timeout: Duration,
     rfc: Vec<String>,
-    requires: Vec<String>,
+    requires: Vec<Capability>,
 }
 
 /// Validates a stage-1 suite read from `path` (whose text was `text`).
@@ -184,12 +184,13 @@ fn rfc_list(ctx: &mut Ctx, raw: Option<&OneOrMany<String>>, at: &NodePath) -> Op
     Some(refs)
 }
 
-fn capabilities(ctx: &mut Ctx, raw: Option<&[String]>, at: &NodePath) -> Option<Vec<String>> {
-    let caps = raw?;
-    for (i, cap) in caps.iter().enumerate() {
-        ctx.check(&at.index(i), values::capability(cap));
+/// A `requires:` list; an unknown name is an error at its position.
+fn capabilities(ctx: &mut Ctx, raw: Option<&[String]>, at: &NodePath) -> Option<Vec<Capability>> {
+    let mut caps = Vec::new();
+    for (i, name) in raw?.iter().enumerate() {
+        caps.extend(ctx.check(&at.index(i), values::capability(name)));
     }
-    Some(caps.to_vec())
+    Some(caps)
 }
 
 fn cases(ctx: &mut Ctx, raw: &RawSuite, role: Role, d: &Defaults) -> Vec<Case> {

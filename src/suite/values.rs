@@ -8,7 +8,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use super::raw::{RawCode, RawDuration};
-use crate::script::{CodeMatch, Template, TemplatePart};
+use crate::script::{Capability, CodeMatch, Template, TemplatePart};
 
 /// Variables every template may use without defining them.
 pub const BUILTIN_VARS: [&str; 5] = ["user", "pass", "server_ip", "client_ip", "foreign_ip"];
@@ -183,10 +183,15 @@ pub fn case_id(id: &str) -> Result<(), String> {
     }
 }
 
-/// A capability name (`ipv6`, `epsv-all`): same shape as an id.
-pub fn capability(name: &str) -> Result<(), String> {
-    case_id(name)
-        .map_err(|_| format!("bad capability `{name}`: use lower-case letters, digits and -"))
+/// A capability name (`ipv6`, `epsv-all`).
+pub fn capability(name: &str) -> Result<Capability, String> {
+    Capability::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
+        format!(
+            "unknown capability `{name}`: use one of {}",
+            known.join(", ")
+        )
+    })
 }
 
 /// An FTP verb, upper-cased: 1 to 8 ASCII letters.

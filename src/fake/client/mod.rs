@@ -80,7 +80,7 @@ async fn run_owned(
 ) -> CaseResult {
     let started = Instant::now();
     let mut result = CaseResult::blank(case, suite, &target.name);
-    if let Some(reason) = not_runnable(case, target) {
+    if let Some(reason) = not_runnable(case) {
         result.verdict = reason.0;
         result.reason = Some(reason.1);
         return result;
@@ -101,23 +101,14 @@ async fn run_owned(
     result
 }
 
-/// A case of the wrong role (error) or needing a missing capability (skip).
-fn not_runnable(case: &Case, target: &ServerEndpoint) -> Option<(Verdict, String)> {
+/// A case of the wrong role (an error). Capabilities are the runner's
+/// concern: it skips a case the target cannot run before calling here.
+fn not_runnable(case: &Case) -> Option<(Verdict, String)> {
     if case.role != Role::Server {
         let why = "a client-role case cannot run against a server".to_string();
         return Some((Verdict::Error, why));
     }
-    let missing: Vec<&str> = case
-        .requires
-        .iter()
-        .filter(|r| !target.capabilities.contains(r))
-        .map(String::as_str)
-        .collect();
-    if missing.is_empty() {
-        return None;
-    }
-    let why = format!("target {} lacks {}", target.name, missing.join(", "));
-    Some((Verdict::Skipped, why))
+    None
 }
 
 /// Runs the steps in order until one stops the case.

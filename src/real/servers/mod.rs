@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+use crate::script::Capability;
+
 /// How to reach a server under test.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerEndpoint {
@@ -13,9 +15,9 @@ pub struct ServerEndpoint {
     pub pass: String,
     /// The passive port range the server was configured with, if known.
     pub passive_range: Option<(u16, u16)>,
-    /// Capabilities (`ipv6`, `active`, `upload`, ...); cases whose
-    /// `requires` are not all here are skipped with a reason.
-    pub capabilities: Vec<String>,
+    /// What the server can do; the runner skips a case whose `requires`
+    /// are not all here.
+    pub capabilities: Vec<Capability>,
 }
 
 pub mod embedded;

@@ -19,6 +19,7 @@ use super::ports::{free_port, free_range};
 use super::process::{ServerProcess, START_TIMEOUT};
 use super::running::{server_dir, Keeper, RunningServer};
 use super::ServerEndpoint;
+use crate::script::Capability;
 
 /// The profiles [`start_profile`] knows, in report order.
 pub const PROFILES: &[&str] = &["vsftpd", "proftpd", "pure-ftpd", "pyftpdlib", "twisted"];
@@ -126,9 +127,10 @@ fn start_once(
 }
 
 fn endpoint(profile: &Profile, setup: &Setup) -> ServerEndpoint {
-    let mut capabilities = vec!["active", "passive", "epsv", "upload"];
+    use Capability::*;
+    let mut capabilities = vec![Active, Passive, Epsv, Upload];
     if setup.opts.ipv6 {
-        capabilities.push("ipv6");
+        capabilities.push(Ipv6);
     }
     ServerEndpoint {
         name: profile.name.to_string(),
@@ -136,7 +138,7 @@ fn endpoint(profile: &Profile, setup: &Setup) -> ServerEndpoint {
         user: profile.user.to_string(),
         pass: profile.pass.to_string(),
         passive_range: Some(setup.passive),
-        capabilities: capabilities.into_iter().map(String::from).collect(),
+        capabilities,
     }
 }
 
