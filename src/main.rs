@@ -98,7 +98,7 @@ fn list(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
             [
                 s.name.clone(),
                 c.id.clone(),
-                c.role.as_str().into(),
+                c.role().as_str().into(),
                 c.level.as_str().into(),
                 rfc,
                 c.title.clone(),

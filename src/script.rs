@@ -132,18 +132,35 @@ pub struct Case {
     /// RFC sections checked, e.g. `RFC 959 4.1.2`.
     pub rfc: Vec<String>,
     pub level: Level,
-    pub role: Role,
     /// Capabilities the target must have for the case to run; the runner
     /// skips the case on a target lacking one.
     pub requires: Vec<Capability>,
     /// Default timeout for each step of the case.
     pub timeout: Duration,
     pub loc: Loc,
-    /// Steps, run in order (server role: the fake client's script; client
-    /// role: checks made after the client ran).
-    pub steps: Vec<Step>,
-    /// Client role only: how the fake server answers.
-    pub server: Option<FakeServer>,
+    /// What the harness does: its role follows from it.
+    pub body: CaseBody,
+}
+
+impl Case {
+    /// Which implementation the case tests.
+    pub fn role(&self) -> Role {
+        match self.body {
+            CaseBody::Server(_) => Role::Server,
+            CaseBody::Client(_) => Role::Client,
+        }
+    }
+}
+
+/// The script of a case, one kind per role, so that a case holds only its
+/// own role's data.
+#[derive(Debug, Clone)]
+pub enum CaseBody {
+    /// Server role: the fake client's steps, run in order.
+    Server(Vec<Step>),
+    /// Client role: what the client under test is asked to do and how the
+    /// fake server answers it.
+    Client(ClientScript),
 }
 
 /// One step with its location and optional timeout override.
@@ -399,9 +416,11 @@ pub enum ClientOp {
     Delete,
 }
 
-/// Client role: the fake server's behaviour and the task given to the client.
+/// The script of a client-role case: the task given to the client under
+/// test, the fake server's files and reply rules, and what the client is
+/// expected to do.
 #[derive(Debug, Clone)]
-pub struct FakeServer {
+pub struct ClientScript {
     pub files: Vec<VirtualFile>,
     pub op: ClientOp,
     /// Path the client works on.

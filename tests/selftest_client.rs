@@ -306,20 +306,20 @@ fn case(id: &str, level: Level, steps: Vec<StepKind>) -> Case {
         title: id.to_string(),
         rfc: vec!["RFC 959 4.1".to_string()],
         level,
-        role: Role::Server,
         requires: Vec::new(),
         timeout: Duration::from_secs(2),
         loc: loc(1),
-        steps: steps
-            .into_iter()
-            .enumerate()
-            .map(|(i, kind)| Step {
-                loc: loc(i + 2),
-                timeout: None,
-                kind,
-            })
-            .collect(),
-        server: None,
+        body: CaseBody::Server(
+            steps
+                .into_iter()
+                .enumerate()
+                .map(|(i, kind)| Step {
+                    loc: loc(i + 2),
+                    timeout: None,
+                    kind,
+                })
+                .collect(),
+        ),
     }
 }
 

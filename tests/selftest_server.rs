@@ -35,8 +35,8 @@ fn pat(verbs: &[&str]) -> CommandPattern {
     }
 }
 
-fn server(op: ClientOp, path: &str, passive: bool) -> FakeServer {
-    FakeServer {
+fn server(op: ClientOp, path: &str, passive: bool) -> ClientScript {
+    ClientScript {
         files: vec![VirtualFile {
             path: "hello.txt".into(),
             content: HELLO.to_vec(),
@@ -56,18 +56,16 @@ fn server(op: ClientOp, path: &str, passive: bool) -> FakeServer {
     }
 }
 
-fn case(id: &str, fs: FakeServer) -> Case {
+fn case(id: &str, fs: ClientScript) -> Case {
     Case {
         id: id.into(),
         title: id.into(),
         rfc: vec!["RFC 959 5.4".into()],
         level: Level::Must,
-        role: Role::Client,
         requires: Vec::new(),
         timeout: Duration::from_secs(2),
         loc: loc(),
-        steps: Vec::new(),
-        server: Some(fs),
+        body: CaseBody::Client(fs),
     }
 }
 
@@ -393,7 +391,7 @@ fn reply(code: u16, lines: &[&str], style: MultilineStyle, bare_lf: bool) -> Act
 
 /// Runs `fs` with `client`; returns the result and what the server sent on
 /// the control connection.
-async fn with_faults(fs: FakeServer, client: &str) -> (CaseResult, String) {
+async fn with_faults(fs: ClientScript, client: &str) -> (CaseResult, String) {
     let t = Timeline::new();
     let profile = ClientProfile::by_name(client).unwrap();
     let r = run_client_case(&case("fault", fs), "selftest", &profile, &t).await;
@@ -406,7 +404,7 @@ async fn with_faults(fs: FakeServer, client: &str) -> (CaseResult, String) {
     )
 }
 
-fn get_with(rules: Vec<ReplyRule>, success: bool) -> FakeServer {
+fn get_with(rules: Vec<ReplyRule>, success: bool) -> ClientScript {
     let mut fs = server(ClientOp::Get, "hello.txt", true);
     fs.rules = rules;
     fs.expect.success = Some(success);

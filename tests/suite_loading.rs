@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ftpconform::script::Role;
+use ftpconform::script::{CaseBody, Role};
 use ftpconform::suite;
 
 fn root() -> PathBuf {
@@ -203,7 +203,7 @@ fn the_sample_suites_load() {
     assert!(server
         .cases
         .iter()
-        .all(|c| !c.steps.is_empty() && c.server.is_none()));
+        .all(|c| matches!(&c.body, CaseBody::Server(steps) if !steps.is_empty())));
     let client = suite::load_file(&root().join("suites/client/smoke.yaml")).expect("client smoke");
     assert_eq!(
         (client.name.as_str(), client.role, client.cases.len()),
@@ -212,7 +212,7 @@ fn the_sample_suites_load() {
     assert!(client
         .cases
         .iter()
-        .all(|c| c.steps.is_empty() && c.server.is_some()));
+        .all(|c| matches!(c.body, CaseBody::Client(_))));
 }
 
 #[test]

@@ -4,14 +4,14 @@
 use super::client_view::ClientView;
 use super::{client_commands, client_data, client_outcome, Verdict, Violation};
 use crate::real::clients::ClientRun;
-use crate::script::{Case, FakeServer};
+use crate::script::{Case, ClientScript};
 use crate::timeline::Event;
 
 /// Every violation of a client-role case: command sequence, forbidden
 /// commands, data-connection addresses, bytes intact, exit status.
 pub fn check_client_case(
     case: &Case,
-    fs: &FakeServer,
+    fs: &ClientScript,
     events: &[Event],
     run: &ClientRun,
 ) -> Vec<Violation> {

@@ -4,7 +4,7 @@
 use super::client_view::ClientView;
 use super::{Verdict, Violation};
 use crate::real::clients::ClientRun;
-use crate::script::{ClientOp, FakeServer, VirtualFile};
+use crate::script::{ClientOp, ClientScript, VirtualFile};
 
 fn file<'a>(files: &'a [VirtualFile], path: &str) -> Option<&'a [u8]> {
     let norm = |p: &str| p.trim_start_matches('/').to_string();
@@ -18,7 +18,7 @@ fn file<'a>(files: &'a [VirtualFile], path: &str) -> Option<&'a [u8]> {
 /// writes exactly the served bytes, an upload sends exactly the local file,
 /// and a listing shows every name served.
 pub fn intact(
-    fs: &FakeServer,
+    fs: &ClientScript,
     view: &ClientView,
     run: &ClientRun,
     grade: Verdict,
@@ -62,7 +62,7 @@ pub fn intact(
     }
 }
 
-fn listing(fs: &FakeServer, run: &ClientRun, grade: Verdict) -> Vec<Violation> {
+fn listing(fs: &ClientScript, run: &ClientRun, grade: Verdict) -> Vec<Violation> {
     let shown = format!(
         "{}\n{}",
         run.stdout,

@@ -115,7 +115,7 @@ impl CaseResult {
         CaseResult {
             id: case.id.clone(),
             suite: suite.to_string(),
-            role: case.role,
+            role: case.role(),
             target: target.to_string(),
             rfc: case.rfc.clone(),
             level: case.level,

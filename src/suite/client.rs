@@ -11,12 +11,13 @@ use super::raw::{
 use super::validate::Ctx;
 use super::values;
 use crate::script::{
-    Action, ClientExpect, ClientOp, CommandPattern, FakeServer, Family, MultilineStyle, PasvShape,
-    ReplyRule, VirtualFile,
+    Action, ClientExpect, ClientOp, ClientScript, CommandPattern, Family, MultilineStyle,
+    PasvShape, ReplyRule, VirtualFile,
 };
 
-/// The fake server of a client-role case.
-pub fn fake_server(ctx: &mut Ctx, raw: &RawCase, at: &NodePath) -> Option<FakeServer> {
+/// The script of a client-role case: the client's task, the fake server's
+/// files and rules, the expected behaviour.
+pub fn client_script(ctx: &mut Ctx, raw: &RawCase, at: &NodePath) -> Option<ClientScript> {
     let Some(task) = &raw.client else {
         ctx.error(at, "a client-role case needs `client: {op: ...}`");
         return None;
@@ -29,7 +30,7 @@ pub fn fake_server(ctx: &mut Ctx, raw: &RawCase, at: &NodePath) -> Option<FakeSe
         &at.key("rules"),
     );
     let expect = client_expect(ctx, raw.expect.as_ref(), &at.key("expect"));
-    Some(FakeServer {
+    Some(ClientScript {
         files: files?,
         op: op(task.op),
         path: path?,

@@ -11,7 +11,7 @@ use super::locate::{NodePath, Positions};
 use super::raw::{OneOrMany, RawCase, RawDefaults, RawDuration, RawLevel, RawRole, RawSuite};
 use super::values;
 use super::{client, steps};
-use crate::script::{Capability, Case, Level, Loc, Role, Suite};
+use crate::script::{Capability, Case, CaseBody, Level, Loc, Role, Suite};
 
 /// Default per-step timeout when neither the case nor the defaults set one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -226,9 +226,13 @@ fn case(ctx: &mut Ctx, raw: &RawCase, role: Role, d: &Defaults, at: &NodePath) -
     let rfc = rfc_list(ctx, raw.rfc.as_ref(), &at.key("rfc")).unwrap_or_else(|| d.rfc.clone());
     let requires = capabilities(ctx, raw.requires.as_deref(), &at.key("requires"));
     let timeout = timeout(ctx, raw.timeout.as_ref(), &at.key("timeout")).unwrap_or(d.timeout);
-    let (steps, server) = match role {
-        Role::Server => (steps::case_steps(ctx, raw.steps.as_deref(), at), None),
-        Role::Client => (Vec::new(), client::fake_server(ctx, raw, at)),
+    let body = match role {
+        Role::Server => Some(CaseBody::Server(steps::case_steps(
+            ctx,
+            raw.steps.as_deref(),
+            at,
+        ))),
+        Role::Client => client::client_script(ctx, raw, at).map(CaseBody::Client),
     };
     if ctx.errors.len() > errors_before {
         return None;
@@ -238,12 +242,10 @@ fn case(ctx: &mut Ctx, raw: &RawCase, role: Role, d: &Defaults, at: &NodePath) -
         title: raw.title.clone(),
         rfc,
         level: raw.level.map(level).unwrap_or(d.level),
-        role,
         requires: requires.unwrap_or_else(|| d.requires.clone()),
         timeout,
         loc: ctx.loc(at),
-        steps,
-        server,
+        body: body?,
     })
 }
 

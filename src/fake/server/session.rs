@@ -11,7 +11,7 @@ use super::conn::{ConnError, ControlConn, Incoming};
 use super::data::{Mods, Pending};
 use super::rules::{self, RuleBook};
 use super::vfs::Vfs;
-use crate::script::{Action, ClientOp, FakeServer};
+use crate::script::{Action, ClientOp, ClientScript};
 use crate::timeline::Timeline;
 use crate::wire::command::Command;
 
@@ -60,7 +60,7 @@ impl ServerSession {
     pub fn new(
         ctl: ControlConn,
         timeline: Timeline,
-        fs: &FakeServer,
+        fs: &ClientScript,
         wait: Duration,
         idle: Duration,
     ) -> ServerSession {
@@ -222,7 +222,7 @@ fn runs_transfer(actions: &[Action]) -> bool {
 
 /// The server's tree: the case's files, except the file a `put` uploads
 /// (the client holds it; the server starts without it).
-fn server_tree(fs: &FakeServer) -> Vfs {
+fn server_tree(fs: &ClientScript) -> Vfs {
     let mut vfs = Vfs::new(&fs.files);
     if fs.op == ClientOp::Put {
         vfs.remove_file(&format!("/{}", fs.path.trim_start_matches('/')));
