@@ -3,7 +3,7 @@
 //! file, line and column it came from so that errors and violations point at
 //! the YAML.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -180,9 +180,82 @@ pub struct Template {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TemplatePart {
     Lit(String),
-    /// `${name}`; built-ins: `user`, `pass`, `server_ip`, `client_ip`,
-    /// `foreign_ip` (127.0.0.2 / ::1 stand-in), plus every captured variable.
+    /// `${name}`: a [`Builtin`] or a variable set or captured earlier.
     Var(String),
+}
+
+/// A variable that templates use without defining it; the fake peer of
+/// each role in [`Builtin::roles`] sets it when a case starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    User,
+    Pass,
+    ServerIp,
+    ClientIp,
+    ForeignIp,
+    ServerPort,
+}
+
+impl Builtin {
+    /// The built-in variables, in the order the docs list them.
+    pub const ALL: [Builtin; 6] = [
+        Builtin::User,
+        Builtin::Pass,
+        Builtin::ServerIp,
+        Builtin::ClientIp,
+        Builtin::ForeignIp,
+        Builtin::ServerPort,
+    ];
+
+    /// The name written in `${name}`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::User => "user",
+            Builtin::Pass => "pass",
+            Builtin::ServerIp => "server_ip",
+            Builtin::ClientIp => "client_ip",
+            Builtin::ForeignIp => "foreign_ip",
+            Builtin::ServerPort => "server_port",
+        }
+    }
+
+    /// What the value is (one line, for the docs).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Builtin::User => "the user name: the target's (server role), `anonymous` (client role)",
+            Builtin::Pass => "the password: the target's (server role), `ftpconform@` (client role)",
+            Builtin::ServerIp => "the server's address on the control connection",
+            Builtin::ClientIp => "the client's address on the control connection",
+            Builtin::ForeignIp => {
+                "a stand-in for another host: 127.0.0.2 (::1 over IPv6, which has one loopback address)"
+            }
+            Builtin::ServerPort => "the fake server's control port",
+        }
+    }
+
+    /// The roles whose cases may use it: server role (set by the fake
+    /// client), client role (set by the fake server).
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Builtin::ServerPort => &[Role::Client],
+            _ => &[Role::Server, Role::Client],
+        }
+    }
+
+    /// The built-in called `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Builtin::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
+/// The value of `${foreign_ip}`: the loopback stand-in for "another host"
+/// in the family of `local` (the control connection's address): 127.0.0.2,
+/// or ::1 for IPv6 (IPv6 loopback has one address).
+pub fn foreign_ip(local: IpAddr) -> IpAddr {
+    match local {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+    }
 }
 
 /// Bytes to send: a command line (CRLF appended) or raw bytes (sent as is).

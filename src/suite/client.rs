@@ -12,7 +12,7 @@ use super::validate::Ctx;
 use super::values;
 use crate::script::{
     Action, ClientExpect, ClientOp, ClientScript, CommandPattern, Family, MultilineStyle,
-    PasvShape, ReplyRule, VirtualFile,
+    PasvShape, ReplyRule, Role, VirtualFile,
 };
 
 /// The script of a client-role case: the client's task, the fake server's
@@ -204,7 +204,7 @@ fn map_action(ctx: &mut Ctx, m: &RawActionMap, at: &NodePath) -> Option<Action> 
 fn reply_action(ctx: &mut Ctx, raw: &RawReply, at: &NodePath) -> Option<Action> {
     let errors = ctx.errors.len();
     let code = ctx.check(&at.key("code"), values::reply_code(raw.code));
-    let scope = Scope::default();
+    let scope = Scope::new(Role::Client);
     let text_at = at.key("text");
     let many = matches!(raw.text, super::raw::OneOrMany::Many(_));
     let mut lines = Vec::new();

@@ -12,7 +12,7 @@ use super::raw::{
 use super::validate::{timeout, Ctx};
 use super::values;
 use crate::script::{
-    Content, DataExpect, DataMode, DataSetup, Direction, Family, Payload, ReplyExpect, Step,
+    Content, DataExpect, DataMode, DataSetup, Direction, Family, Payload, ReplyExpect, Role, Step,
     StepKind, Transfer,
 };
 use crate::timeline::Side;
@@ -21,7 +21,6 @@ use crate::timeline::Side;
 pub const DEFAULT_GRACE: Duration = Duration::from_millis(500);
 
 /// What earlier steps of the case provide to later ones.
-#[derive(Default)]
 struct State {
     scope: Scope,
     has_data: bool,
@@ -41,7 +40,10 @@ pub fn case_steps(ctx: &mut Ctx, raw: Option<&[RawStep]>, case: &NodePath) -> Ve
         }
         Some(raw) => raw,
     };
-    let mut state = State::default();
+    let mut state = State {
+        scope: Scope::new(Role::Server),
+        has_data: false,
+    };
     let steps: Vec<Option<Step>> = raw
         .iter()
         .enumerate()

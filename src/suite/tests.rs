@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::script::{
-    Action, Case, CaseBody, CodeMatch, Content, Direction, Payload, Role, Step, StepKind,
+    Action, Builtin, Case, CaseBody, CodeMatch, Content, Direction, Payload, Role, Step, StepKind,
     TemplatePart,
 };
 
@@ -301,6 +301,37 @@ fn capabilities_are_known_names() {
     let typo =
         "role: server\ncases:\n  - {id: a, title: T, requires: [upload, ipv7], steps: [login]}\n";
     assert_error(typo, 3, 42, "unknown capability `ipv7`: use one of active,");
+}
+
+#[test]
+fn builtin_variables_fit_the_role() {
+    let port = format!("{CLIENT_HEAD}    rules: [{{on: PASV, do: [{{reply: {{code: 200, text: \"at ${{server_port}}\"}}}}]}}]\n");
+    assert!(load(&port).is_ok());
+    assert_error(
+        &server("      - send: \"NOOP ${server_port}\"\n"),
+        6,
+        15,
+        "`${server_port}` is not a built-in of server-role cases",
+    );
+}
+
+#[test]
+fn the_docs_list_exactly_the_builtin_variables() {
+    let doc = include_str!("../../docs/suite-format.md");
+    let rows: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `${")).collect();
+    let want: Vec<String> = Builtin::ALL
+        .iter()
+        .map(|b| {
+            let roles: Vec<&str> = b.roles().iter().map(|r| r.as_str()).collect();
+            format!(
+                "| `${{{}}}` | {} | {} |",
+                b.name(),
+                b.meaning(),
+                roles.join(", ")
+            )
+        })
+        .collect();
+    assert_eq!(rows, want);
 }
 
 #[test]

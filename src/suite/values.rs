@@ -10,9 +10,6 @@ use regex::Regex;
 use super::raw::{RawCode, RawDuration};
 use crate::script::{Capability, CodeMatch, Template, TemplatePart};
 
-/// Variables every template may use without defining them.
-pub const BUILTIN_VARS: [&str; 5] = ["user", "pass", "server_ip", "client_ip", "foreign_ip"];
-
 /// The longest duration a suite may ask for (every wait is bounded).
 pub const MAX_DURATION: Duration = Duration::from_secs(600);
 

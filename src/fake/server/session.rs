@@ -2,7 +2,7 @@
 //! each by the case's rules (or the defaults in `verbs`), and runs transfers.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
@@ -11,7 +11,7 @@ use super::conn::{ConnError, ControlConn, Incoming};
 use super::data::{Mods, Pending};
 use super::rules::{self, RuleBook};
 use super::vfs::Vfs;
-use crate::script::{Action, ClientOp, ClientScript};
+use crate::script::{foreign_ip, Action, Builtin, ClientOp, ClientScript};
 use crate::timeline::Timeline;
 use crate::wire::command::Command;
 
@@ -230,21 +230,48 @@ fn server_tree(fs: &ClientScript) -> Vfs {
     vfs
 }
 
-/// Built-in template variables of a session.
+/// The user name and password the client under test is given.
+pub const USER: &str = "anonymous";
+pub const PASS: &str = "ftpconform@";
+
+/// The built-in variables of a client-role session ([`Builtin`]).
 fn variables(ctl: &ControlConn) -> HashMap<String, String> {
-    let foreign = match ctl.local.ip() {
-        IpAddr::V4(_) => "127.0.0.2",
-        IpAddr::V6(_) => "::1",
-    };
-    [
-        ("server_ip", ctl.local.ip().to_string()),
-        ("client_ip", ctl.peer.ip().to_string()),
-        ("foreign_ip", foreign.to_string()),
-        ("server_port", ctl.local.port().to_string()),
-        ("user", "anonymous".to_string()),
-        ("pass", "ftpconform@".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    let value = |b| builtin(b, ctl.local, ctl.peer).map(|v| (b.name().to_string(), v));
+    Builtin::ALL.into_iter().filter_map(value).collect()
+}
+
+/// One built-in's value on the control connection from `peer` to `local`.
+fn builtin(b: Builtin, local: SocketAddr, peer: SocketAddr) -> Option<String> {
+    Some(match b {
+        Builtin::User => USER.to_string(),
+        Builtin::Pass => PASS.to_string(),
+        Builtin::ServerIp => local.ip().to_string(),
+        Builtin::ClientIp => peer.ip().to_string(),
+        Builtin::ForeignIp => foreign_ip(local.ip()).to_string(),
+        Builtin::ServerPort => local.port().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::Role;
+
+    #[test]
+    fn sets_every_builtin_of_client_role_cases() {
+        let (local, peer) = ("[::1]:2121".parse().unwrap(), "[::1]:4000".parse().unwrap());
+        for b in Builtin::ALL {
+            let client_role = b.roles().contains(&Role::Client);
+            assert_eq!(
+                builtin(b, local, peer).is_some(),
+                client_role,
+                "{}",
+                b.name()
+            );
+        }
+        assert_eq!(
+            builtin(Builtin::ForeignIp, local, peer).as_deref(),
+            Some("::1")
+        );
+    }
 }
