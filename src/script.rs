@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use crate::wire::addr::PasvShape;
+use crate::wire::reply::MultilineStyle;
+
 /// Where something was declared: file, 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loc {
@@ -518,32 +521,6 @@ pub struct ReplyRule {
     /// Only the n-th occurrence (1-based) of the verb; `None`: every one.
     pub nth: Option<u32>,
     pub actions: Vec<Action>,
-}
-
-/// Shapes of a 227 reply text seen on real servers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasvShape {
-    /// `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)`
-    Standard,
-    /// `... (h1,...,p2).`
-    TrailingPeriod,
-    /// `227 Entering Passive Mode h1,h2,h3,h4,p1,p2`
-    NoParens,
-    /// `227 entering passive mode (h1,...,p2)`
-    LowerCase,
-    /// `227 =h1,h2,h3,h4,p1,p2 extra words`
-    ExtraText,
-}
-
-/// Styles of multiline replies seen on real servers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MultilineStyle {
-    /// Every line `xyz-text`.
-    AllCoded,
-    /// Interior lines without code.
-    Uncoded,
-    /// Interior lines indented by a space.
-    Indented,
 }
 
 /// One thing the fake server does in answer to a command.

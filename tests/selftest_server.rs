@@ -12,6 +12,8 @@ use ftpconform::fake::server::{run_client_case, run_with, Launch};
 use ftpconform::real::clients::{ClientProfile, ClientRun, Task};
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
+use ftpconform::wire::addr::PasvShape;
+use ftpconform::wire::reply::MultilineStyle;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};

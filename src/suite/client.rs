@@ -11,9 +11,11 @@ use super::raw::{
 use super::validate::Ctx;
 use super::values;
 use crate::script::{
-    Action, ClientExpect, ClientOp, ClientScript, CommandPattern, Family, MultilineStyle,
-    PasvShape, ReplyRule, Role, VirtualFile,
+    Action, ClientExpect, ClientOp, ClientScript, CommandPattern, Family, ReplyRule, Role,
+    VirtualFile,
 };
+use crate::wire::addr::PasvShape;
+use crate::wire::reply::MultilineStyle;
 
 /// The script of a client-role case: the client's task, the fake server's
 /// files and rules, the expected behaviour.

@@ -129,9 +129,33 @@ fn comma_run(text: &str) -> (Vec<u32>, usize) {
     }
 }
 
-/// The text of a 227 reply: `Entering Passive Mode (h1,h2,h3,h4,p1,p2).`
-pub fn encode_pasv_reply(addr: SocketAddrV4) -> String {
-    format!("Entering Passive Mode ({}).", encode_port(addr))
+/// Shapes of a 227 reply text seen on real servers. RFC 1123 section
+/// 4.1.2.6: "The format of the 227 reply to a PASV command is not well
+/// standardized", so a client must scan for the numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasvShape {
+    /// `Entering Passive Mode (h1,h2,h3,h4,p1,p2)`
+    Standard,
+    /// `Entering Passive Mode (h1,h2,h3,h4,p1,p2).`
+    TrailingPeriod,
+    /// `Entering Passive Mode h1,h2,h3,h4,p1,p2`
+    NoParens,
+    /// `entering passive mode (h1,h2,h3,h4,p1,p2)`
+    LowerCase,
+    /// `=h1,h2,h3,h4,p1,p2 extra words`
+    ExtraText,
+}
+
+/// The text of a 227 reply naming `addr`, in `shape`.
+pub fn encode_pasv_reply(addr: SocketAddrV4, shape: PasvShape) -> String {
+    let nums = encode_port(addr);
+    match shape {
+        PasvShape::Standard => format!("Entering Passive Mode ({nums})"),
+        PasvShape::TrailingPeriod => format!("Entering Passive Mode ({nums})."),
+        PasvShape::NoParens => format!("Entering Passive Mode {nums}"),
+        PasvShape::LowerCase => format!("entering passive mode ({nums})"),
+        PasvShape::ExtraText => format!("={nums} extra words"),
+    }
 }
 
 /// Builds an address from six numbers, checking each range.

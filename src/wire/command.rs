@@ -18,27 +18,6 @@ pub struct Command {
     pub raw: Vec<u8>,
 }
 
-impl Command {
-    /// A command to send: verb (upper-cased here) and optional argument.
-    /// To send a lower-case verb or other odd bytes, send raw bytes instead.
-    /// The argument goes out as given: a CR or LF in it splits the line.
-    pub fn new(verb: &str, arg: Option<&str>) -> Self {
-        let mut cmd = Command {
-            verb: verb.to_ascii_uppercase(),
-            arg: arg.map(str::to_owned),
-            end: LineEnd::CrLf,
-            raw: Vec::new(),
-        };
-        cmd.raw = cmd.encode();
-        cmd
-    }
-
-    /// The bytes to put on the wire: `VERB arg\r\n`.
-    pub fn encode(&self) -> Vec<u8> {
-        format!("{self}\r\n").into_bytes()
-    }
-}
-
 impl fmt::Display for Command {
     /// `VERB arg`, without the line end.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

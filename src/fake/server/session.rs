@@ -14,6 +14,8 @@ use super::vfs::Vfs;
 use crate::script::{foreign_ip, Action, Builtin, ClientOp, ClientScript};
 use crate::timeline::Timeline;
 use crate::wire::command::Command;
+use crate::wire::line::LineEnd;
+use crate::wire::reply::{self, emit_line};
 
 /// Verbs that move data over a data connection.
 pub const TRANSFER_VERBS: &[&str] = &["RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD"];
@@ -96,7 +98,7 @@ impl ServerSession {
             let flow = match self.ctl.next(self.idle).await {
                 Ok(Incoming::Command(cmd)) => self.answer(&cmd).await,
                 Ok(Incoming::Bad(e)) => {
-                    self.send(&rules::simple(500, &format!("Syntax error ({e})")))
+                    self.send(&emit_line(500, &format!("Syntax error ({e})")))
                         .await
                 }
                 Ok(Incoming::Closed) => Ok(Flow::End),
@@ -119,7 +121,7 @@ impl ServerSession {
         match self.rules.greeting_actions() {
             Some(actions) if rules::answers(&actions) => self.run_actions(None, &actions).await,
             _ => {
-                self.send(&rules::simple(220, "ftpconform fake server ready"))
+                self.send(&emit_line(220, "ftpconform fake server ready"))
                     .await
             }
         }
@@ -177,7 +179,12 @@ impl ServerSession {
             } => {
                 let lines: Vec<String> =
                     lines.iter().map(|t| rules::render(t, &self.vars)).collect();
-                let bytes = rules::encode_reply(*code, &lines, *style, *bare_lf);
+                let end = if *bare_lf {
+                    LineEnd::BareLf
+                } else {
+                    LineEnd::CrLf
+                };
+                let bytes = reply::emit(*code, &lines, *style, end);
                 if !transfer {
                     return self.send(&bytes).await;
                 }
