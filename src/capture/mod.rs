@@ -7,11 +7,9 @@
 //!   into timeline events.
 //! - [`compare`]: [`compare()`], which diffs two captures as normalized
 //!   transcripts.
-//! - `name`: tells control from data connections and client from server.
-//! - `args`: finds the address arguments of PORT, EPRT, 227 and 229 lines
-//!   (shared by the reader and the transcript).
+//! - `name`: tells control from data connections and client from server
+//!   (from the address arguments `wire::addr` finds on control lines).
 
-pub(crate) mod args;
 pub mod compare;
 mod name;
 pub mod pcap;
