@@ -5,12 +5,9 @@
 //!   closes), so that a failing or panicking case still leaves a capture.
 //! - [`read`]: [`read_pcap`], which reassembles the TCP streams of a capture
 //!   into timeline events.
-//! - [`compare`]: [`compare()`], which diffs two captures as normalized
-//!   transcripts.
 //! - `name`: tells control from data connections and client from server
 //!   (from the address arguments `wire::addr` finds on control lines).
 
-pub mod compare;
 mod name;
 pub mod pcap;
 pub mod read;
@@ -19,7 +16,6 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-pub use compare::compare;
 pub use pcap::PcapObserver;
 pub use read::read_pcap;
 
