@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Side};
+use crate::wire::escape::escape;
 
 /// Longest control line shown before it is cut.
 const LINE_CAP: usize = 8192;
@@ -386,26 +387,6 @@ fn split_line_end(raw: &[u8]) -> (&[u8], &'static str) {
         [body @ .., b'\n'] => (body, "[LF]"),
         _ => (raw, ""),
     }
-}
-
-/// Text with control characters (and invalid UTF-8) escaped as `\r`, `\t`,
-/// `\xNN`.
-fn escape(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if c.is_control() => out.push_str(&format!("\\x{:02X}", c as u32)),
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use super::client_view::ClientView;
 use super::{Verdict, Violation};
 use crate::real::clients::ClientRun;
 use crate::script::{ClientOp, ClientScript, VirtualFile};
+use crate::wire::escape::escape_preview;
 
 fn file<'a>(files: &'a [VirtualFile], path: &str) -> Option<&'a [u8]> {
     let norm = |p: &str| p.trim_start_matches('/').to_string();
@@ -126,14 +127,7 @@ fn join(names: &[&String]) -> String {
 
 /// A short description of bytes: length and a prefix.
 fn describe(bytes: &[u8]) -> String {
-    let head: String = String::from_utf8_lossy(&bytes[..bytes.len().min(24)])
-        .escape_debug()
-        .collect();
-    format!(
-        "{} bytes (\"{head}\"{})",
-        bytes.len(),
-        if bytes.len() > 24 { "..." } else { "" }
-    )
+    format!("{} bytes (\"{}\")", bytes.len(), escape_preview(bytes, 24))
 }
 
 /// Rule `client-exit-status`: the client reports success or failure as the

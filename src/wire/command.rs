@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use super::line::{discard_through_lf, escape_preview, next_line, LineEnd};
+use super::escape::escape_preview;
+use super::line::{discard_through_lf, next_line, LineEnd};
 use super::DEFAULT_LINE_CAP;
 
 /// A well-formed command line.

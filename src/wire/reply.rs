@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::line::escape_preview;
+use super::escape::escape_preview;
 
 mod decoder;
 mod emit;

@@ -16,6 +16,7 @@ use crate::net::{ControlConn, NetError};
 use crate::real::servers::ServerEndpoint;
 use crate::script::{Case, Level, Loc, Payload, ReplyExpect, Step, Template};
 use crate::timeline::{ConnId, EventKind, Timeline};
+use crate::wire::escape::escape;
 use crate::wire::reply::Reply;
 
 /// Control lines kept for a violation's context.
@@ -416,9 +417,4 @@ fn greeting_expect() -> ReplyExpect {
 pub fn first_line(reply: &Reply) -> String {
     let text = String::from_utf8_lossy(&reply.raw);
     text.lines().next().unwrap_or("").to_string()
-}
-
-/// Printable form of raw bytes for the context.
-fn escape(bytes: &[u8]) -> String {
-    bytes.escape_ascii().to_string()
 }

@@ -11,6 +11,7 @@ use super::phase::{finals, move_data, Moved, Source};
 use super::session::{first_line, FakeClient, Stop};
 use crate::check::facts::TransferFacts;
 use crate::script::{Content, Direction, Step, Transfer};
+use crate::wire::escape::escape_preview;
 use crate::wire::reply::Reply;
 
 const ABORT_RFC: &str = "RFC 959 4.1.3";
@@ -158,9 +159,7 @@ impl FakeClient<'_> {
 }
 
 fn preview(bytes: &[u8]) -> String {
-    let head = &bytes[..bytes.len().min(60)];
-    let more = if bytes.len() > 60 { "..." } else { "" };
-    format!("\"{}{more}\"", head.escape_ascii())
+    format!("\"{}\"", escape_preview(bytes, 60))
 }
 
 /// The bytes an upload sends: the given content, or `n` bytes of a
