@@ -20,13 +20,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::real::clients::ClientProfile;
 use ftpconform::real::servers::profiles::ProfileOptions;
 use ftpconform::real::servers::running::RunningServer;
 use ftpconform::real::servers::{self, ServerEndpoint};
 use ftpconform::runner::{self, RunConfig, Target};
-use ftpconform::script::{Capability, Case, Role, Suite};
+use ftpconform::script::{Capability, Case, Suite};
+use ftpconform::verdict::{CaseResult, Role, Verdict};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// Every server (`servers::server_names`) runs every server suite over

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::fake::server::{run_client_case, run_with, Launch};
 use ftpconform::real::clients::{ClientProfile, ClientRun, Task};
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
+use ftpconform::verdict::{CaseResult, Level, Loc, Verdict};
 use ftpconform::wire::addr::PasvShape;
 use ftpconform::wire::reply::MultilineStyle;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};

@@ -11,9 +11,9 @@ use super::raw::{
 use super::validate::Ctx;
 use super::values;
 use crate::script::{
-    Action, ClientExpect, ClientOp, ClientScript, CommandPattern, Family, ReplyRule, Role,
-    VirtualFile,
+    Action, ClientExpect, ClientOp, ClientScript, CommandPattern, Family, ReplyRule, VirtualFile,
 };
+use crate::verdict::Role;
 use crate::wire::addr::PasvShape;
 use crate::wire::reply::MultilineStyle;
 

@@ -11,9 +11,10 @@ use super::raw::{
 use super::validate::Ctx;
 use super::values;
 use crate::script::{
-    Alternative, Builtin, Capture, CaptureFrom, CodeMatch, Grade, ReplyExpect, Role, Template,
+    Alternative, Builtin, Capture, CaptureFrom, CodeMatch, Grade, ReplyExpect, Template,
     TemplatePart,
 };
+use crate::verdict::Role;
 
 /// The variables defined so far in a case: the built-ins of its role, then
 /// every `set` and capture in step order.

@@ -12,10 +12,11 @@ use super::raw::{
 use super::validate::{timeout, Ctx};
 use super::values;
 use crate::script::{
-    Content, DataExpect, DataMode, DataSetup, Direction, Family, Payload, ReplyExpect, Role, Step,
+    Content, DataExpect, DataMode, DataSetup, Direction, Family, Payload, ReplyExpect, Step,
     StepKind, Transfer,
 };
 use crate::timeline::Side;
+use crate::verdict::Role;
 
 /// Grace period of `expect-no-stray` when none is given.
 pub const DEFAULT_GRACE: Duration = Duration::from_millis(500);

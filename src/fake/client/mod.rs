@@ -17,10 +17,10 @@ mod transfer;
 
 use std::time::{Duration, Instant};
 
-use crate::check::{CaseResult, Verdict};
 use crate::real::servers::ServerEndpoint;
 use crate::script::{Case, CaseBody, Step, StepKind};
 use crate::timeline::Timeline;
+use crate::verdict::{CaseResult, Verdict};
 
 use session::{FakeClient, Stop};
 
@@ -49,7 +49,7 @@ pub async fn run_case(
     match task.await {
         Ok(result) => result,
         Err(join) => {
-            let mut result = CaseResult::blank(case, suite, &target.name);
+            let mut result = crate::check::blank(case, suite, &target.name);
             result.verdict = Verdict::Error;
             let why = panic_text(join).replace('\n', " ");
             result.reason = Some(format!("harness failure: {why}"));
@@ -79,7 +79,7 @@ async fn run_owned(
     timeline: &Timeline,
 ) -> CaseResult {
     let started = Instant::now();
-    let mut result = CaseResult::blank(case, suite, &target.name);
+    let mut result = crate::check::blank(case, suite, &target.name);
     // Capabilities are the runner's concern: it skips a case the target
     // cannot run before calling here.
     let CaseBody::Server(steps) = &case.body else {

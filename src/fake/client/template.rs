@@ -90,7 +90,7 @@ mod tests {
         };
         let vars = builtins(&target, "[::1]:4000".parse().unwrap(), target.addr);
         for b in Builtin::ALL {
-            let server_role = b.roles().contains(&crate::script::Role::Server);
+            let server_role = b.roles().contains(&crate::verdict::Role::Server);
             assert_eq!(vars.contains_key(b.name()), server_role, "{}", b.name());
         }
         assert_eq!(vars["foreign_ip"], "::1");

@@ -262,7 +262,7 @@ fn builtin(b: Builtin, local: SocketAddr, peer: SocketAddr) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::Role;
+    use crate::verdict::Role;
 
     #[test]
     fn sets_every_builtin_of_client_role_cases() {
