@@ -60,12 +60,6 @@ impl Capability {
     }
 }
 
-impl std::fmt::Display for Capability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 /// A validated suite file.
 #[derive(Debug, Clone)]
 pub struct Suite {

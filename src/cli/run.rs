@@ -164,7 +164,7 @@ async fn run_server_side(
     let spec = args
         .server
         .clone()
-        .unwrap_or_else(|| "embedded".to_string());
+        .unwrap_or_else(|| servers::EMBEDDED.to_string());
     let (endpoint, _server) = server_target(&spec, args).await?;
     url::probe(&endpoint, PROBE_LIMIT).await?;
     let target = Target::Server(&endpoint);

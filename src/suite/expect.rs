@@ -63,8 +63,9 @@ impl Scope {
         let role = self.role.as_str();
         match Builtin::from_name(var) {
             Some(b) if b.roles().contains(&self.role) => Ok(()),
-            Some(_) => Err(format!(
-                "`${{{var}}}` is not a built-in of {role}-role cases (docs/suite-format.md, Variables)"
+            Some(b) => Err(format!(
+                "`${{{var}}}` ({}) is not a built-in of {role}-role cases",
+                b.meaning()
             )),
             None => {
                 let builtins: Vec<&str> = Builtin::ALL

@@ -312,7 +312,7 @@ fn builtin_variables_fit_the_role() {
         &server("      - send: \"NOOP ${server_port}\"\n"),
         6,
         15,
-        "`${server_port}` is not a built-in of server-role cases",
+        "`${server_port}` (the fake server's control port) is not a built-in of server-role cases",
     );
 }
 

@@ -83,7 +83,7 @@ pub async fn start_embedded() -> Result<RunningServer, StartError> {
 
 fn endpoint(addr: SocketAddr, range: (u16, u16)) -> ServerEndpoint {
     ServerEndpoint {
-        name: "embedded".to_string(),
+        name: super::EMBEDDED.to_string(),
         addr,
         user: "anonymous".to_string(),
         pass: "ftpconform@".to_string(),
