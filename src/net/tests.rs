@@ -23,10 +23,10 @@ fn loopback() -> SocketAddr {
 
 /// A connection accepted by our listener (playing `sides`), and the raw
 /// peer stream that opened it.
-async fn accepted(sides: Sides, tl: &Timeline) -> (Conn, TcpStream) {
+async fn accepted(role: OpenRole, sides: Sides, tl: &Timeline) -> (Conn, TcpStream) {
     let listener = Listener::bind(loopback(), sides, "test", tl).await.unwrap();
     let peer = TcpStream::connect(listener.local_addr()).await.unwrap();
-    let conn = listener.accept(OpenRole::Data).await.unwrap();
+    let conn = listener.accept(role).await.unwrap();
     (conn, peer)
 }
 
@@ -86,7 +86,7 @@ async fn await_closes(tl: &Timeline, n: usize) -> Vec<(Side, CloseKind)> {
 #[tokio::test]
 async fn a_peers_reset_is_recorded_as_the_peers_and_no_fin_follows() {
     let tl = Timeline::new();
-    let (mut conn, peer) = accepted(AS_SERVER, &tl).await;
+    let (mut conn, peer) = accepted(OpenRole::Data, AS_SERVER, &tl).await;
     reset(peer);
     assert!(matches!(conn.read_chunk(100).await, Err(NetError::Reset)));
     conn.shutdown().await;
@@ -99,11 +99,7 @@ async fn a_peers_reset_is_recorded_as_the_peers_and_no_fin_follows() {
 #[tokio::test]
 async fn a_clients_reset_on_the_servers_control_connection_is_the_clients() {
     let tl = Timeline::new();
-    let listener = Listener::bind(loopback(), AS_SERVER, "control", &tl)
-        .await
-        .unwrap();
-    let mut client = TcpStream::connect(listener.local_addr()).await.unwrap();
-    let conn = listener.accept(OpenRole::Control).await.unwrap();
+    let (conn, mut client) = accepted(OpenRole::Control, AS_SERVER, &tl).await;
     let mut ctl = ControlConn::<CommandDecoder>::new(conn);
     client.write_all(b"NOOP\r\n").await.unwrap();
     assert_eq!(ctl.recv(WAIT).await.unwrap().verb, "NOOP");
@@ -169,7 +165,7 @@ async fn fins_are_recorded_by_the_side_that_sent_them() {
 #[tokio::test]
 async fn dropping_a_connection_records_our_fin() {
     let tl = Timeline::new();
-    let (conn, _peer) = accepted(AS_SERVER, &tl).await;
+    let (conn, _peer) = accepted(OpenRole::Data, AS_SERVER, &tl).await;
     drop(conn);
     assert_eq!(closes(&tl), vec![(Side::Server, CloseKind::Fin)]);
 }
@@ -177,7 +173,7 @@ async fn dropping_a_connection_records_our_fin() {
 #[tokio::test]
 async fn bytes_carry_stream_offsets_per_direction() {
     let tl = Timeline::new();
-    let (mut conn, mut peer) = accepted(AS_SERVER, &tl).await;
+    let (mut conn, mut peer) = accepted(OpenRole::Data, AS_SERVER, &tl).await;
     conn.write_all(b"abc", WAIT).await.unwrap();
     conn.write_all(b"de", WAIT).await.unwrap();
     peer.write_all(b"xyz").await.unwrap();
@@ -196,7 +192,7 @@ async fn bytes_carry_stream_offsets_per_direction() {
 #[tokio::test]
 async fn writing_after_our_fin_sends_and_records_nothing() {
     let tl = Timeline::new();
-    let (mut conn, _peer) = accepted(AS_SERVER, &tl).await;
+    let (mut conn, _peer) = accepted(OpenRole::Data, AS_SERVER, &tl).await;
     conn.shutdown().await;
     let res = conn.write_all(b"late", WAIT).await;
     assert!(matches!(res, Err(NetError::AlreadyClosed)));
