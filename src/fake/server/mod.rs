@@ -44,10 +44,9 @@
 //! address (always loopback); any other PORT/EPRT address is refused with
 //! 501 and never connected to.
 
-mod conn;
-mod data;
 mod rules;
 mod session;
+mod transfer;
 mod verbs;
 pub mod vfs;
 
@@ -56,19 +55,19 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::timeout;
 
 use crate::check::client_case::check_client_case;
+use crate::net::{Conn, ControlConn, Listener};
 use crate::real::clients::{basename, ClientProfile, ClientRun, Task};
 use crate::script::{Case, CaseBody, ClientOp, ClientScript, Family};
-use crate::timeline::{EventKind, OpenRole, Side, Timeline};
+use crate::timeline::{EventKind, OpenRole, Timeline};
 use crate::verdict::{CaseResult, Verdict};
 
-use conn::ControlConn;
 use session::ServerSession;
+use transfer::AS_SERVER;
 
 /// Bytes uploaded by a `put` when the case names no such file.
 pub const DEFAULT_UPLOAD: &[u8] = b"ftpconform upload\nline two\n";
@@ -195,17 +194,10 @@ async fn serve_and_run(
         Family::V4 => Ipv4Addr::LOCALHOST.into(),
         Family::V6 => Ipv6Addr::LOCALHOST.into(),
     };
-    let listener = TcpListener::bind(SocketAddr::new(ip, 0))
+    let listener = Listener::bind(SocketAddr::new(ip, 0), AS_SERVER, "control", timeline)
         .await
         .map_err(|e| (Verdict::Skipped, format!("cannot listen on {ip}: {e}")))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| (Verdict::Error, e.to_string()))?;
-    timeline.record(EventKind::Listening {
-        side: Side::Server,
-        addr,
-        purpose: "control".into(),
-    });
+    let addr = listener.local_addr();
     let dir = tempfile::tempdir().map_err(|e| (Verdict::Error, format!("temp folder: {e}")))?;
     let task = make_task(case, fs, addr, dir.path())?;
     let deadline = task.deadline;
@@ -247,7 +239,7 @@ async fn finish_session(session: tokio::task::JoinHandle<Vec<String>>, notes: &m
 /// a refused EPSV) and runs a session on each, until the client has ended
 /// (`done`) or `idle` has passed.
 async fn serve(
-    listener: TcpListener,
+    listener: Listener,
     fs: ClientScript,
     timeline: Timeline,
     wait: Duration,
@@ -260,10 +252,9 @@ async fn serve(
     tokio::pin!(stop);
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let session = session(stream, peer, &fs, &timeline, wait, idle);
-                    sessions.spawn(session);
+            accepted = listener.accept(OpenRole::Control) => match accepted {
+                Ok(conn) => {
+                    sessions.spawn(session(conn, &fs, &timeline, wait, idle));
                 }
                 Err(e) => {
                     notes.push(format!("accept failed: {e}"));
@@ -289,8 +280,7 @@ async fn serve(
 
 /// One control session on an accepted connection.
 fn session(
-    stream: TcpStream,
-    peer: SocketAddr,
+    conn: Conn,
     fs: &ClientScript,
     timeline: &Timeline,
     wait: Duration,
@@ -298,15 +288,7 @@ fn session(
 ) -> impl Future<Output = Vec<String>> + Send + 'static {
     let (fs, timeline) = (fs.clone(), timeline.clone());
     async move {
-        let Ok(local) = stream.local_addr() else {
-            return vec!["control connection lost its address".into()];
-        };
-        let id = timeline.open(
-            OpenRole::Control,
-            (peer, Side::Client),
-            (local, Side::Server),
-        );
-        let ctl = ControlConn::new(stream, timeline.clone(), id, peer, local);
+        let ctl = ControlConn::new(conn);
         ServerSession::new(ctl, timeline, &fs, wait, idle)
             .run()
             .await
