@@ -71,8 +71,10 @@ pub fn load_str(path: &Path, text: &str) -> Result<Suite, Vec<SuiteError>> {
             "empty file: a suite needs `role` and `cases`",
         )]);
     }
-    let raw: raw::RawSuite = yaml::from_str(text).map_err(|e| vec![stage1_error(path, e)])?;
-    validate::suite(&raw, path, text)
+    let loaded = yaml::from_str(text)
+        .map_err(|e| vec![stage1_error(path, e)])
+        .and_then(|raw: raw::RawSuite| validate::suite(&raw, path, text));
+    loaded.map_err(|errors| errors.into_iter().map(|e| inside(text, e)).collect())
 }
 
 /// Converts a YAML document to JSON (to check suite files against the
@@ -98,6 +100,19 @@ fn stage1_error(path: &Path, err: yaml::YamlError) -> SuiteError {
         col,
     };
     SuiteError::new(loc, err.message)
+}
+
+/// An error kept inside `text`: the YAML scanner places the end of a file
+/// that has no final newline on the line after the last one; it is moved
+/// to the end of the last line.
+fn inside(text: &str, mut err: SuiteError) -> SuiteError {
+    let lines = text.split('\n').count();
+    if err.loc.line > lines {
+        let last = text.rsplit('\n').next().unwrap_or("");
+        err.loc.line = lines;
+        err.loc.col = last.chars().count() + 1;
+    }
+    err
 }
 
 #[cfg(test)]

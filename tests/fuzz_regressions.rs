@@ -1,0 +1,37 @@
+//! Regression tests for the bugs fuzzing found (fuzz/, docs/robustness.md):
+//! one test per bug, named after it, with the input reduced by hand.
+
+use std::path::Path;
+
+use ftpconform::suite;
+
+/// Every error of loading `text` lies inside it: a line that exists and a
+/// column at most one past that line's end.
+fn assert_errors_inside(text: &str) {
+    let errors = suite::load_str(Path::new("t.yaml"), text).expect_err("the text is invalid");
+    let lines: Vec<&str> = text.split('\n').collect();
+    for e in errors {
+        let line = lines.get(e.loc.line.wrapping_sub(1));
+        let line = line.unwrap_or_else(|| panic!("{e}: the text has {} lines", lines.len()));
+        assert!(e.loc.col <= line.chars().count() + 1, "{e}: line {line:?}");
+    }
+}
+
+#[test]
+fn yaml_error_at_the_end_of_a_file_without_final_newline_points_past_the_last_line() {
+    let text = "role: server\ncases:\n  - id: a\n    ti";
+    assert_errors_inside(text);
+    let errors = suite::load_str(Path::new("t.yaml"), text).unwrap_err();
+    assert_eq!(
+        (errors[0].loc.line, errors[0].loc.col),
+        (4, 7),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn empty_value_at_the_end_of_a_file_without_final_newline_points_past_the_last_line() {
+    let text = "role: client\ncases:\n  - id: c\n    title: T\n    client: {op: get, path: a.txt}\n    rules:\n      - on: pasv\n        do:";
+    assert_errors_inside(text);
+}
