@@ -6,23 +6,23 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::net::{ControlConn, NetError};
-use crate::wire::reply::Reply;
+use crate::wire::reply::{Reply, ReplyDecoder};
 
 /// A control connection whose replies are numbered.
 pub struct Control {
-    conn: ControlConn,
+    conn: ControlConn<ReplyDecoder>,
     /// How many reply items (malformed ones too) the decoder has given.
     read: u32,
 }
 
 impl Control {
-    pub fn new(conn: ControlConn) -> Self {
+    pub fn new(conn: ControlConn<ReplyDecoder>) -> Self {
         Control { conn, read: 0 }
     }
 
     /// Reads the next reply and its number (0-based).
     pub async fn reply(&mut self, t: Duration) -> Result<(u32, Reply), NetError> {
-        let res = self.conn.read_reply(t).await;
+        let res = self.conn.recv(t).await;
         let n = self.read;
         if matches!(res, Ok(_) | Err(NetError::BadReply(_))) {
             self.read += 1;
@@ -35,7 +35,7 @@ impl Control {
     }
 
     pub async fn send_raw(&mut self, bytes: &[u8], t: Duration) -> Result<(), NetError> {
-        self.conn.send_raw(bytes, t).await
+        self.conn.send(bytes, t).await
     }
 
     pub fn local_addr(&self) -> SocketAddr {

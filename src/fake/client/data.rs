@@ -5,12 +5,17 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use super::session::{FakeClient, Stop};
-use crate::net::listener::PendingAccept;
-use crate::net::{DataConn, DataListener};
+use crate::net::{Catch, Conn, Listener, PendingAccept, Sides};
 use crate::script::{DataMode, DataSetup, Direction, Family, Step};
 use crate::timeline::{Answer, ConnId, OpenRole, PeerEvent, Purpose, Side};
 use crate::wire::addr::{encode_eprt, encode_port, parse_epsv_reply, parse_pasv_reply};
 use crate::wire::reply::Reply;
+
+/// The fake client's sides on its control and data connections.
+pub const AS_CLIENT: Sides = Sides::new(Side::Client, Side::Server);
+/// The sides of a theft attempt and of a bounce trap: a third party
+/// facing the server.
+const AS_THIRD: Sides = Sides::new(Side::Third, Side::Server);
 
 /// Turns on fixed-port listeners, shared by all cases of the process.
 static FIXED_PORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -25,7 +30,7 @@ const UNSOLICITED_WAIT: Duration = Duration::from_millis(200);
 /// The data connection the next transfer uses.
 pub enum PendingData {
     /// Passive, connected right after the reply.
-    Connected(DataConn),
+    Connected(Conn),
     /// Passive, to connect after the transfer command was sent.
     Late(SocketAddr),
     /// Active: the server will connect to our listener.
@@ -34,8 +39,8 @@ pub enum PendingData {
 
 /// Where the active side listens: the legitimate listener or a trap.
 enum Listen {
-    Normal(DataListener),
-    Trap(Option<DataListener>),
+    Normal(Listener),
+    Trap(Option<Listener>),
 }
 
 impl Listen {
@@ -138,8 +143,8 @@ impl FakeClient<'_> {
         } else {
             "active data"
         };
-        let side = if foreign { Side::Third } else { Side::Client };
-        match DataListener::bind(bind, side, purpose, &self.tl).await {
+        let sides = if foreign { AS_THIRD } else { AS_CLIENT };
+        match Listener::bind(bind, sides, purpose, &self.tl).await {
             Ok(l) if foreign => Ok(Listen::Trap(Some(l))),
             Ok(l) => Ok(Listen::Normal(l)),
             Err(e) if foreign => {
@@ -154,13 +159,13 @@ impl FakeClient<'_> {
     /// or keep the trap watching.
     fn active(&mut self, listen: Listen, accepted: bool) {
         match listen {
-            Listen::Normal(l) if accepted => match l.into_pending() {
+            Listen::Normal(l) if accepted => match l.into_pending(OpenRole::Data) {
                 Ok(p) => self.pending = Some(PendingData::Active(p)),
                 Err(e) => self.remark(format!("active listener lost: {e}")),
             },
             Listen::Normal(_) | Listen::Trap(None) => {}
             Listen::Trap(Some(l)) => {
-                self.traps.push(l.into_trap(self.case.timeout));
+                self.traps.push(l.into_trap(Catch::Read(self.case.timeout)));
                 self.strays_checked = false;
             }
         }
@@ -209,9 +214,8 @@ impl FakeClient<'_> {
         target: SocketAddr,
         server: IpAddr,
         t: Duration,
-    ) -> Result<DataConn, Stop> {
-        let first =
-            DataConn::connect(target, None, OpenRole::Data, Side::Client, t, &self.tl).await;
+    ) -> Result<Conn, Stop> {
+        let first = Conn::connect(target, None, OpenRole::Data, AS_CLIENT, t, &self.tl).await;
         let err = match first {
             Ok(c) => return Ok(c),
             Err(e) => e,
@@ -221,8 +225,7 @@ impl FakeClient<'_> {
             self.remark(format!(
                 "{target}: {err}; retried the control address {retry}"
             ));
-            let second =
-                DataConn::connect(retry, None, OpenRole::Data, Side::Client, t, &self.tl).await;
+            let second = Conn::connect(retry, None, OpenRole::Data, AS_CLIENT, t, &self.tl).await;
             if let Ok(c) = second {
                 return Ok(c);
             }
@@ -242,15 +245,7 @@ impl FakeClient<'_> {
             return None;
         }
         self.strays_checked = false;
-        let res = DataConn::connect(
-            target,
-            Some(thief),
-            OpenRole::Stray,
-            Side::Third,
-            t,
-            &self.tl,
-        )
-        .await;
+        let res = Conn::connect(target, Some(thief), OpenRole::Stray, AS_THIRD, t, &self.tl).await;
         let conn = res.ok()?;
         let id = conn.id();
         self.unsolicited_reply().await;
@@ -272,7 +267,7 @@ impl FakeClient<'_> {
                 let _ = conn.write_all(THIEF_DATA, read_for).await;
                 conn.shutdown().await;
             }
-            let _ = conn.read_to_end(1 << 20, read_for).await;
+            conn.drain(1 << 20, read_for).await;
         }));
     }
 }

@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use super::control::Control;
-use crate::net::listener::PendingAccept;
-use crate::net::{DataConn, NetError};
+use crate::net::{Conn, NetError, PendingAccept};
 use crate::script::{Content, Direction, Transfer};
 use crate::timeline::ConnId;
 use crate::wire::reply::Reply;
@@ -40,7 +39,7 @@ pub struct Moved {
 /// The data connection as the transfer starts.
 pub enum Source {
     None,
-    Ready(DataConn),
+    Ready(Conn),
     Accept(PendingAccept),
 }
 
@@ -65,7 +64,7 @@ fn download_cap(x: &Transfer) -> u64 {
 struct Phase<'x> {
     x: &'x Transfer,
     upload: &'x [u8],
-    conn: Option<DataConn>,
+    conn: Option<Conn>,
     accept: Option<PendingAccept>,
     pos: usize,
     prelim: bool,
@@ -95,7 +94,7 @@ pub async fn move_data(
         upload,
         data_done: conn.is_none() && accept.is_none(),
         m: Moved {
-            data: conn.as_ref().map(DataConn::id),
+            data: conn.as_ref().map(Conn::id),
             ..Moved::default()
         },
         conn,
@@ -191,7 +190,7 @@ impl Phase<'_> {
         }
     }
 
-    fn on_accept(&mut self, c: Result<DataConn, NetError>) {
+    fn on_accept(&mut self, c: Result<Conn, NetError>) {
         self.accept = None;
         match c {
             Ok(conn) => {
@@ -274,7 +273,7 @@ impl Phase<'_> {
         let Some(c) = self.conn.as_mut().filter(|_| upload && self.data_done) else {
             return;
         };
-        let _ = c.read_to_end(1 << 16, UPLOAD_CLOSE_WAIT).await;
+        c.drain(1 << 16, UPLOAD_CLOSE_WAIT).await;
     }
 
     /// After ABOR a lone 2xx may be the transfer's own completion, with the
@@ -317,7 +316,7 @@ impl Phase<'_> {
     }
 }
 
-async fn next_accept(a: &mut Option<PendingAccept>) -> Result<DataConn, NetError> {
+async fn next_accept(a: &mut Option<PendingAccept>) -> Result<Conn, NetError> {
     match a {
         Some(a) => a.next().await,
         None => std::future::pending().await,
@@ -330,7 +329,7 @@ enum DataIo {
 }
 
 /// Reads a chunk (download) or writes one (upload); cancel-safe.
-async fn data_io(c: &mut Option<DataConn>, download: bool, bytes: &[u8]) -> DataIo {
+async fn data_io(c: &mut Option<Conn>, download: bool, bytes: &[u8]) -> DataIo {
     let Some(c) = c else {
         return std::future::pending().await;
     };

@@ -11,10 +11,9 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::control::Control;
-use super::data::PendingData;
+use super::data::{PendingData, AS_CLIENT};
 use super::template::{self, UnknownVar};
-use crate::net::listener::Trap;
-use crate::net::{ControlConn, NetError};
+use crate::net::{Conn, ControlConn, NetError, Trap};
 use crate::real::servers::ServerEndpoint;
 use crate::script::{Case, Payload, ReplyExpect, Step, Template};
 use crate::timeline::{Answer, EventKind, PeerEvent, Purpose, Timeline};
@@ -42,7 +41,7 @@ pub struct FakeClient<'a> {
     /// This case's turn on fixed-port listeners (see `hold_fixed_ports`).
     pub fixed_port_turn: Option<tokio::sync::MutexGuard<'static, ()>>,
     /// A theft connection waiting for the transfer (see `release_thief`).
-    pub thief: Option<crate::net::DataConn>,
+    pub thief: Option<Conn>,
     pub thieves: Vec<JoinHandle<()>>,
     /// An `expect-no-stray` step waited after the last trap or theft was
     /// set.
@@ -56,7 +55,7 @@ impl<'a> FakeClient<'a> {
         target: &'a ServerEndpoint,
         tl: &Timeline,
     ) -> Result<FakeClient<'a>, String> {
-        let ctrl = ControlConn::connect(target.addr, case.timeout, tl)
+        let ctrl = ControlConn::connect(target.addr, AS_CLIENT, case.timeout, tl)
             .await
             .map_err(|e| e.to_string())?;
         Ok(FakeClient {

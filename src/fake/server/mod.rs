@@ -44,10 +44,9 @@
 //! address (always loopback); any other PORT/EPRT address is refused with
 //! 501 and never connected to.
 
-mod conn;
-mod data;
 mod rules;
 mod session;
+mod transfer;
 mod verbs;
 pub mod vfs;
 
@@ -55,16 +54,16 @@ use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::timeout;
 
+use crate::net::{Conn, ControlConn, Listener};
 use crate::script::{FakeServer, Family};
-use crate::timeline::{EventKind, OpenRole, PeerEvent, Side, Timeline};
+use crate::timeline::{OpenRole, PeerEvent, Timeline};
 
-use conn::ControlConn;
 use session::ServerSession;
+use transfer::AS_SERVER;
 
 /// The fake server of one case, answering in the background.
 pub struct Serving {
@@ -87,16 +86,10 @@ pub async fn start(
         Family::V4 => Ipv4Addr::LOCALHOST.into(),
         Family::V6 => Ipv6Addr::LOCALHOST.into(),
     };
-    let cannot = |e: std::io::Error| format!("cannot listen on {ip}: {e}");
-    let listener = TcpListener::bind(SocketAddr::new(ip, 0))
+    let listener = Listener::bind(SocketAddr::new(ip, 0), AS_SERVER, "control", timeline)
         .await
-        .map_err(cannot)?;
-    let addr = listener.local_addr().map_err(cannot)?;
-    timeline.record(EventKind::Listening {
-        side: Side::Server,
-        addr,
-        purpose: "control".into(),
-    });
+        .map_err(|e| format!("cannot listen on {ip}: {e}"))?;
+    let addr = listener.local_addr();
     let (done, done_rx) = watch::channel(false);
     let (fs, tl) = (fs.clone(), timeline.clone());
     let task = tokio::spawn(serve(listener, fs, tl, wait, idle, done_rx));
@@ -137,7 +130,7 @@ impl Serving {
 /// a refused EPSV) and runs a session on each, until the client has ended
 /// (`done`) or `idle` has passed.
 async fn serve(
-    listener: TcpListener,
+    listener: Listener,
     fs: FakeServer,
     timeline: Timeline,
     wait: Duration,
@@ -150,10 +143,9 @@ async fn serve(
     tokio::pin!(stop);
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let session = session(stream, peer, &fs, &timeline, wait, idle);
-                    sessions.spawn(session);
+            accepted = listener.accept(OpenRole::Control) => match accepted {
+                Ok(conn) => {
+                    sessions.spawn(session(conn, &fs, &timeline, wait, idle));
                 }
                 Err(e) => {
                     notes.push(format!("accept failed: {e}"));
@@ -179,8 +171,7 @@ async fn serve(
 
 /// One control session on an accepted connection.
 fn session(
-    stream: TcpStream,
-    peer: SocketAddr,
+    conn: Conn,
     fs: &FakeServer,
     timeline: &Timeline,
     wait: Duration,
@@ -188,15 +179,7 @@ fn session(
 ) -> impl Future<Output = Vec<String>> + Send + 'static {
     let (fs, timeline) = (fs.clone(), timeline.clone());
     async move {
-        let Ok(local) = stream.local_addr() else {
-            return vec!["control connection lost its address".into()];
-        };
-        let id = timeline.open(
-            OpenRole::Control,
-            (peer, Side::Client),
-            (local, Side::Server),
-        );
-        let ctl = ControlConn::new(stream, timeline.clone(), id, peer, local);
+        let ctl = ControlConn::new(conn);
         ServerSession::new(ctl, timeline, &fs, wait, idle)
             .run()
             .await

@@ -5,15 +5,13 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use tokio::task::JoinHandle;
-
-use super::conn::{ConnError, ControlConn, Incoming};
-use super::data::{Mods, Pending};
 use super::rules::{self, RuleBook};
+use super::transfer::{Mods, Pending};
 use super::vfs::Vfs;
+use crate::net::{ControlConn, NetError, Trap};
 use crate::script::{Action, ClientOp, FakeServer};
 use crate::timeline::Timeline;
-use crate::wire::command::Command;
+use crate::wire::command::{Command, CommandDecoder};
 
 /// Verbs that move data over a data connection.
 pub const TRANSFER_VERBS: &[&str] = &["RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD"];
@@ -25,21 +23,12 @@ pub enum Flow {
     End,
 }
 
-/// Tasks aborted when the session ends (trap listeners).
-#[derive(Default)]
-pub struct Tasks(pub Vec<JoinHandle<()>>);
-
-impl Drop for Tasks {
-    fn drop(&mut self) {
-        for t in &self.0 {
-            t.abort();
-        }
-    }
-}
+/// How long writing a reply may take (the client must read it).
+const REPLY_WAIT: Duration = Duration::from_secs(5);
 
 /// The state of one fake-server session.
 pub struct ServerSession {
-    pub ctl: ControlConn,
+    pub ctl: ControlConn<CommandDecoder>,
     pub timeline: Timeline,
     pub vfs: Vfs,
     pub rules: RuleBook,
@@ -51,14 +40,15 @@ pub struct ServerSession {
     pub wait: Duration,
     /// How long the session may idle waiting for a command.
     pub idle: Duration,
-    pub tasks: Tasks,
+    /// Trap listeners; they stop when the session ends.
+    pub traps: Vec<Trap>,
     pub notes: Vec<String>,
     pub rename_from: Option<String>,
 }
 
 impl ServerSession {
     pub fn new(
-        ctl: ControlConn,
+        ctl: ControlConn<CommandDecoder>,
         timeline: Timeline,
         fs: &FakeServer,
         wait: Duration,
@@ -76,7 +66,7 @@ impl ServerSession {
             rest: 0,
             wait,
             idle,
-            tasks: Tasks::default(),
+            traps: Vec::new(),
             notes: Vec::new(),
             rename_from: None,
         }
@@ -93,13 +83,13 @@ impl ServerSession {
             }
         }
         loop {
-            let flow = match self.ctl.next(self.idle).await {
-                Ok(Incoming::Command(cmd)) => self.answer(&cmd).await,
-                Ok(Incoming::Bad(e)) => {
+            let flow = match self.ctl.recv(self.idle).await {
+                Ok(cmd) => self.answer(&cmd).await,
+                Err(NetError::BadCommand(e)) => {
                     self.send(&rules::simple(500, &format!("Syntax error ({e})")))
                         .await
                 }
-                Ok(Incoming::Closed) => Ok(Flow::End),
+                Err(NetError::Closed) => Ok(Flow::End),
                 Err(e) => Err(e),
             };
             match flow {
@@ -111,11 +101,11 @@ impl ServerSession {
                 }
             }
         }
-        self.ctl.close().await;
+        self.ctl.shutdown().await;
         self.notes
     }
 
-    async fn greet(&mut self) -> Result<Flow, ConnError> {
+    async fn greet(&mut self) -> Result<Flow, NetError> {
         match self.rules.greeting_actions() {
             Some(actions) if rules::answers(&actions) => self.run_actions(None, &actions).await,
             _ => {
@@ -125,13 +115,13 @@ impl ServerSession {
         }
     }
 
-    pub async fn send(&mut self, bytes: &[u8]) -> Result<Flow, ConnError> {
-        self.ctl.send(bytes).await?;
+    pub async fn send(&mut self, bytes: &[u8]) -> Result<Flow, NetError> {
+        self.ctl.send(bytes, REPLY_WAIT).await?;
         Ok(Flow::Continue)
     }
 
     /// Answers one command by its rule, or by default.
-    async fn answer(&mut self, cmd: &Command) -> Result<Flow, ConnError> {
+    async fn answer(&mut self, cmd: &Command) -> Result<Flow, NetError> {
         match self.rules.actions_for(&cmd.verb) {
             None => self.default_reply(cmd).await,
             Some(actions) => self.run_actions(Some(cmd), &actions).await,
@@ -147,7 +137,7 @@ impl ServerSession {
         &mut self,
         cmd: Option<&Command>,
         actions: &[Action],
-    ) -> Result<Flow, ConnError> {
+    ) -> Result<Flow, NetError> {
         let transfer = cmd.is_some_and(|c| TRANSFER_VERBS.contains(&c.verb.as_str()))
             && runs_transfer(actions);
         for action in actions {
@@ -167,7 +157,7 @@ impl ServerSession {
         cmd: Option<&Command>,
         action: &Action,
         transfer: bool,
-    ) -> Result<Flow, ConnError> {
+    ) -> Result<Flow, NetError> {
         match action {
             Action::Reply {
                 code,
@@ -198,7 +188,7 @@ impl ServerSession {
             Action::Use125 => self.mods.use125 = true,
             Action::Delay(d) => tokio::time::sleep(*d).await,
             Action::Disconnect => {
-                self.ctl.close().await;
+                self.ctl.shutdown().await;
                 return Ok(Flow::End);
             }
         }
@@ -231,16 +221,17 @@ fn server_tree(fs: &FakeServer) -> Vfs {
 }
 
 /// Built-in template variables of a session.
-fn variables(ctl: &ControlConn) -> HashMap<String, String> {
-    let foreign = match ctl.local.ip() {
+fn variables(ctl: &ControlConn<CommandDecoder>) -> HashMap<String, String> {
+    let (local, peer) = (ctl.local_addr(), ctl.peer_addr());
+    let foreign = match local.ip() {
         IpAddr::V4(_) => "127.0.0.2",
         IpAddr::V6(_) => "::1",
     };
     [
-        ("server_ip", ctl.local.ip().to_string()),
-        ("client_ip", ctl.peer.ip().to_string()),
+        ("server_ip", local.ip().to_string()),
+        ("client_ip", peer.ip().to_string()),
         ("foreign_ip", foreign.to_string()),
-        ("server_port", ctl.local.port().to_string()),
+        ("server_port", local.port().to_string()),
         ("user", "anonymous".to_string()),
         ("pass", "ftpconform@".to_string()),
     ]

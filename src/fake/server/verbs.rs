@@ -3,11 +3,11 @@
 
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 
-use super::conn::ConnError;
-use super::data::{self, Mods, Pending};
 use super::rules::{self, simple};
 use super::session::{Flow, ServerSession};
+use super::transfer::{self, Mods, Pending};
 use super::vfs;
+use crate::net::NetError;
 use crate::script::{MultilineStyle, PasvShape};
 use crate::wire::addr::{self, AddrError};
 use crate::wire::command::Command;
@@ -27,12 +27,12 @@ const FEATURES: &[&str] = &[
 
 impl ServerSession {
     /// The default answer to a command.
-    pub async fn default_reply(&mut self, cmd: &Command) -> Result<Flow, ConnError> {
+    pub async fn default_reply(&mut self, cmd: &Command) -> Result<Flow, NetError> {
         let arg = cmd.arg.clone().unwrap_or_default();
         match cmd.verb.as_str() {
             "QUIT" => {
                 self.send(&simple(221, "Goodbye")).await?;
-                self.ctl.close().await;
+                self.ctl.shutdown().await;
                 Ok(Flow::End)
             }
             "FEAT" => {
@@ -147,8 +147,8 @@ impl ServerSession {
         &mut self,
         address: Option<IpAddr>,
         shape: PasvShape,
-    ) -> Result<Flow, ConnError> {
-        let local = self.ctl.local.ip();
+    ) -> Result<Flow, NetError> {
+        let local = self.ctl.local_addr().ip();
         if local.is_ipv6() {
             return self.send(&simple(500, "PASV is IPv4 only; use EPSV")).await;
         }
@@ -174,27 +174,28 @@ impl ServerSession {
     }
 
     async fn listen(&mut self, ip: IpAddr) -> Option<u16> {
-        let listener = data::passive_listener(ip, &self.timeline).await.ok()?;
-        let port = listener.local_addr().ok()?.port();
+        let listener = transfer::passive_listener(ip, &self.timeline).await.ok()?;
+        let port = listener.local_addr().port();
         self.pending = Pending::Passive(listener);
         Some(port)
     }
 
     async fn set_trap(&mut self, at: SocketAddr) {
-        match data::trap(at, &self.timeline, self.idle).await {
-            Some(task) => self.tasks.0.push(task),
-            None => self.notes.push(format!(
+        match transfer::trap(at, &self.timeline, self.wait).await {
+            Ok(trap) => self.traps.push(trap),
+            Err(_) => self.notes.push(format!(
                 "could not listen on {at} to catch a trusting client"
             )),
         }
     }
 
-    async fn epsv(&mut self, arg: &str) -> Result<Flow, ConnError> {
+    async fn epsv(&mut self, arg: &str) -> Result<Flow, NetError> {
         let arg = arg.trim();
         if arg.eq_ignore_ascii_case("ALL") {
             return self.send(&simple(200, "EPSV ALL accepted")).await;
         }
-        let family = if self.ctl.local.is_ipv4() { "1" } else { "2" };
+        let local = self.ctl.local_addr();
+        let family = if local.is_ipv4() { "1" } else { "2" };
         if !arg.is_empty() && arg != family {
             return self
                 .send(&simple(
@@ -203,7 +204,7 @@ impl ServerSession {
                 ))
                 .await;
         }
-        match self.listen(self.ctl.local.ip()).await {
+        match self.listen(local.ip()).await {
             Some(port) => self.send(&rules::epsv_reply(port)).await,
             None => {
                 self.send(&simple(425, "Cannot open passive connection"))
@@ -212,7 +213,7 @@ impl ServerSession {
         }
     }
 
-    async fn port(&mut self, arg: &str) -> Result<Flow, ConnError> {
+    async fn port(&mut self, arg: &str) -> Result<Flow, NetError> {
         match addr::parse_port(arg.trim()) {
             Ok(a) => self.active_target(SocketAddr::V4(a)).await,
             Err(e) => {
@@ -222,7 +223,7 @@ impl ServerSession {
         }
     }
 
-    async fn eprt(&mut self, arg: &str) -> Result<Flow, ConnError> {
+    async fn eprt(&mut self, arg: &str) -> Result<Flow, NetError> {
         match addr::parse_eprt(arg.trim()) {
             Ok(a) => self.active_target(a).await,
             Err(AddrError::UnknownFamily(_)) => {
@@ -239,8 +240,8 @@ impl ServerSession {
     /// Accepts an active target only when it is the client's control
     /// address (always loopback here); anything else is refused with 501
     /// and never connected to.
-    async fn active_target(&mut self, target: SocketAddr) -> Result<Flow, ConnError> {
-        let client = self.ctl.peer.ip();
+    async fn active_target(&mut self, target: SocketAddr) -> Result<Flow, NetError> {
+        let client = self.ctl.peer_addr().ip();
         if target.ip() != client || !target.ip().is_loopback() || target.port() == 0 {
             self.notes.push(format!(
                 "refused active address {target} (client control address {client})"
@@ -255,7 +256,7 @@ impl ServerSession {
 
     /// Runs a transfer command with the pending data connection and the
     /// modifiers the rule set.
-    pub async fn transfer(&mut self, cmd: &Command) -> Result<Flow, ConnError> {
+    pub async fn transfer(&mut self, cmd: &Command) -> Result<Flow, NetError> {
         let mods = std::mem::take(&mut self.mods);
         let rest = std::mem::take(&mut self.rest);
         let arg = cmd.arg.clone().unwrap_or_default();
@@ -317,7 +318,7 @@ impl ServerSession {
 
     /// NoDataConnection: the preliminary reply, a wait, then 425 (or the
     /// rule's last reply); the negotiated connection is dropped unused.
-    async fn without_data(&mut self, mods: &Mods) -> Result<Flow, ConnError> {
+    async fn without_data(&mut self, mods: &Mods) -> Result<Flow, NetError> {
         self.send(&preliminary(mods, "")).await?;
         tokio::time::sleep(self.wait).await;
         let last = mods
@@ -335,19 +336,19 @@ impl ServerSession {
         arg: &str,
         mods: &Mods,
     ) -> Result<(), String> {
-        let conn = data::open(pending, self.ctl.local.ip(), &self.timeline, self.wait).await?;
+        let local = self.ctl.local_addr().ip();
+        let conn = transfer::open(pending, local, &self.timeline, self.wait).await?;
         match outgoing {
             Some(bytes) => {
                 let n = mods
                     .close_after
                     .map_or(bytes.len(), |l| bytes.len().min(l as usize));
-                conn.send_and_close(&bytes[..n], self.wait)
+                transfer::send_and_close(conn, &bytes[..n], self.wait)
                     .await
                     .map_err(|e| e.to_string())
             }
             None => {
-                let got = conn
-                    .receive(mods.close_after, self.wait)
+                let got = transfer::receive(conn, mods.close_after, self.wait)
                     .await
                     .map_err(|e| e.to_string())?;
                 match verb {
