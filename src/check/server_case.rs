@@ -429,3 +429,123 @@ fn side_name(s: Side) -> &'static str {
 fn opt_side(s: Option<Side>) -> &'static str {
     s.map_or("nobody", side_name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::{OpenRole, Timeline};
+    use crate::verdict::{Level, Loc, Role};
+    use std::path::PathBuf;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn case(steps: Vec<StepKind>) -> (Case, Vec<Step>) {
+        let loc = Loc {
+            file: Arc::new(PathBuf::from("s.yaml")),
+            line: 3,
+            col: 5,
+        };
+        let steps: Vec<Step> = steps
+            .into_iter()
+            .map(|kind| Step {
+                loc: loc.clone(),
+                timeout: None,
+                kind,
+            })
+            .collect();
+        let case = Case {
+            id: "c".into(),
+            title: String::new(),
+            rfc: vec!["RFC 959 5.4".into()],
+            level: Level::Must,
+            role: Role::Server,
+            requires: Vec::new(),
+            timeout: Duration::from_secs(1),
+            loc,
+            steps: steps.clone(),
+            server: None,
+        };
+        (case, steps)
+    }
+
+    /// A control connection on which the server sends `chunks`, each wait
+    /// of the fake client recorded after the chunk it read.
+    fn timeline(script: &[(&[u8], Option<PeerEvent>)]) -> Vec<Event> {
+        let t = Timeline::new();
+        let c = t.open(
+            OpenRole::Control,
+            ("127.0.0.1:40000".parse().unwrap(), Side::Client),
+            ("127.0.0.1:21".parse().unwrap(), Side::Server),
+        );
+        t.peer(PeerEvent::Step { index: 0 });
+        for (bytes, event) in script {
+            if !bytes.is_empty() {
+                t.bytes(c, Side::Server, bytes);
+            }
+            if let Some(e) = event {
+                t.peer(e.clone());
+            }
+        }
+        t.events()
+    }
+
+    fn awaited(purpose: Purpose, n: u32) -> Option<PeerEvent> {
+        let answer = Answer::Reply(n);
+        Some(PeerEvent::Awaited { purpose, answer })
+    }
+
+    #[test]
+    fn a_120_then_220_greets_and_a_second_120_does_not() {
+        let (c, steps) = case(vec![StepKind::Login]);
+        let greeting = |second: &'static [u8]| {
+            timeline(&[
+                (b"120 soon\r\n", awaited(Purpose::Greeting, 0)),
+                (second, awaited(Purpose::Greeting, 1)),
+            ])
+        };
+        let f = check_server_case(&c, &steps, &greeting(b"220 hi\r\n"), None);
+        assert!(f.violations.is_empty(), "{:?}", f.violations);
+        let f = check_server_case(&c, &steps, &greeting(b"120 later\r\n"), None);
+        let v = &f.violations[0];
+        assert_eq!(
+            (&v.rule, v.actual.as_str()),
+            (&RuleId::Catalogue(Rule::Greeting220), "120 later")
+        );
+        assert_eq!(v.context.last().map(String::as_str), Some("S> 120 later"));
+    }
+
+    #[test]
+    fn replies_are_found_by_number_malformed_ones_counted() {
+        let (c, steps) = case(vec![StepKind::Login]);
+        let events = timeline(&[
+            (b"220 hi\r\n", awaited(Purpose::Greeting, 0)),
+            (b"garbage\r\n530 no\r\n", awaited(Purpose::User, 2)),
+        ]);
+        let f = check_server_case(&c, &steps, &events, None);
+        assert_eq!(f.violations.len(), 1, "{:?}", f.violations);
+        let v = &f.violations[0];
+        assert_eq!(v.rule, "c");
+        assert_eq!(
+            (v.expected.as_str(), v.actual.as_str()),
+            ("230 or 331", "530 no")
+        );
+        assert_eq!(v.loc.as_ref().map(|l| l.line), Some(3));
+    }
+
+    #[test]
+    fn a_wait_that_got_no_reply_breaks_the_step_expectation() {
+        let (c, steps) = case(vec![StepKind::Login]);
+        let failed = Answer::Failed("no reply within 1s".into());
+        let events = timeline(&[(
+            b"",
+            Some(PeerEvent::Awaited {
+                purpose: Purpose::Greeting,
+                answer: failed,
+            }),
+        )]);
+        let f = check_server_case(&c, &steps, &events, None);
+        let v = &f.violations[0];
+        assert_eq!(v.rule, Rule::Greeting220);
+        assert_eq!(v.actual, "no reply within 1s");
+    }
+}
