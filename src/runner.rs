@@ -17,7 +17,7 @@ use crate::check::server_case::check_server_case;
 use crate::fake;
 use crate::real::clients::ClientProfile;
 use crate::real::servers::ServerEndpoint;
-use crate::script::{Case, Suite};
+use crate::script::{Capability, Case, CaseBody, Suite};
 use crate::timeline::{Event, Timeline};
 use crate::verdict::{CaseResult, Role, Verdict};
 
@@ -74,7 +74,7 @@ fn blank(case: &Case, suite: &str, target: &str) -> CaseResult {
     CaseResult {
         id: case.id.clone(),
         suite: suite.to_string(),
-        role: case.role,
+        role: case.role(),
         target: target.to_string(),
         rfc: case.rfc.clone(),
         level: case.level,
@@ -103,11 +103,11 @@ pub fn not_run(
 }
 
 /// The capabilities a case requires that the target lacks.
-pub fn missing_capabilities(case: &Case, have: &[String]) -> Vec<String> {
+fn missing_capabilities(case: &Case, have: &[Capability]) -> Vec<Capability> {
     case.requires
         .iter()
         .filter(|r| !have.contains(r))
-        .cloned()
+        .copied()
         .collect()
 }
 
@@ -227,7 +227,8 @@ async fn run_on(
     if let Target::Server(endpoint) = target {
         let missing = missing_capabilities(case, &endpoint.capabilities);
         if !missing.is_empty() {
-            let why = format!("target lacks {}", missing.join(", "));
+            let names: Vec<&str> = missing.iter().map(|c| c.name()).collect();
+            let why = format!("target lacks {}", names.join(", "));
             return not_run(suite, case, &endpoint.name, Verdict::Skipped, why);
         }
     }
@@ -317,14 +318,14 @@ async fn play(case: &Case, suite: &str, peer: Peer<'_>, timeline: &Timeline) -> 
     match peer {
         Peer::Server(ep) => {
             let mut result = blank(case, suite, &ep.name);
-            if case.role != Role::Server {
+            let CaseBody::Server(steps) = &case.body else {
                 result.verdict = Verdict::Error;
                 result.reason = Some("a client-role case cannot run against a server".into());
                 return result;
-            }
-            let (c, e, tl) = (case.clone(), ep.clone(), timeline.clone());
-            let ran = guarded(async move { fake::client::run(&c, &c.steps, &e, &tl).await }).await;
-            let found = check_server_case(case, &case.steps, &timeline.events(), ep.passive_range);
+            };
+            let (c, s, e, tl) = (case.clone(), steps.clone(), ep.clone(), timeline.clone());
+            let ran = guarded(async move { fake::client::run(&c, &s, &e, &tl).await }).await;
+            let found = check_server_case(case, steps, &timeline.events(), ep.passive_range);
             result.violations = found.violations;
             result.notes = found.notes;
             result.verdict = CaseResult::grade(&result.violations);

@@ -433,8 +433,9 @@ fn opt_side(s: Option<Side>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::script::CaseBody;
     use crate::timeline::{OpenRole, Timeline};
-    use crate::verdict::{Level, Loc, Role};
+    use crate::verdict::{Level, Loc};
     use std::path::PathBuf;
     use std::sync::Arc;
     use std::time::Duration;
@@ -458,12 +459,10 @@ mod tests {
             title: String::new(),
             rfc: vec!["RFC 959 5.4".into()],
             level: Level::Must,
-            role: Role::Server,
             requires: Vec::new(),
             timeout: Duration::from_secs(1),
             loc,
-            steps: steps.clone(),
-            server: None,
+            body: CaseBody::Server(steps.clone()),
         };
         (case, steps)
     }

@@ -8,6 +8,7 @@ use super::server_case::Walk;
 use crate::script::{Content, Direction, Transfer};
 use crate::timeline::{ConnId, Event, EventKind, Side, TransferEnd};
 use crate::verdict::{Rule, Verdict, Violation};
+use crate::wire::escape::escape_preview;
 
 /// How many bytes of a download a violation shows.
 const PREVIEW: usize = 60;
@@ -154,9 +155,7 @@ impl Received {
     }
 
     fn preview(&self) -> String {
-        let head = &self.kept[..self.kept.len().min(PREVIEW)];
-        let more = if self.len > PREVIEW as u64 { "..." } else { "" };
-        format!("\"{}{more}\"", head.escape_ascii())
+        format!("\"{}\"", escape_preview(&self.kept, PREVIEW))
     }
 }
 

@@ -13,7 +13,7 @@ use tokio::time::timeout;
 use crate::check::client_case::check_client_case;
 use crate::fake;
 use crate::real::clients::{basename, ClientProfile, ClientRun, Task};
-use crate::script::{Case, ClientOp, FakeServer};
+use crate::script::{Case, CaseBody, ClientOp, ClientScript};
 use crate::timeline::{EventKind, Timeline};
 use crate::verdict::{CaseResult, Verdict};
 
@@ -39,7 +39,7 @@ pub(super) fn launch(client: &ClientProfile) -> Launch {
 
 /// Whether `client` can run `case` here.
 pub(super) fn usable(case: &Case, client: &ClientProfile) -> Result<(), NotRun> {
-    if let Some(fs) = &case.server {
+    if let CaseBody::Client(fs) = &case.body {
         client
             .supports(fs.op, fs.passive, fs.extended, fs.family)
             .map_err(|why| (Verdict::Unimplemented, why))?;
@@ -61,10 +61,10 @@ pub(super) async fn serve_and_run(
     launch: Launch,
     timeline: Timeline,
 ) -> Result<ClientRun, NotRun> {
-    let fs = case.server.as_ref().ok_or((
-        Verdict::Error,
-        "the case has no client-role section".to_string(),
-    ))?;
+    let CaseBody::Client(fs) = &case.body else {
+        let why = "a server-role case cannot run against a client".to_string();
+        return Err((Verdict::Error, why));
+    };
     let deadline = client_deadline(&case);
     let serving = fake::server::start(fs, &timeline, case.timeout, deadline)
         .await
@@ -107,7 +107,11 @@ pub(super) fn judge(
     let opened = events
         .iter()
         .any(|e| matches!(e.kind, EventKind::Opened { .. }));
-    let Some(fs) = case.server.as_ref().filter(|_| opened) else {
+    let fs = match &case.body {
+        CaseBody::Client(fs) if opened => Some(fs),
+        _ => None,
+    };
+    let Some(fs) = fs else {
         result.verdict = Verdict::Error;
         let why = format!(
             "{} never connected; stderr: {}",
@@ -121,7 +125,12 @@ pub(super) fn judge(
     result.verdict = CaseResult::grade(&result.violations);
 }
 
-fn make_task(case: &Case, fs: &FakeServer, server: SocketAddr, dir: &Path) -> Result<Task, NotRun> {
+fn make_task(
+    case: &Case,
+    fs: &ClientScript,
+    server: SocketAddr,
+    dir: &Path,
+) -> Result<Task, NotRun> {
     let name = match basename(&fs.path) {
         "" => "listing.txt",
         n => n,
@@ -143,8 +152,8 @@ fn make_task(case: &Case, fs: &FakeServer, server: SocketAddr, dir: &Path) -> Re
         extended: fs.extended,
         family: fs.family,
         server,
-        user: "anonymous".into(),
-        pass: "ftpconform@".into(),
+        user: fake::server::USER.into(),
+        pass: fake::server::PASS.into(),
         workdir: dir.to_path_buf(),
         local,
         timeout: case.timeout * 2,

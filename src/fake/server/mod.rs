@@ -59,10 +59,11 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::timeout;
 
 use crate::net::{Conn, ControlConn, Listener};
-use crate::script::{FakeServer, Family};
+use crate::script::{ClientScript, Family};
 use crate::timeline::{OpenRole, PeerEvent, Timeline};
 
 use session::ServerSession;
+pub use session::{PASS, USER};
 use transfer::AS_SERVER;
 
 /// The fake server of one case, answering in the background.
@@ -77,7 +78,7 @@ pub struct Serving {
 /// client that connects, each reply waiting at most `wait`, until stopped
 /// or until `idle` has passed. `Err` when it cannot listen.
 pub async fn start(
-    fs: &FakeServer,
+    fs: &ClientScript,
     timeline: &Timeline,
     wait: Duration,
     idle: Duration,
@@ -131,7 +132,7 @@ impl Serving {
 /// (`done`) or `idle` has passed.
 async fn serve(
     listener: Listener,
-    fs: FakeServer,
+    fs: ClientScript,
     timeline: Timeline,
     wait: Duration,
     idle: Duration,
@@ -172,7 +173,7 @@ async fn serve(
 /// One control session on an accepted connection.
 fn session(
     conn: Conn,
-    fs: &FakeServer,
+    fs: &ClientScript,
     timeline: &Timeline,
     wait: Duration,
     idle: Duration,
