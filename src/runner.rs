@@ -323,8 +323,13 @@ async fn play(case: &Case, suite: &str, peer: Peer<'_>, timeline: &Timeline) -> 
                 result.reason = Some("a client-role case cannot run against a server".into());
                 return result;
             };
-            let (c, s, e, tl) = (case.clone(), steps.clone(), ep.clone(), timeline.clone());
-            let ran = guarded(async move { fake::client::run(&c, &s, &e, &tl).await }).await;
+            let access = fake::client::ServerAccess {
+                addr: ep.addr,
+                user: ep.user.clone(),
+                pass: ep.pass.clone(),
+            };
+            let (c, s, tl) = (case.clone(), steps.clone(), timeline.clone());
+            let ran = guarded(async move { fake::client::run(&c, &s, &access, &tl).await }).await;
             let found = check_server_case(case, steps, &timeline.events(), ep.passive_range);
             result.violations = found.violations;
             result.notes = found.notes;

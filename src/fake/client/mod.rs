@@ -15,13 +15,22 @@ mod session;
 mod template;
 mod transfer;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::real::servers::ServerEndpoint;
 use crate::script::{Case, Step, StepKind};
 use crate::timeline::{PeerEvent, Timeline};
 
 use session::{FakeClient, Stop};
+
+/// What the fake client knows of the server under test: where it listens
+/// and how to log in.
+#[derive(Debug, Clone)]
+pub struct ServerAccess {
+    pub addr: SocketAddr,
+    pub user: String,
+    pub pass: String,
+}
 
 /// Grace given to late stray connections (bounce, theft) before the case
 /// ends, when no `expect-no-stray` step waited already.
@@ -33,7 +42,7 @@ const STRAY_GRACE: Duration = Duration::from_millis(300);
 pub async fn run(
     case: &Case,
     steps: &[Step],
-    target: &ServerEndpoint,
+    target: &ServerAccess,
     timeline: &Timeline,
 ) -> Result<(), String> {
     let mut s = FakeClient::connect(case, target, timeline).await?;

@@ -13,8 +13,8 @@ use tokio::task::JoinHandle;
 use super::control::Control;
 use super::data::{PendingData, AS_CLIENT};
 use super::template::{self, UnknownVar};
+use super::ServerAccess;
 use crate::net::{Conn, ControlConn, NetError, Trap};
-use crate::real::servers::ServerEndpoint;
 use crate::script::{Case, Payload, ReplyExpect, Step, Template};
 use crate::timeline::{Answer, EventKind, PeerEvent, Purpose, Timeline};
 use crate::verdict::Loc;
@@ -31,7 +31,7 @@ pub enum Stop {
 
 pub struct FakeClient<'a> {
     pub case: &'a Case,
-    pub target: &'a ServerEndpoint,
+    pub target: &'a ServerAccess,
     pub tl: Timeline,
     pub ctrl: Option<Control>,
     greeted: bool,
@@ -52,7 +52,7 @@ impl<'a> FakeClient<'a> {
     /// Opens the control connection; `Err` is the one-line error reason.
     pub async fn connect(
         case: &'a Case,
-        target: &'a ServerEndpoint,
+        target: &'a ServerAccess,
         tl: &Timeline,
     ) -> Result<FakeClient<'a>, String> {
         let ctrl = ControlConn::connect(target.addr, AS_CLIENT, case.timeout, tl)
