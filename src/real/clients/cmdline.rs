@@ -26,6 +26,9 @@ pub fn supports(
         }
         Ncftp if extended || !v4 => Err("ncftp uses PASV and PORT only, IPv4 only".into()),
         Lftp if v4 && extended && !passive => Err("lftp uses PORT (not EPRT) over IPv4".into()),
+        Ftplib if v4 && extended => {
+            Err("ftplib uses PASV and PORT over IPv4 (EPSV and EPRT over IPv6 only)".into())
+        }
         Busybox if !matches!(op, Get | Put) => Err("busybox ftpget/ftpput only get and put".into()),
         Busybox if !passive => Err("busybox ftpget/ftpput are passive only".into()),
         Busybox if !extended => Err("busybox always tries EPSV first".into()),
@@ -320,7 +323,6 @@ fn ftplib(t: &Task) -> Spec {
         format!("--path={}", t.path),
         format!("--local={}", local(t)),
         format!("--mode={mode}"),
-        format!("--extended={}", u8::from(t.extended)),
         format!("--timeout={}", secs(t)),
     ];
     plain("python3", a)
@@ -385,6 +387,8 @@ mod tests {
         assert!(supports(ClientKind::Wget, ClientOp::Put, true, false, v4).is_err());
         assert!(supports(ClientKind::Busybox, ClientOp::Get, false, true, v4).is_err());
         assert!(supports(ClientKind::Ncftp, ClientOp::Get, true, true, v4).is_err());
+        assert!(supports(ClientKind::Ftplib, ClientOp::Get, true, true, v4).is_err());
+        assert!(supports(ClientKind::Ftplib, ClientOp::Get, false, true, Family::V6).is_ok());
         assert!(supports(ClientKind::Curl, ClientOp::Delete, false, true, Family::V6).is_ok());
     }
 
