@@ -17,9 +17,10 @@ use ftpconform::real::servers::embedded::start_embedded;
 use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
 use ftpconform::real::servers::running::RunningServer;
 use ftpconform::runner::{run_case_events, Target};
-use ftpconform::script::{Case, Role, Suite};
+use ftpconform::script::{Case, Suite};
 use ftpconform::timeline::{ConnRole, Event, EventKind};
 use ftpconform::transcript::transcript_lines;
+use ftpconform::verdict::Role;
 
 /// The golden captures: (suite, case), stored as `captures/<suite>__<case>.pcap`.
 const GOLDEN: &[(&str, &str)] = &[

@@ -14,11 +14,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ftpconform::capture::read_pcap;
-use ftpconform::check::Verdict;
 use ftpconform::real::servers::url::FtpUrl;
 use ftpconform::runner::{run_case, Target};
 use ftpconform::timeline::{ConnRole, EventKind};
 use ftpconform::transcript::transcript;
+use ftpconform::verdict::Verdict;
 
 /// Longest any wait in these tests may take.
 const BOUND: Duration = Duration::from_secs(20);

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::fake::server::run_client_case;
 use ftpconform::real::clients::ClientProfile;
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
+use ftpconform::verdict::{CaseResult, Level, Loc, Role, Verdict};
 
 fn loc() -> Loc {
     Loc {

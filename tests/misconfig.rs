@@ -7,10 +7,9 @@
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
-use ftpconform::check::pasv::ADDRESS_RULE;
-use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
 use ftpconform::runner;
+use ftpconform::verdict::{CaseResult, Rule, Verdict};
 
 fn suites() -> Vec<ftpconform::script::Suite> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("suites/server");
@@ -38,7 +37,7 @@ fn run(server: &str, pasv_address: Option<Ipv4Addr>, suite: &str, case: &str) ->
 fn address_violations(r: &CaseResult) -> Vec<String> {
     r.violations
         .iter()
-        .filter(|v| v.rule == ADDRESS_RULE)
+        .filter(|v| v.rule == Rule::PasvAddressMatchesControl)
         .map(|v| format!("expected {} / actual {}", v.expected, v.actual))
         .collect()
 }

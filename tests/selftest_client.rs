@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::fake::run_server_case;
 use ftpconform::real::servers::ServerEndpoint;
 use ftpconform::script::*;
 use ftpconform::timeline::{ConnRole, EventKind, Side, Timeline};
+use ftpconform::verdict::{CaseResult, Level, Loc, Role, Verdict};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::fake::server::{run_client_case, run_with, Launch};
 use ftpconform::real::clients::{ClientProfile, ClientRun, Task};
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
+use ftpconform::verdict::{CaseResult, Level, Loc, Role, Verdict};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
