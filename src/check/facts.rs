@@ -111,18 +111,6 @@ impl Findings {
     }
 }
 
-/// Runs every timeline check of a server-role case.
-pub fn server_checks(events: &[Event], negs: &[Negotiation], ctx: &CheckCtx) -> Findings {
-    let mut out = Findings::default();
-    for neg in negs {
-        out.extend(super::pasv::check(events, neg, ctx));
-        out.extend(super::active::check(events, neg, ctx));
-        out.extend(super::ordering::check(events, neg, ctx));
-        out.extend(super::security::check(events, neg, ctx));
-    }
-    out
-}
-
 /// The `Opened` event of `conn`: (initiator, acceptor).
 pub fn endpoints(events: &[Event], conn: ConnId) -> Option<(SocketAddr, SocketAddr)> {
     events.iter().find_map(|e| match &e.kind {

@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 
 use super::expect::{describe_codes, failed_captures, judge, Judgement};
-use super::facts::{server_checks, CheckCtx, Findings, Negotiation};
+use super::facts::{CheckCtx, Findings, Negotiation};
 use super::replies::{numbered, SeenReply};
 use crate::script::{Case, DataExpect, DataMode, Step, StepKind};
 use crate::timeline::{Answer, ConnId, ConnRole, Event, EventKind, PeerEvent, Purpose, Side};
@@ -428,6 +428,18 @@ fn side_name(s: Side) -> &'static str {
 
 fn opt_side(s: Option<Side>) -> &'static str {
     s.map_or("nobody", side_name)
+}
+
+/// Runs every timeline check of a server-role case.
+fn server_checks(events: &[Event], negs: &[Negotiation], ctx: &CheckCtx) -> Findings {
+    let mut out = Findings::default();
+    for neg in negs {
+        out.extend(super::pasv::check(events, neg, ctx));
+        out.extend(super::active::check(events, neg, ctx));
+        out.extend(super::ordering::check(events, neg, ctx));
+        out.extend(super::security::check(events, neg, ctx));
+    }
+    out
 }
 
 #[cfg(test)]

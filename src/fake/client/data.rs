@@ -4,15 +4,13 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use super::session::{FakeClient, Stop};
-use crate::net::{Catch, Conn, Listener, PendingAccept, Sides};
+use super::session::{FakeClient, PendingData, Stop, AS_CLIENT};
+use crate::net::{Catch, Conn, Listener, Sides};
 use crate::script::{DataMode, DataSetup, Direction, Family, Step};
 use crate::timeline::{Answer, ConnId, OpenRole, PeerEvent, Purpose, Side};
 use crate::wire::addr::{encode_eprt, encode_port, parse_epsv_reply, parse_pasv_reply};
 use crate::wire::reply::Reply;
 
-/// The fake client's sides on its control and data connections.
-pub const AS_CLIENT: Sides = Sides::new(Side::Client, Side::Server);
 /// The sides of a theft attempt and of a bounce trap: a third party
 /// facing the server.
 const AS_THIRD: Sides = Sides::new(Side::Third, Side::Server);
@@ -26,16 +24,6 @@ const FIXED_PORT_WAIT: Duration = Duration::from_secs(60);
 const THIEF_DATA: &[u8] = b"forged by ftpconform thief\n";
 /// How long to wait for an unsolicited reply after a theft attempt.
 const UNSOLICITED_WAIT: Duration = Duration::from_millis(200);
-
-/// The data connection the next transfer uses.
-pub enum PendingData {
-    /// Passive, connected right after the reply.
-    Connected(Conn),
-    /// Passive, to connect after the transfer command was sent.
-    Late(SocketAddr),
-    /// Active: the server will connect to our listener.
-    Active(PendingAccept),
-}
 
 /// Where the active side listens: the legitimate listener or a trap.
 enum Listen {

@@ -6,19 +6,32 @@
 //! what to do next (a refused USER ends the login); the checks judge.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
 use super::control::Control;
-use super::data::{PendingData, AS_CLIENT};
 use super::template::{self, UnknownVar};
 use super::ServerAccess;
-use crate::net::{Conn, ControlConn, NetError, Trap};
+use crate::net::{Conn, ControlConn, NetError, PendingAccept, Sides, Trap};
 use crate::script::{Case, Payload, ReplyExpect, Step, Template};
-use crate::timeline::{Answer, EventKind, PeerEvent, Purpose, Timeline};
+use crate::timeline::{Answer, EventKind, PeerEvent, Purpose, Side, Timeline};
 use crate::verdict::Loc;
 use crate::wire::reply::Reply;
+
+/// The fake client's sides on its control and data connections.
+pub const AS_CLIENT: Sides = Sides::new(Side::Client, Side::Server);
+
+/// The data connection the next transfer uses.
+pub enum PendingData {
+    /// Passive, connected right after the reply.
+    Connected(Conn),
+    /// Passive, to connect after the transfer command was sent.
+    Late(SocketAddr),
+    /// Active: the server will connect to our listener.
+    Active(PendingAccept),
+}
 
 /// Why the case stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]

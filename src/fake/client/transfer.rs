@@ -6,9 +6,8 @@
 
 use std::time::Duration;
 
-use super::data::PendingData;
 use super::phase::{finals, move_data, Source};
-use super::session::{FakeClient, Stop};
+use super::session::{FakeClient, PendingData, Stop};
 use crate::script::{Content, Direction, Step, Transfer};
 use crate::timeline::{PeerEvent, TransferEnd};
 
