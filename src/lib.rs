@@ -20,6 +20,8 @@
 //!   the JSON Schema.
 //! - [`net`]: control and data connections over tokio, recording into the
 //!   timeline.
+//! - [`topology`]: NAT and firewall topologies in network namespaces the
+//!   harness creates (router rules, preflight, cleanup, router captures).
 //! - [`peer`]: the fake peers; [`peer::run_server_case`] drives a real
 //!   server through a server-role case.
 //! - [`capture`]: the pcap view of the timeline (a streaming writer), the
@@ -39,6 +41,7 @@ pub mod runner;
 pub mod script;
 pub mod suite;
 pub mod timeline;
+pub mod topology;
 pub mod transcript;
 pub mod verdict;
 pub mod wire;
