@@ -28,12 +28,15 @@
 //!   pcap reader that rebuilds events, and capture comparison.
 //! - [`runner`]: runs cases against a target, one timeline and capture
 //!   per case.
+//! - [`nat`]: runs suites through a topology (fake peer on one side, real
+//!   peer on the other), the router's captures and rewrites, the NAT table.
 //! - [`report`]: the verdict table, JSON report and exit status.
 //! - [`transcript`]: the normalized, redacted text view of the timeline.
 
 pub mod capture;
 pub mod check;
 pub mod fake;
+pub mod nat;
 pub mod net;
 pub mod real;
 pub mod report;

@@ -28,9 +28,10 @@ pub mod tap;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-pub use netns::Netns;
+pub use netns::{inside_verified, Netns, Site};
 pub use plan::{Kind, Plan};
 
 use plan::{CLIENT_IF, ROUTER_CLIENT_IF, ROUTER_SERVER_IF, SERVER_IF};
@@ -76,6 +77,34 @@ pub fn available() -> Result<(), TopologyError> {
         }
     }
     Ok(())
+}
+
+/// Where the fake server listens for control connections: on loopback
+/// (`loopback`, an ephemeral port) normally; inside a topology namespace on
+/// every address of the namespace (they are all the topology's) and the
+/// topology's control port.
+pub fn listen_addr(loopback: IpAddr) -> SocketAddr {
+    match netns::site() {
+        Some(site) => {
+            let any = match loopback {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            };
+            SocketAddr::new(any, site.control_port)
+        }
+        None => SocketAddr::new(loopback, 0),
+    }
+}
+
+/// The passive range of the topology the calling thread is in.
+pub fn passive_ports() -> Option<(u16, u16)> {
+    netns::site().map(|s| s.passive)
+}
+
+/// The public address a server inside this topology announces in 227,
+/// where the topology tells servers theirs.
+pub fn announced() -> Option<IpAddr> {
+    netns::site()?.announce.map(IpAddr::V4)
 }
 
 /// A built topology; dropping it stops what runs inside and removes its
@@ -213,8 +242,13 @@ fn build_into(plan: &Plan, stem: &str, made: &mut Vec<Netns>) -> Result<(), Topo
         exec::run_command(nft, &format!("nft -f - in {}", r.name()), Some(&ruleset))?;
     }
     run_preflight(plan, &[c, r, s])?;
+    let site = netns::Site {
+        control_port: plan::CONTROL_PORT,
+        passive: plan::PASSIVE_RANGE,
+        announce: plan.announce(),
+    };
     for ns in [c, r, s] {
-        ns.set_verified();
+        ns.set_verified(site);
     }
     Ok(())
 }

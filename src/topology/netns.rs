@@ -40,6 +40,20 @@ struct Live {
     /// Set once the preflight passed: only then may the peers inside it
     /// name non-loopback addresses.
     verified: bool,
+    /// How a server inside is to be configured.
+    site: Site,
+}
+
+/// What a peer running inside a topology namespace is told about it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Site {
+    /// The control port servers listen on.
+    pub control_port: u16,
+    /// The passive port range servers use.
+    pub passive: (u16, u16),
+    /// The public address a server announces in 227, where the topology
+    /// tells servers their public address.
+    pub announce: Option<std::net::Ipv4Addr>,
 }
 
 static LIVE: Mutex<Vec<Live>> = Mutex::new(Vec::new());
@@ -72,6 +86,7 @@ impl Netns {
             name: name.to_string(),
             id: ns.id()?,
             verified: false,
+            site: Site::default(),
         });
         exec::run("ip", &["-n", name, "link", "set", "lo", "up"], None)?;
         Ok(ns)
@@ -101,10 +116,12 @@ impl Netns {
         Ok((meta.dev(), meta.ino()))
     }
 
-    /// Marks the namespace as checked by the preflight.
-    pub fn set_verified(&self) {
+    /// Marks the namespace as checked by the preflight, and what peers
+    /// inside it are told ([`site`]).
+    pub fn set_verified(&self, site: Site) {
         if let Some(l) = live().iter_mut().find(|l| l.name == self.name) {
             l.verified = true;
+            l.site = site;
         }
     }
 
@@ -172,15 +189,22 @@ impl Netns {
     }
 }
 
-/// Whether the calling thread is inside a namespace this process created
-/// and whose preflight passed: the peers may then name the addresses of the
-/// topology (which reach nothing outside it) in PORT, EPRT and 227.
-pub fn inside_verified() -> bool {
-    let Ok(meta) = std::fs::metadata("/proc/thread-self/ns/net") else {
-        return false;
-    };
+/// The site of the calling thread's namespace, when it is one this process
+/// created and whose preflight passed: the peers may then name the
+/// addresses of the topology (which reach nothing outside it) in PORT,
+/// EPRT and 227.
+pub fn site() -> Option<Site> {
+    let meta = std::fs::metadata("/proc/thread-self/ns/net").ok()?;
     let here = (meta.dev(), meta.ino());
-    live().iter().any(|l| l.verified && l.id == here)
+    live()
+        .iter()
+        .find(|l| l.verified && l.id == here)
+        .map(|l| l.site)
+}
+
+/// Whether the calling thread is inside a verified topology namespace.
+pub fn inside_verified() -> bool {
+    site().is_some()
 }
 
 /// Stops what still runs inside `name` (by PID), then deletes it. Removes
