@@ -9,7 +9,7 @@ use clap::Args;
 
 use ftpconform::nat::{self, NatCase};
 use ftpconform::real::clients::ClientProfile;
-use ftpconform::real::servers::profiles::PROFILES;
+use ftpconform::real::servers;
 use ftpconform::runner::RunConfig;
 use ftpconform::script::Suite;
 use ftpconform::topology::{self, Kind, Topology};
@@ -85,10 +85,11 @@ fn server_side(
     suites: &[Suite],
     config: &RunConfig,
 ) -> anyhow::Result<Vec<NatCase>> {
-    if !PROFILES.contains(&server) {
+    let real = real_servers();
+    if !real.contains(&server) {
         bail!(
             "server `{server}` cannot run in a topology: use one of {}",
-            PROFILES.join(", ")
+            real.join(", ")
         );
     }
     let (_running, endpoint) = nat::start_server(topology, server)
@@ -96,6 +97,15 @@ fn server_side(
         .with_context(|| format!("starting {server} in {}", topology.kind()))?;
     nat::run_server_cases(topology, &endpoint, server, suites, config, &mut progress)
         .map_err(anyhow::Error::msg)
+}
+
+/// The real servers (every one but the in-process libunftp, which listens
+/// on loopback only).
+fn real_servers() -> Vec<&'static str> {
+    servers::server_names()
+        .into_iter()
+        .filter(|n| *n != servers::EMBEDDED)
+        .collect()
 }
 
 fn client_side(
@@ -146,7 +156,7 @@ pub fn table(args: TableArgs, suites: Vec<Suite>) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?,
     };
     let servers: Vec<String> = match args.servers.is_empty() {
-        true => PROFILES.iter().map(|s| s.to_string()).collect(),
+        true => real_servers().iter().map(|s| s.to_string()).collect(),
         false => args.servers.clone(),
     };
     let clients: Vec<String> = match args.clients.is_empty() {

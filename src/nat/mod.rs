@@ -23,7 +23,7 @@ use crate::real::servers::profiles::{start_profile_at, Placement, ProfileOptions
 use crate::real::servers::running::RunningServer;
 use crate::real::servers::ServerEndpoint;
 use crate::runner::{self, RunConfig, Target};
-use crate::script::{Case, DataMode, Family, StepKind, Suite};
+use crate::script::{Case, CaseBody, DataMode, Family, StepKind, Suite};
 use crate::timeline::{stream, ConnRole, Event, EventKind, Side, Timeline};
 use crate::topology::plan::{PASSIVE_RANGE, ROUTER_CLIENT_IF, ROUTER_SERVER_IF};
 use crate::topology::tap::Tap;
@@ -58,18 +58,18 @@ impl NatCase {
 /// The data mode a case exercises: its first data step (server role) or
 /// the client's task (client role).
 pub fn mode_of(case: &Case) -> Option<DataMode> {
-    if let Some(fs) = &case.server {
-        return Some(match (fs.passive, fs.extended) {
+    match &case.body {
+        CaseBody::Client(fs) => Some(match (fs.passive, fs.extended) {
             (true, false) => DataMode::Pasv,
             (true, true) => DataMode::Epsv,
             (false, false) => DataMode::Port,
             (false, true) => DataMode::Eprt,
-        });
+        }),
+        CaseBody::Server(steps) => steps.iter().find_map(|s| match &s.kind {
+            StepKind::Data(setup) => Some(setup.mode),
+            _ => None,
+        }),
     }
-    case.steps.iter().find_map(|s| match &s.kind {
-        StepKind::Data(setup) => Some(setup.mode),
-        _ => None,
-    })
 }
 
 /// Starts the real server `name` inside the topology's server namespace,
@@ -147,7 +147,7 @@ pub fn run_client_cases(
     let work = move || async move {
         let mut out = Vec::new();
         for (suite, case) in selected(suites, config, crate::verdict::Role::Client) {
-            if case.server.as_ref().is_some_and(|fs| fs.family != family) {
+            if matches!(&case.body, CaseBody::Client(fs) if fs.family != family) {
                 continue;
             }
             let path = config.capture_path(&target, &suite.name, &case.id);
@@ -215,7 +215,7 @@ fn failed_run(error: String) -> ClientRun {
 
 /// Whether `client` can run `case` (as the runner decides for loopback).
 fn usable(case: &Case, client: &ClientProfile) -> Result<(), (Verdict, String)> {
-    if let Some(fs) = &case.server {
+    if let CaseBody::Client(fs) = &case.body {
         client
             .supports(fs.op, fs.passive, fs.extended, fs.family)
             .map_err(|why| (Verdict::Unimplemented, why))?;
