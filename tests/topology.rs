@@ -93,3 +93,45 @@ fn threads_and_children_run_inside_the_namespace() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(&plan.client.ip.to_string()), "{text}");
 }
+
+#[test]
+fn sigterm_during_a_run_removes_its_namespaces() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ftpconform"))
+        .args(["run", "--topology", "client-nat", "--server", "vsftpd"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn ftpconform");
+    let prefix = format!("{}{}-", netns::PREFIX, child.id());
+    let mine = || -> Vec<String> {
+        netns::ours_on_machine()
+            .into_iter()
+            .filter(|n| n.starts_with(&prefix))
+            .collect()
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while mine().len() < 3 && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(mine().len(), 3, "the run built its topology");
+    // Let it get into the run (rules, preflight, the server starting).
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // SAFETY: kill(2) on the child we started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.is_some(), "ftpconform ended after SIGTERM");
+    assert_eq!(mine(), Vec::<String>::new());
+}

@@ -155,7 +155,7 @@ pub fn run_client_cases(
             let timeline = Timeline::new();
             let capture = attach(&timeline, &path);
             let launch = launch_in(topology.client().clone(), client.clone(), plan);
-            let usable = usable(case, client);
+            let usable = fake::server::usable(case, client);
             let mut result =
                 fake::server::run_with(case, &suite.name, &target, usable, launch, &timeline).await;
             timeline.finish();
@@ -211,20 +211,6 @@ fn failed_run(error: String) -> ClientRun {
         error: Some(error),
         ..ClientRun::default()
     }
-}
-
-/// Whether `client` can run `case` (as the runner decides for loopback).
-fn usable(case: &Case, client: &ClientProfile) -> Result<(), (Verdict, String)> {
-    if let CaseBody::Client(fs) = &case.body {
-        client
-            .supports(fs.op, fs.passive, fs.extended, fs.family)
-            .map_err(|why| (Verdict::Unimplemented, why))?;
-    }
-    if !client.installed() {
-        let why = format!("{} is not installed", client.name());
-        return Err((Verdict::Error, why));
-    }
-    Ok(())
 }
 
 fn attach(timeline: &Timeline, path: &Path) -> Option<PathBuf> {

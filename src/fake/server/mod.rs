@@ -96,7 +96,7 @@ pub async fn run_client_case(
 pub type Launch = Box<dyn FnOnce(Task) -> Pin<Box<dyn Future<Output = ClientRun> + Send>> + Send>;
 
 /// Whether `client` can run `case` here: `Err` is the verdict and reason.
-fn usable(case: &Case, client: &ClientProfile) -> Result<(), (Verdict, String)> {
+pub fn usable(case: &Case, client: &ClientProfile) -> Result<(), (Verdict, String)> {
     if let CaseBody::Client(fs) = &case.body {
         client
             .supports(fs.op, fs.passive, fs.extended, fs.family)
