@@ -1,7 +1,7 @@
 //! `run --topology NAME` and `nat-table`: runs through the NAT and
 //! firewall topologies (src/topology, src/nat).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -190,12 +190,10 @@ pub fn table(args: TableArgs, suites: Vec<Suite>) -> anyhow::Result<()> {
         let removed = topology.remove()?;
         eprintln!("topology {kind} removed in {}", ms(removed));
     }
-    let doc_dir = args
-        .out
-        .as_deref()
-        .and_then(Path::parent)
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let body = nat::table::render(&all, &doc_dir);
+    // Capture paths are shown from the repository root (where the script
+    // runs).
+    let root = std::env::current_dir().context("current folder")?;
+    let body = nat::table::render(&all, &root);
     let text = document(&body, &kinds, &servers, &clients, started.elapsed());
     match &args.out {
         Some(path) => {
@@ -232,7 +230,10 @@ fn document(
          evidence under each table gives the verdict, the reason, every rewrite the router \
          made (from its two captures) and the capture files: the peer's own view (`CASE.pcap`) \
          and the router's two links (`CASE.router-client-side.pcap`, \
-         `CASE.router-server-side.pcap`).\n\n{body}",
+         `CASE.router-server-side.pcap`), written under the run's capture folder (not \
+         committed: rerun the script to inspect them). A client that falls back to \
+         another mode (lftp reconnects in active mode when passive fails) is shown as \
+         working: the evidence lists both control connections.\n\n{body}",
         names.join(", "),
         servers.join(", "),
         clients.join(", "),

@@ -56,7 +56,7 @@ fn configured(kind: Kind) -> &'static str {
 }
 
 /// The Markdown of the table, with capture paths shown relative to
-/// `relative_to` (the folder of the document).
+/// `relative_to` (the repository root).
 pub fn render(cases: &[NatCase], relative_to: &Path) -> String {
     let mut by_topology: BTreeMap<Kind, Vec<&NatCase>> = BTreeMap::new();
     for c in cases {
