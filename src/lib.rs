@@ -22,12 +22,13 @@
 //!   timeline.
 //! - [`topology`]: NAT and firewall topologies in network namespaces the
 //!   harness creates (router rules, preflight, cleanup, router captures).
-//! - [`peer`]: the fake peers; [`peer::run_server_case`] drives a real
-//!   server through a server-role case.
+//! - [`fake`]: the fake peers (client and server); they record what they do
+//!   in the timeline and judge nothing.
 //! - [`capture`]: the pcap view of the timeline (a streaming writer), the
 //!   pcap reader that rebuilds events, and capture comparison.
+//! - [`check`]: the checks, run once over a finished timeline.
 //! - [`runner`]: runs cases against a target, one timeline and capture
-//!   per case.
+//!   per case; runs the peer, catches its panics, then the checks.
 //! - [`nat`]: runs suites through a topology (fake peer on one side, real
 //!   peer on the other), the router's captures and rewrites, the NAT table.
 //! - [`report`]: the verdict table, JSON report and exit status.

@@ -146,6 +146,8 @@ impl Writer {
                 let text = self.red.note(text);
                 self.push(format!("# {text}"));
             }
+            // What the peer did beside the wire: the checks read it.
+            EventKind::Peer(_) => {}
         }
     }
 

@@ -17,7 +17,6 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use crate::capture::PcapObserver;
-use crate::fake;
 use crate::real::clients::{ClientProfile, ClientRun, Task};
 use crate::real::servers::profiles::{start_profile_at, Placement, ProfileOptions};
 use crate::real::servers::running::RunningServer;
@@ -155,9 +154,12 @@ pub fn run_client_cases(
             let timeline = Timeline::new();
             let capture = attach(&timeline, &path);
             let launch = launch_in(topology.client().clone(), client.clone(), plan);
-            let usable = fake::server::usable(case, client);
-            let mut result =
-                fake::server::run_with(case, &suite.name, &target, usable, launch, &timeline).await;
+            let mut result = match runner::usable(case, client) {
+                Ok(()) => {
+                    runner::run_client_with(case, &suite.name, &target, launch, &timeline).await
+                }
+                Err((verdict, why)) => runner::not_run(suite, case, &target, verdict, why),
+            };
             timeline.finish();
             result.capture = capture;
             let events = timeline.events();
@@ -188,7 +190,7 @@ fn selected<'a>(
 
 /// The client's run, on a thread inside the client namespace, dialling the
 /// server's public address.
-fn launch_in(ns: Netns, profile: ClientProfile, plan: &Plan) -> fake::server::Launch {
+fn launch_in(ns: Netns, profile: ClientProfile, plan: &Plan) -> runner::Launch {
     let public = plan.public_server();
     Box::new(move |mut task: Task| {
         Box::pin(async move {
