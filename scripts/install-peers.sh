@@ -19,7 +19,8 @@ DEBS="$PEERS/debs"
 VENV="$PEERS/venv"
 export DEBIAN_FRONTEND=noninteractive
 
-APT_PKGS=(vsftpd lftp ncftp tnftp inetutils-ftp busybox tshark tcpdump openssl)
+# iproute2 and nftables build the NAT and firewall topologies (docs/nat.md).
+APT_PKGS=(vsftpd lftp ncftp tnftp inetutils-ftp busybox tshark tcpdump openssl iproute2 nftables)
 # Shared libraries needed by the unpacked proftpd and pure-ftpd binaries.
 LIB_PKGS=(libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23)
 UNPACKED_PKGS=(proftpd-core pure-ftpd pure-ftpd-common)

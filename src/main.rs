@@ -50,6 +50,9 @@ enum Command {
     },
     /// Run the suites against a server (default: the embedded libunftp).
     Run(cli::run::RunArgs),
+    /// Run every real server and client through every NAT and firewall
+    /// topology in the four data modes and write the table of docs/nat.md.
+    NatTable(cli::through::TableArgs),
     /// Compare two captures by their normalized transcripts: prints a
     /// unified diff and exits 1 when they differ, 0 when equal, 2 when a
     /// capture cannot be read.
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Schema => schema(),
         Command::Rules { json, markdown } => rules(json, markdown),
         Command::Run(args) => run(args),
+        Command::NatTable(args) => nat_table(args),
         Command::Compare { a, b, control_port } => compare(&a, &b, control_port),
     };
     match result {
@@ -153,6 +157,13 @@ fn one_line(err: &anyhow::Error) -> String {
 fn run(args: cli::run::RunArgs) -> anyhow::Result<ExitCode> {
     match load(&cli::run::suite_paths(&args)) {
         Ok(suites) => cli::run::run(args, suites),
+        Err(code) => Ok(code),
+    }
+}
+
+fn nat_table(args: cli::through::TableArgs) -> anyhow::Result<ExitCode> {
+    match load(&cli::through::default_suites()) {
+        Ok(suites) => cli::through::table(args, suites).map(|()| ExitCode::SUCCESS),
         Err(code) => Ok(code),
     }
 }

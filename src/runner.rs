@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub use client::Launch;
+pub use client::{usable, Launch};
 
 use crate::check::server_case::check_server_case;
 use crate::fake;

@@ -56,6 +56,12 @@ pub struct RunArgs {
     /// NAT misconfiguration, e.g. 127.0.0.2).
     #[arg(long)]
     pub pasv_address: Option<Ipv4Addr>,
+    /// Run through a NAT or firewall topology built in network namespaces
+    /// (docs/nat.md): direct, client-nat, client-nat-alg, server-nat,
+    /// server-nat-alg, server-nat-masquerade, firewall-passive-range,
+    /// firewall-ipv6. Default suites: suites-nat/.
+    #[arg(long)]
+    pub topology: Option<String>,
 }
 
 /// The help of `--server`, naming every server that can be started.
@@ -100,8 +106,16 @@ pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| PathBuf::from("target/ftpconform/captures")),
         filters: args.cases.clone(),
     };
-    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let results = rt.block_on(run_all(&args, &suites, &config))?;
+    let results = match &args.topology {
+        Some(name) => {
+            let (server, client) = (args.server.as_deref(), args.client.as_deref());
+            Some(super::through::run(name, server, client, &suites, &config)?)
+        }
+        None => {
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            rt.block_on(run_all(&args, &suites, &config))?
+        }
+    };
     let Some(results) = results else {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     };
@@ -115,7 +129,9 @@ pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
 
 /// The suite paths the run loads.
 pub fn suite_paths(args: &RunArgs) -> Vec<PathBuf> {
-    if args.suites.is_empty() {
+    if args.suites.is_empty() && args.topology.is_some() {
+        super::through::default_suites()
+    } else if args.suites.is_empty() {
         default_suites()
     } else {
         args.suites.clone()

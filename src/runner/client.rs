@@ -38,7 +38,7 @@ pub(super) fn launch(client: &ClientProfile) -> Launch {
 }
 
 /// Whether `client` can run `case` here.
-pub(super) fn usable(case: &Case, client: &ClientProfile) -> Result<(), NotRun> {
+pub fn usable(case: &Case, client: &ClientProfile) -> Result<(), NotRun> {
     if let CaseBody::Client(fs) = &case.body {
         client
             .supports(fs.op, fs.passive, fs.extended, fs.family)

@@ -310,6 +310,8 @@ fn own_ip(ip: IpAddr, family: Option<Family>) -> IpAddr {
     }
 }
 
+/// Loopback, or any address inside a topology namespace the harness built
+/// (whose preflight proved it reaches nothing outside).
 fn is_loopback(ip: IpAddr) -> bool {
-    ip.is_loopback()
+    ip.is_loopback() || crate::topology::inside_verified()
 }

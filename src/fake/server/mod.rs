@@ -87,7 +87,8 @@ pub async fn start(
         Family::V4 => Ipv4Addr::LOCALHOST.into(),
         Family::V6 => Ipv6Addr::LOCALHOST.into(),
     };
-    let listener = Listener::bind(SocketAddr::new(ip, 0), AS_SERVER, "control", timeline)
+    let at = crate::topology::listen_addr(ip);
+    let listener = Listener::bind(at, AS_SERVER, "control", timeline)
         .await
         .map_err(|e| format!("cannot listen on {ip}: {e}"))?;
     let addr = listener.local_addr();
