@@ -28,10 +28,13 @@
 //!   per case.
 //! - [`report`]: the verdict table, JSON report and exit status.
 //! - [`transcript`]: the normalized, redacted text view of the timeline.
+//! - [`ladder`]: the SVG ladder diagram of a timeline, drawn from its
+//!   transcript.
 
 pub mod capture;
 pub mod check;
 pub mod fake;
+pub mod ladder;
 pub mod net;
 pub mod real;
 pub mod report;
