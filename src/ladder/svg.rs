@@ -20,10 +20,9 @@ const STYLE: &str =
 pub(super) fn render(title: &str, entries: &[Entry], layout: &Layout, marks: &[Mark]) -> String {
     let mut svg = Svg::default();
     let (w, h) = (layout.width, layout.height);
-    let _ = write!(
+    let _ = writeln!(
         svg.0,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="ladder" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><style>{STYLE}</style><rect width="{w}" height="{h}" fill="#ffffff"/>
-"##
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="ladder" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><style>{STYLE}</style><rect width="{w}" height="{h}" fill="#ffffff"/>"##
     );
     svg.text(LEFT, 18, "start", "title", &fit(title, w - 2 * LEFT), None);
     let legend =
@@ -69,10 +68,9 @@ fn lifelines(svg: &mut Svg, layout: &Layout) {
 fn links(svg: &mut Svg, layout: &Layout) {
     for link in &layout.links {
         let ((x0, y0), (x1, y1)) = (link.from, link.to);
-        let _ = write!(
+        let _ = writeln!(
             svg.0,
-            r#"<path d="M{x0} {y0}H{x1}V{y1}H{}" fill="none" stroke="{}" stroke-width="1" stroke-dasharray="2 3"/>
-"#,
+            r#"<path d="M{x0} {y0}H{x1}V{y1}H{}" fill="none" stroke="{}" stroke-width="1" stroke-dasharray="2 3"/>"#,
             x1 + 8,
             link.colour
         );
@@ -84,10 +82,9 @@ fn mark(svg: &mut Svg, layout: &Layout, m: &Mark) {
         return;
     };
     let x = layout.lanes_end + LEFT;
-    let _ = write!(
+    let _ = writeln!(
         svg.0,
-        r#"<circle cx="{}" cy="{}" r="7" fill="{FAILED_COLOUR}"/>
-"#,
+        r#"<circle cx="{}" cy="{}" r="7" fill="{FAILED_COLOUR}"/>"#,
         x + 7,
         row.y - 4
     );
@@ -262,10 +259,9 @@ impl Svg {
             format!(r#" class="{class}""#)
         };
         let title = title.map_or(String::new(), |t| format!("<title>{}</title>", esc(t)));
-        let _ = write!(
+        let _ = writeln!(
             self.0,
-            r#"<text x="{x}" y="{y}" text-anchor="{anchor}"{class}>{title}{}</text>
-"#,
+            r#"<text x="{x}" y="{y}" text-anchor="{anchor}"{class}>{title}{}</text>"#,
             esc(text)
         );
     }
@@ -277,20 +273,18 @@ impl Svg {
         } else {
             ""
         };
-        let _ = write!(
+        let _ = writeln!(
             self.0,
-            r#"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{colour}" stroke-width="{width}"{dash}/>
-"#
+            r#"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{colour}" stroke-width="{width}"{dash}/>"#
         );
     }
 
     /// An arrowhead at `x2` for an arrow from `x1`.
     fn head(&mut self, x1: i32, x2: i32, y: i32, colour: &str) {
         let back = if x2 >= x1 { x2 - 8 } else { x2 + 8 };
-        let _ = write!(
+        let _ = writeln!(
             self.0,
-            r#"<polygon points="{x2},{y} {back},{} {back},{}" fill="{colour}"/>
-"#,
+            r#"<polygon points="{x2},{y} {back},{} {back},{}" fill="{colour}"/>"#,
             y - 4,
             y + 4
         );
@@ -299,18 +293,16 @@ impl Svg {
     /// A red cross: a connection attempt that failed here.
     fn cross(&mut self, x: i32, y: i32) {
         let d = format!("M{} {}l8 8m0 -8l-8 8", x - 4, y - 4);
-        let _ = write!(
+        let _ = writeln!(
             self.0,
-            r#"<path d="{d}" stroke="{FAILED_COLOUR}" stroke-width="2"/>
-"#
+            r#"<path d="{d}" stroke="{FAILED_COLOUR}" stroke-width="2"/>"#
         );
     }
 
     fn rect(&mut self, x: i32, y: i32, w: i32, h: i32, fill: &str) {
-        let _ = write!(
+        let _ = writeln!(
             self.0,
-            r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}"/>
-"#
+            r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}"/>"#
         );
     }
 }
