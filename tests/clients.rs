@@ -9,7 +9,7 @@ use ftpconform::fake::server::run_client_case;
 use ftpconform::real::clients::ClientProfile;
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
-use ftpconform::verdict::{CaseResult, Level, Loc, Role, Verdict};
+use ftpconform::verdict::{CaseResult, Level, Loc, Verdict};
 
 fn loc() -> Loc {
     Loc {
@@ -39,7 +39,7 @@ fn case(op: ClientOp, path: &str, passive: bool, extended: bool, family: Family)
             content: big(),
         },
     ];
-    let fs = FakeServer {
+    let fs = ClientScript {
         files,
         op,
         path: path.into(),
@@ -59,12 +59,10 @@ fn case(op: ClientOp, path: &str, passive: bool, extended: bool, family: Family)
         title: "plain".into(),
         rfc: vec!["RFC 959 5.4".into()],
         level: Level::Must,
-        role: Role::Client,
         requires: Vec::new(),
         timeout: Duration::from_secs(3),
         loc: loc(),
-        steps: Vec::new(),
-        server: Some(fs),
+        body: CaseBody::Client(fs),
     }
 }
 

@@ -12,7 +12,7 @@ use ftpconform::fake::run_server_case;
 use ftpconform::real::servers::ServerEndpoint;
 use ftpconform::script::*;
 use ftpconform::timeline::{ConnRole, EventKind, Side, Timeline};
-use ftpconform::verdict::{CaseResult, Level, Loc, Role, Verdict};
+use ftpconform::verdict::{CaseResult, Level, Loc, Verdict};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
@@ -306,20 +306,20 @@ fn case(id: &str, level: Level, steps: Vec<StepKind>) -> Case {
         title: id.to_string(),
         rfc: vec!["RFC 959 4.1".to_string()],
         level,
-        role: Role::Server,
         requires: Vec::new(),
         timeout: Duration::from_secs(2),
         loc: loc(1),
-        steps: steps
-            .into_iter()
-            .enumerate()
-            .map(|(i, kind)| Step {
-                loc: loc(i + 2),
-                timeout: None,
-                kind,
-            })
-            .collect(),
-        server: None,
+        body: CaseBody::Server(
+            steps
+                .into_iter()
+                .enumerate()
+                .map(|(i, kind)| Step {
+                    loc: loc(i + 2),
+                    timeout: None,
+                    kind,
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -881,6 +881,8 @@ async fn start_pyftpdlib() -> Pyftpd {
 async fn start_pyftpdlib_on(ip: IpAddr) -> Pyftpd {
     let root = tempfile::tempdir().unwrap();
     std::fs::write(root.path().join("hello.txt"), HELLO).unwrap();
+    // The suites store into upload/, as in the seeded roots of real servers.
+    std::fs::create_dir(root.path().join("upload")).unwrap();
     let port = free_port();
     let child = std::process::Command::new(peers_python())
         .args([
@@ -990,7 +992,7 @@ async fn smoke_suite_from_yaml_passes_against_pyftpdlib() {
     assert!(!suite.cases.is_empty());
     let srv = start_pyftpdlib().await;
     let mut target = endpoint(srv.addr);
-    target.capabilities = vec!["upload".to_string()];
+    target.capabilities = vec![Capability::Upload];
     for case in &suite.cases {
         let tl = Timeline::new();
         let r = run_server_case(case, &suite.name, &target, &tl).await;

@@ -11,7 +11,9 @@ use ftpconform::fake::server::{run_client_case, run_with, Launch};
 use ftpconform::real::clients::{ClientProfile, ClientRun, Task};
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
-use ftpconform::verdict::{CaseResult, Level, Loc, Role, Verdict};
+use ftpconform::verdict::{CaseResult, Level, Loc, Verdict};
+use ftpconform::wire::addr::PasvShape;
+use ftpconform::wire::reply::MultilineStyle;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -35,8 +37,8 @@ fn pat(verbs: &[&str]) -> CommandPattern {
     }
 }
 
-fn server(op: ClientOp, path: &str, passive: bool) -> FakeServer {
-    FakeServer {
+fn server(op: ClientOp, path: &str, passive: bool) -> ClientScript {
+    ClientScript {
         files: vec![VirtualFile {
             path: "hello.txt".into(),
             content: HELLO.to_vec(),
@@ -56,18 +58,16 @@ fn server(op: ClientOp, path: &str, passive: bool) -> FakeServer {
     }
 }
 
-fn case(id: &str, fs: FakeServer) -> Case {
+fn case(id: &str, fs: ClientScript) -> Case {
     Case {
         id: id.into(),
         title: id.into(),
         rfc: vec!["RFC 959 5.4".into()],
         level: Level::Must,
-        role: Role::Client,
         requires: Vec::new(),
         timeout: Duration::from_secs(2),
         loc: loc(),
-        steps: Vec::new(),
-        server: Some(fs),
+        body: CaseBody::Client(fs),
     }
 }
 
@@ -393,7 +393,7 @@ fn reply(code: u16, lines: &[&str], style: MultilineStyle, bare_lf: bool) -> Act
 
 /// Runs `fs` with `client`; returns the result and what the server sent on
 /// the control connection.
-async fn with_faults(fs: FakeServer, client: &str) -> (CaseResult, String) {
+async fn with_faults(fs: ClientScript, client: &str) -> (CaseResult, String) {
     let t = Timeline::new();
     let profile = ClientProfile::by_name(client).unwrap();
     let r = run_client_case(&case("fault", fs), "selftest", &profile, &t).await;
@@ -406,7 +406,7 @@ async fn with_faults(fs: FakeServer, client: &str) -> (CaseResult, String) {
     )
 }
 
-fn get_with(rules: Vec<ReplyRule>, success: bool) -> FakeServer {
+fn get_with(rules: Vec<ReplyRule>, success: bool) -> ClientScript {
     let mut fs = server(ClientOp::Get, "hello.txt", true);
     fs.rules = rules;
     fs.expect.success = Some(success);

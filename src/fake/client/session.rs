@@ -15,6 +15,7 @@ use crate::real::servers::ServerEndpoint;
 use crate::script::{Case, Payload, ReplyExpect, Step, Template};
 use crate::timeline::{ConnId, EventKind, Timeline};
 use crate::verdict::{CaseResult, Level, Loc, Rule, RuleId, Verdict, Violation};
+use crate::wire::escape::escape;
 use crate::wire::reply::{Reply, ReplyDecoder};
 
 /// Control lines kept for a violation's context.
@@ -402,9 +403,4 @@ impl<'a> FakeClient<'a> {
 pub fn first_line(reply: &Reply) -> String {
     let text = String::from_utf8_lossy(&reply.raw);
     text.lines().next().unwrap_or("").to_string()
-}
-
-/// Printable form of raw bytes for the context.
-fn escape(bytes: &[u8]) -> String {
-    bytes.escape_ascii().to_string()
 }

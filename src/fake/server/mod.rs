@@ -62,7 +62,7 @@ use tokio::time::timeout;
 use crate::check::client_case::check_client_case;
 use crate::net::{Conn, ControlConn, Listener};
 use crate::real::clients::{basename, ClientProfile, ClientRun, Task};
-use crate::script::{Case, ClientOp, FakeServer, Family};
+use crate::script::{Case, CaseBody, ClientOp, ClientScript, Family};
 use crate::timeline::{EventKind, OpenRole, Timeline};
 use crate::verdict::{CaseResult, Verdict};
 
@@ -97,7 +97,7 @@ pub type Launch = Box<dyn FnOnce(Task) -> Pin<Box<dyn Future<Output = ClientRun>
 
 /// Whether `client` can run `case` here: `Err` is the verdict and reason.
 fn usable(case: &Case, client: &ClientProfile) -> Result<(), (Verdict, String)> {
-    if let Some(fs) = &case.server {
+    if let CaseBody::Client(fs) = &case.body {
         client
             .supports(fs.op, fs.passive, fs.extended, fs.family)
             .map_err(|why| (Verdict::Unimplemented, why))?;
@@ -162,10 +162,10 @@ async fn run_checked(
     timeline: &Timeline,
     notes: &mut Vec<String>,
 ) -> Outcome {
-    let fs = case.server.as_ref().ok_or((
-        Verdict::Error,
-        "the case has no client-role section".to_string(),
-    ))?;
+    let CaseBody::Client(fs) = &case.body else {
+        let why = "a server-role case cannot run against a client".to_string();
+        return Err((Verdict::Error, why));
+    };
     let run = serve_and_run(case, fs, launch, timeline, notes).await?;
     if let Some(e) = &run.error {
         return Err((Verdict::Error, e.clone()));
@@ -185,7 +185,7 @@ async fn run_checked(
 /// Listens, runs the session and the client side by side, returns the run.
 async fn serve_and_run(
     case: &Case,
-    fs: &FakeServer,
+    fs: &ClientScript,
     launch: Launch,
     timeline: &Timeline,
     notes: &mut Vec<String>,
@@ -240,7 +240,7 @@ async fn finish_session(session: tokio::task::JoinHandle<Vec<String>>, notes: &m
 /// (`done`) or `idle` has passed.
 async fn serve(
     listener: Listener,
-    fs: FakeServer,
+    fs: ClientScript,
     timeline: Timeline,
     wait: Duration,
     idle: Duration,
@@ -281,7 +281,7 @@ async fn serve(
 /// One control session on an accepted connection.
 fn session(
     conn: Conn,
-    fs: &FakeServer,
+    fs: &ClientScript,
     timeline: &Timeline,
     wait: Duration,
     idle: Duration,
@@ -297,7 +297,7 @@ fn session(
 
 fn make_task(
     case: &Case,
-    fs: &FakeServer,
+    fs: &ClientScript,
     server: SocketAddr,
     dir: &std::path::Path,
 ) -> Result<Task, (Verdict, String)> {
@@ -322,8 +322,8 @@ fn make_task(
         extended: fs.extended,
         family: fs.family,
         server,
-        user: "anonymous".into(),
-        pass: "ftpconform@".into(),
+        user: session::USER.into(),
+        pass: session::PASS.into(),
         workdir: dir.to_path_buf(),
         local,
         timeout: case.timeout * 2,

@@ -2,16 +2,18 @@
 //! each by the case's rules (or the defaults in `verbs`), and runs transfers.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::rules::{self, RuleBook};
 use super::transfer::{Mods, Pending};
 use super::vfs::Vfs;
 use crate::net::{ControlConn, NetError, Trap};
-use crate::script::{Action, ClientOp, FakeServer};
+use crate::script::{foreign_ip, Action, Builtin, ClientOp, ClientScript};
 use crate::timeline::Timeline;
 use crate::wire::command::{Command, CommandDecoder};
+use crate::wire::line::LineEnd;
+use crate::wire::reply::{self, emit_line};
 
 /// Verbs that move data over a data connection.
 pub const TRANSFER_VERBS: &[&str] = &["RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD"];
@@ -50,7 +52,7 @@ impl ServerSession {
     pub fn new(
         ctl: ControlConn<CommandDecoder>,
         timeline: Timeline,
-        fs: &FakeServer,
+        fs: &ClientScript,
         wait: Duration,
         idle: Duration,
     ) -> ServerSession {
@@ -86,7 +88,7 @@ impl ServerSession {
             let flow = match self.ctl.recv(self.idle).await {
                 Ok(cmd) => self.answer(&cmd).await,
                 Err(NetError::BadCommand(e)) => {
-                    self.send(&rules::simple(500, &format!("Syntax error ({e})")))
+                    self.send(&emit_line(500, &format!("Syntax error ({e})")))
                         .await
                 }
                 Err(NetError::Closed) => Ok(Flow::End),
@@ -109,7 +111,7 @@ impl ServerSession {
         match self.rules.greeting_actions() {
             Some(actions) if rules::answers(&actions) => self.run_actions(None, &actions).await,
             _ => {
-                self.send(&rules::simple(220, "ftpconform fake server ready"))
+                self.send(&emit_line(220, "ftpconform fake server ready"))
                     .await
             }
         }
@@ -167,7 +169,12 @@ impl ServerSession {
             } => {
                 let lines: Vec<String> =
                     lines.iter().map(|t| rules::render(t, &self.vars)).collect();
-                let bytes = rules::encode_reply(*code, &lines, *style, *bare_lf);
+                let end = if *bare_lf {
+                    LineEnd::BareLf
+                } else {
+                    LineEnd::CrLf
+                };
+                let bytes = reply::emit(*code, &lines, *style, end);
                 if !transfer {
                     return self.send(&bytes).await;
                 }
@@ -212,7 +219,7 @@ fn runs_transfer(actions: &[Action]) -> bool {
 
 /// The server's tree: the case's files, except the file a `put` uploads
 /// (the client holds it; the server starts without it).
-fn server_tree(fs: &FakeServer) -> Vfs {
+fn server_tree(fs: &ClientScript) -> Vfs {
     let mut vfs = Vfs::new(&fs.files);
     if fs.op == ClientOp::Put {
         vfs.remove_file(&format!("/{}", fs.path.trim_start_matches('/')));
@@ -220,22 +227,49 @@ fn server_tree(fs: &FakeServer) -> Vfs {
     vfs
 }
 
-/// Built-in template variables of a session.
+/// The user name and password the client under test is given.
+pub const USER: &str = "anonymous";
+pub const PASS: &str = "ftpconform@";
+
+/// The built-in variables of a client-role session ([`Builtin`]).
 fn variables(ctl: &ControlConn<CommandDecoder>) -> HashMap<String, String> {
     let (local, peer) = (ctl.local_addr(), ctl.peer_addr());
-    let foreign = match local.ip() {
-        IpAddr::V4(_) => "127.0.0.2",
-        IpAddr::V6(_) => "::1",
-    };
-    [
-        ("server_ip", local.ip().to_string()),
-        ("client_ip", peer.ip().to_string()),
-        ("foreign_ip", foreign.to_string()),
-        ("server_port", local.port().to_string()),
-        ("user", "anonymous".to_string()),
-        ("pass", "ftpconform@".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    let value = |b| builtin(b, local, peer).map(|v| (b.name().to_string(), v));
+    Builtin::ALL.into_iter().filter_map(value).collect()
+}
+
+/// One built-in's value on the control connection from `peer` to `local`.
+fn builtin(b: Builtin, local: SocketAddr, peer: SocketAddr) -> Option<String> {
+    Some(match b {
+        Builtin::User => USER.to_string(),
+        Builtin::Pass => PASS.to_string(),
+        Builtin::ServerIp => local.ip().to_string(),
+        Builtin::ClientIp => peer.ip().to_string(),
+        Builtin::ForeignIp => foreign_ip(local.ip()).to_string(),
+        Builtin::ServerPort => local.port().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::Role;
+
+    #[test]
+    fn sets_every_builtin_of_client_role_cases() {
+        let (local, peer) = ("[::1]:2121".parse().unwrap(), "[::1]:4000".parse().unwrap());
+        for b in Builtin::ALL {
+            let client_role = b.roles().contains(&Role::Client);
+            assert_eq!(
+                builtin(b, local, peer).is_some(),
+                client_role,
+                "{}",
+                b.name()
+            );
+        }
+        assert_eq!(
+            builtin(Builtin::ForeignIp, local, peer).as_deref(),
+            Some("::1")
+        );
+    }
 }
