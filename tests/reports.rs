@@ -1,5 +1,6 @@
 //! The report files of one real run (the embedded server, the smoke cases
-//! and one case it fails): the JSON validates against the schema the binary
+//! and one case it fails, `--quiet`): the terminal shows expected vs actual,
+//! the JSON validates against the schema the binary
 //! prints, the JUnit XML against the common JUnit schema
 //! (`tests/data/junit.xsd`, with xmllint), and the HTML page renders in
 //! headless Chromium showing the summary and a ladder with a violation
@@ -40,9 +41,20 @@ fn run() -> &'static Path {
             let (kind, name) = r.split_once('=').unwrap();
             args.extend(["--report".to_string(), format!("{kind}={}", at(name))]);
         }
+        args.push("--quiet".into());
         let out = ftpconform(&args);
         // The failing must gives status 1: the reports are written anyway.
         assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), "", "--quiet: no line per case");
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains("\n  fail retr-missing-no-1yz [RFC 959 4.1.3]"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("    expected: 450 or 550\n    actual:   150 Sending data\n"),
+            "{stdout}"
+        );
         dir
     })
     .path()

@@ -22,7 +22,7 @@ use ftpconform::report::{self, Summary};
 use ftpconform::runner::{self, RunConfig, RunState, Target};
 use ftpconform::script::Suite;
 use ftpconform::timeline::Timeline;
-use ftpconform::verdict::{CaseResult, Role};
+use ftpconform::verdict::{CaseResult, Role, Verdict};
 
 /// Exit status for usage, configuration and harness errors.
 pub const EXIT_HARNESS: u8 = 2;
@@ -100,7 +100,7 @@ pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
     let mut ladders = Ladders::default();
     let mut on_case = |r: &CaseResult, timeline: &Timeline| {
         progress.case_done(r);
-        if keep_ladders {
+        if keep_ladders && r.verdict != Verdict::Pass {
             ladders.record(r, &timeline.events());
         }
     };

@@ -20,7 +20,8 @@ pub struct Ladders(HashMap<String, Vec<Entry>>);
 
 impl Ladders {
     /// Keeps the transcript of the case `r` ran as (its events are not
-    /// needed afterwards).
+    /// needed afterwards). The page draws the ladders of the cases that did
+    /// not pass: the others need not be recorded.
     pub fn record(&mut self, r: &CaseResult, events: &[Event]) {
         self.0.insert(key(r), transcript_entries(events));
     }

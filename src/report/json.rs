@@ -2,11 +2,11 @@
 //! of `Report`, whose JSON Schema `ftpconform schema --report` prints.
 
 use schemars::generate::SchemaSettings;
-use schemars::JsonSchema;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::verdict::{CaseResult, Level, Role, Verdict, Violation};
+use crate::verdict::{CaseResult, Level, Role, Violation};
 
 /// The version of the report's shape; it changes when a field is removed
 /// or changes meaning (new fields may appear without a change).
@@ -60,14 +60,18 @@ struct Case {
     id: String,
     suite: String,
     /// Which implementation the case tests.
-    role: RoleName,
+    #[schemars(schema_with = "role_schema")]
+    role: &'static str,
     /// The target's name (a server profile, `host:port`, a client profile).
     target: String,
     /// The RFC sections the case checks, e.g. `RFC 959 4.1.1`.
     rfc: Vec<String>,
     /// The case's requirement level.
-    level: LevelName,
-    verdict: VerdictName,
+    #[schemars(schema_with = "level_schema")]
+    level: &'static str,
+    /// The worst grade of its violations.
+    #[schemars(schema_with = "verdict_schema")]
+    verdict: &'static str,
     /// Every rule the target broke in this case.
     violations: Vec<CaseViolation>,
     /// Observations that are not violations.
@@ -88,7 +92,8 @@ struct CaseViolation {
     /// The RFC section, e.g. `RFC 2577 3`.
     rfc: String,
     /// How this violation grades.
-    grade: VerdictName,
+    #[schemars(schema_with = "verdict_schema")]
+    grade: &'static str,
     expected: String,
     actual: String,
     /// The suite line (`file:line:col`) that declared the check.
@@ -97,69 +102,22 @@ struct CaseViolation {
     context: Vec<String>,
 }
 
-/// A verdict, best to worst (`skipped` stands apart).
-#[derive(Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-enum VerdictName {
-    Pass,
-    Info,
-    Unimplemented,
-    NonStrict,
-    Fail,
-    Error,
-    Skipped,
+/// The schema of a verdict: one of their names, best to worst (`skipped`
+/// last).
+fn verdict_schema(_: &mut SchemaGenerator) -> Schema {
+    names(super::Summary::default().counts().map(|(_, v)| v.as_str()))
 }
 
-/// A requirement level (RFC 2119 words).
-#[derive(Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-enum LevelName {
-    Must,
-    Should,
-    May,
-    Info,
+fn level_schema(_: &mut SchemaGenerator) -> Schema {
+    names([Level::Must, Level::Should, Level::May, Level::Info].map(Level::as_str))
 }
 
-/// The implementation a case tests: a server or a client.
-#[derive(Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-enum RoleName {
-    Server,
-    Client,
+fn role_schema(_: &mut SchemaGenerator) -> Schema {
+    names([Role::Server, Role::Client].map(Role::as_str))
 }
 
-impl From<Verdict> for VerdictName {
-    fn from(v: Verdict) -> Self {
-        match v {
-            Verdict::Pass => VerdictName::Pass,
-            Verdict::Info => VerdictName::Info,
-            Verdict::Unimplemented => VerdictName::Unimplemented,
-            Verdict::NonStrict => VerdictName::NonStrict,
-            Verdict::Fail => VerdictName::Fail,
-            Verdict::Error => VerdictName::Error,
-            Verdict::Skipped => VerdictName::Skipped,
-        }
-    }
-}
-
-impl From<Level> for LevelName {
-    fn from(l: Level) -> Self {
-        match l {
-            Level::Must => LevelName::Must,
-            Level::Should => LevelName::Should,
-            Level::May => LevelName::May,
-            Level::Info => LevelName::Info,
-        }
-    }
-}
-
-impl From<Role> for RoleName {
-    fn from(r: Role) -> Self {
-        match r {
-            Role::Server => RoleName::Server,
-            Role::Client => RoleName::Client,
-        }
-    }
+fn names<const N: usize>(names: [&str; N]) -> Schema {
+    json_schema!({ "type": "string", "enum": names.to_vec() })
 }
 
 /// The JSON Schema (draft 2020-12) of the report.
@@ -197,11 +155,11 @@ fn case(r: &CaseResult) -> Case {
     Case {
         id: r.id.clone(),
         suite: r.suite.clone(),
-        role: r.role.into(),
+        role: r.role.as_str(),
         target: r.target.clone(),
         rfc: r.rfc.clone(),
-        level: r.level.into(),
-        verdict: r.verdict.into(),
+        level: r.level.as_str(),
+        verdict: r.verdict.as_str(),
         violations: r.violations.iter().map(violation).collect(),
         notes: r.notes.clone(),
         reason: r.reason.clone(),
@@ -214,7 +172,7 @@ fn violation(v: &Violation) -> CaseViolation {
     CaseViolation {
         rule: v.rule.as_str().to_string(),
         rfc: v.rfc.clone(),
-        grade: v.grade.into(),
+        grade: v.grade.as_str(),
         expected: v.expected.clone(),
         actual: v.actual.clone(),
         at: v.loc.as_ref().map(|l| l.to_string()),
