@@ -228,3 +228,29 @@ impl Colours {
         self.pixels.iter().filter(|p| **p == rgb).count()
     }
 }
+
+#[test]
+fn ladder_command_draws_a_capture() {
+    let capture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/rfc2428-extended__epsv-list.pcap");
+    let svg = run().join("epsv-list.svg");
+    let out = ftpconform(&[
+        "ladder".as_ref(),
+        capture.as_os_str(),
+        "-o".as_ref(),
+        svg.as_os_str(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let body = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        body.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{body}"
+    );
+    assert!(
+        body.contains(">rfc2428-extended__epsv-list</text>"),
+        "{body}"
+    );
+    assert!(body.contains("⇢ D1</text>"), "{body}");
+    let missing = ftpconform(&["ladder", "no-such.pcap"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
