@@ -191,7 +191,7 @@ fn details(out: &mut String, i: usize, r: &CaseResult, entries: Option<&[Entry]>
         let path = c.display().to_string();
         let _ = writeln!(out, "<p>capture: <code>{}</code></p>", escape(&path));
     }
-    if let Some(entries) = entries {
+    if let Some(entries) = entries.filter(|e| !e.is_empty()) {
         let marks = marks(&r.violations, entries);
         let svg = ladder::draw(&name, entries, &marks);
         let _ = writeln!(out, "<div class=\"ladder\">\n{svg}</div>");
@@ -242,9 +242,12 @@ fn marks(violations: &[Violation], entries: &[Entry]) -> Vec<Mark> {
 /// The transcript line a violation happened at: the end of the run of
 /// control lines that best matches the control lines of its context (the
 /// lines up to the offending exchange), when at least half of them match
-/// (a context may show addresses unredacted). A context that ends at the
-/// last control line is about the whole session and is tied to none.
+/// (a context may show addresses unredacted). A context that ends where
+/// the transcript ends is about the whole session and is tied to none.
 fn tie(context: &[String], entries: &[Entry]) -> Option<usize> {
+    if context.last() == entries.last().map(|e| &e.text) {
+        return None;
+    }
     let context: Vec<&str> = context
         .iter()
         .map(String::as_str)
@@ -268,8 +271,7 @@ fn tie(context: &[String], entries: &[Entry]) -> Option<usize> {
     let (best, end) = (0..lines.len())
         .map(|end| (score(end), end))
         .max_by_key(|(s, end)| (*s, std::cmp::Reverse(*end)))?;
-    let enough = best > 0 && best * 2 >= context.len();
-    (enough && end + 1 < lines.len()).then_some(lines[end].0)
+    (best > 0 && best * 2 >= context.len()).then_some(lines[end].0)
 }
 
 /// Whether a transcript line is a control line (`C> `, `S> `, `ctrl2 C> `).
@@ -333,6 +335,11 @@ mod tests {
             tie(&ctx(&["S> 500 no", "C> QUIT"]), &e),
             None,
             "the session's end"
+        );
+        assert_eq!(
+            tie(&ctx(&["S> 500 no"]), &e),
+            Some(5),
+            "the last reply before the end"
         );
         assert_eq!(
             tie(&ctx(&["C> USER x", "C> PASS y", "S> 200 ok"]), &e),
