@@ -20,12 +20,13 @@
 //!   the JSON Schema.
 //! - [`net`]: control and data connections over tokio, recording into the
 //!   timeline.
-//! - [`peer`]: the fake peers; [`peer::run_server_case`] drives a real
-//!   server through a server-role case.
+//! - [`fake`]: the fake peers (client and server); they record what they do
+//!   in the timeline and judge nothing.
 //! - [`capture`]: the pcap view of the timeline (a streaming writer), the
 //!   pcap reader that rebuilds events, and capture comparison.
+//! - [`check`]: the checks, run once over a finished timeline.
 //! - [`runner`]: runs cases against a target, one timeline and capture
-//!   per case.
+//!   per case; runs the peer, catches its panics, then the checks.
 //! - [`report`]: the verdict table, JSON report and exit status.
 //! - [`transcript`]: the normalized, redacted text view of the timeline.
 //! - [`ladder`]: the SVG ladder diagram of a timeline, drawn from its

@@ -205,6 +205,8 @@ impl Writer {
                 let text = self.red.note(text);
                 self.push(format!("# {text}"), Shows::Note { text });
             }
+            // What the peer did beside the wire: the checks read it.
+            EventKind::Peer(_) => {}
         }
     }
 

@@ -32,6 +32,8 @@ pub struct Negotiation {
     pub explicit_expect: bool,
     /// Passive: the loopback address a theft attempt came from.
     pub thief: Option<IpAddr>,
+    /// Passive: the connection the theft attempt made.
+    pub thief_conn: Option<ConnId>,
     /// The transfer run over this negotiation.
     pub transfer: Option<TransferFacts>,
 }
