@@ -33,10 +33,13 @@
 //!   peer on the other), the router's captures and rewrites, the NAT table.
 //! - [`report`]: the verdict table, JSON report and exit status.
 //! - [`transcript`]: the normalized, redacted text view of the timeline.
+//! - [`ladder`]: the SVG ladder diagram of a timeline, drawn from its
+//!   transcript.
 
 pub mod capture;
 pub mod check;
 pub mod fake;
+pub mod ladder;
 pub mod nat;
 pub mod net;
 pub mod real;

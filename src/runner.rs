@@ -411,20 +411,22 @@ fn attach_capture(timeline: &Timeline, path: &Path) -> Option<PathBuf> {
 }
 
 /// Runs every selected case of `suites` whose role matches the target, in
-/// order, recording progress in `state` and calling `progress` after each.
+/// order, recording progress in `state` and calling `progress` after each
+/// with the case's finished timeline (for reports drawn from it).
 pub async fn run_suites(
     suites: &[Suite],
     target: Target<'_>,
     config: &RunConfig,
     state: &RunState,
-    progress: &mut dyn FnMut(&CaseResult),
+    progress: &mut dyn FnMut(&CaseResult, &Timeline),
 ) -> Vec<CaseResult> {
     let name = target.name();
     for suite in suites.iter().filter(|s| s.role == target.role()) {
         for case in suite.cases.iter().filter(|c| config.selects(suite, c)) {
             let path = config.capture_path(&name, &suite.name, &case.id);
-            let result = run_tracked(suite, case, target, Some(&path), state).await;
-            progress(&result);
+            let timeline = Timeline::new();
+            let result = run_on(suite, case, target, Some(&path), state, &timeline).await;
+            progress(&result, &timeline);
             state.lock().results.push(result);
         }
     }
