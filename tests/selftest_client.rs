@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ftpconform::fake::run_server_case;
 use ftpconform::real::servers::ServerEndpoint;
+use ftpconform::runner::{run_in, Target};
 use ftpconform::script::*;
 use ftpconform::timeline::{ConnRole, EventKind, Side, Timeline};
 use ftpconform::verdict::{CaseResult, Level, Loc, Verdict};
@@ -324,13 +324,7 @@ fn case(id: &str, level: Level, steps: Vec<StepKind>) -> Case {
 }
 
 fn codes(list: &[u16]) -> ReplyExpect {
-    ReplyExpect {
-        codes: list.iter().map(|c| CodeMatch::Exact(*c)).collect(),
-        alternatives: Vec::new(),
-        text: Vec::new(),
-        captures: Vec::new(),
-        rule: None,
-    }
+    ReplyExpect::codes(list)
 }
 
 fn tpl(s: &str) -> Template {
@@ -401,7 +395,7 @@ async fn run(case: &Case, addr: SocketAddr) -> (CaseResult, Timeline) {
 
 async fn run_at(case: &Case, target: &ServerEndpoint) -> (CaseResult, Timeline) {
     let tl = Timeline::new();
-    let r = run_server_case(case, "selftest", target, &tl).await;
+    let r = run_in(case, "selftest", Target::Server(target), &tl).await;
     (r, tl)
 }
 
@@ -881,6 +875,8 @@ async fn start_pyftpdlib() -> Pyftpd {
 async fn start_pyftpdlib_on(ip: IpAddr) -> Pyftpd {
     let root = tempfile::tempdir().unwrap();
     std::fs::write(root.path().join("hello.txt"), HELLO).unwrap();
+    // The suites store into upload/, as in the seeded roots of real servers.
+    std::fs::create_dir(root.path().join("upload")).unwrap();
     let port = free_port();
     let child = std::process::Command::new(peers_python())
         .args([
@@ -993,7 +989,7 @@ async fn smoke_suite_from_yaml_passes_against_pyftpdlib() {
     target.capabilities = vec![Capability::Upload];
     for case in &suite.cases {
         let tl = Timeline::new();
-        let r = run_server_case(case, &suite.name, &target, &tl).await;
+        let r = run_in(case, &suite.name, Target::Server(&target), &tl).await;
         assert_pass(&r);
     }
 }

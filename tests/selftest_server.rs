@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ftpconform::fake::server::{run_client_case, run_with, Launch};
 use ftpconform::real::clients::{ClientProfile, ClientRun, Task};
+use ftpconform::runner::{run_client_with, run_in, Launch, Target};
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
 use ftpconform::verdict::{CaseResult, Level, Loc, Verdict};
@@ -72,11 +72,17 @@ fn case(id: &str, fs: ClientScript) -> Case {
 }
 
 async fn embedded(c: &Case) -> CaseResult {
-    run_client_case(c, "selftest", &ClientProfile::default(), &Timeline::new()).await
+    run_in(
+        c,
+        "selftest",
+        Target::Client(&ClientProfile::default()),
+        &Timeline::new(),
+    )
+    .await
 }
 
 async fn broken(c: &Case, runner: Launch) -> CaseResult {
-    run_with(c, "selftest", "broken", Ok(()), runner, &Timeline::new()).await
+    run_client_with(c, "selftest", "broken", runner, &Timeline::new()).await
 }
 
 fn rules_of(r: &CaseResult) -> Vec<&str> {
@@ -360,7 +366,7 @@ async fn unsupported_combination_is_unimplemented_not_failed() {
     fs.extended = true;
     let c = case("wget-put", fs);
     let wget = ClientProfile::by_name("wget").unwrap();
-    let r = run_client_case(&c, "selftest", &wget, &Timeline::new()).await;
+    let r = run_in(&c, "selftest", Target::Client(&wget), &Timeline::new()).await;
     assert_eq!(r.verdict, Verdict::Unimplemented, "{r:#?}");
     assert!(r.reason.unwrap_or_default().contains("wget"));
 }
@@ -396,7 +402,7 @@ fn reply(code: u16, lines: &[&str], style: MultilineStyle, bare_lf: bool) -> Act
 async fn with_faults(fs: ClientScript, client: &str) -> (CaseResult, String) {
     let t = Timeline::new();
     let profile = ClientProfile::by_name(client).unwrap();
-    let r = run_client_case(&case("fault", fs), "selftest", &profile, &t).await;
+    let r = run_in(&case("fault", fs), "selftest", Target::Client(&profile), &t).await;
     let control = ftpconform::timeline::ConnId(0);
     let sent =
         ftpconform::timeline::stream(&t.events(), control, ftpconform::timeline::Side::Server);
@@ -456,10 +462,10 @@ async fn multiline_150_uncoded_and_bare_lf() {
 async fn late_preliminary_comes_after_the_data() {
     let fs = get_with(vec![rule("RETR", vec![Action::LatePreliminary])], true);
     let t = Timeline::new();
-    let r = run_client_case(
+    let r = run_in(
         &case("late", fs),
         "s",
-        &ClientProfile::by_name("curl").unwrap(),
+        Target::Client(&ClientProfile::by_name("curl").unwrap()),
         &t,
     )
     .await;
@@ -599,7 +605,13 @@ async fn client_suites_load_and_the_embedded_client_gets_the_known_verdicts() {
     assert!(cases.len() >= 50, "only {} client cases", cases.len());
     let mut unexpected = Vec::new();
     for (suite, c) in &cases {
-        let r = run_client_case(c, suite, &ClientProfile::default(), &Timeline::new()).await;
+        let r = run_in(
+            c,
+            suite,
+            Target::Client(&ClientProfile::default()),
+            &Timeline::new(),
+        )
+        .await;
         let known = EMBEDDED_FINDINGS.iter().find(|(id, _)| *id == c.id);
         let fine = match known {
             Some((_, v)) => r.verdict == *v,
