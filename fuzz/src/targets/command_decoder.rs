@@ -1,0 +1,50 @@
+//! The command decoder and line parser over arbitrary bytes: no panic, the
+//! same commands whatever the chunking, a bounded buffer, and every
+//! command it returns parses back from its raw bytes and from its text.
+
+use super::{chunks, take_byte};
+use crate::wire::command::{parse_line, Command, CommandDecoder, CommandError};
+
+fn decode(input: &[u8], cap: usize, size: usize) -> Vec<Result<Command, CommandError>> {
+    let mut decoder = CommandDecoder::new(cap);
+    let mut out = Vec::new();
+    for piece in chunks(input, size) {
+        decoder.feed(piece);
+        while let Some(result) = decoder.next() {
+            out.push(result);
+        }
+        assert!(
+            decoder.pending().len() < cap,
+            "the buffer holds a whole line"
+        );
+    }
+    out
+}
+
+/// One input: panics on any broken property.
+pub fn check(data: &[u8]) {
+    let (cap_byte, data) = take_byte(data);
+    let (size, input) = take_byte(data);
+    let cap = match cap_byte {
+        0 => crate::wire::DEFAULT_LINE_CAP,
+        n => usize::from(n) + 3,
+    };
+    let whole = decode(input, cap, input.len());
+    assert_eq!(
+        whole,
+        decode(input, cap, usize::from(size)),
+        "chunking changed the commands"
+    );
+    for cmd in whole.iter().flatten() {
+        assert!(!cmd.verb.is_empty());
+        assert!(
+            cmd.verb.bytes().all(|b| b.is_ascii_uppercase()),
+            "{:?}",
+            cmd.verb
+        );
+        assert_eq!(parse_line(&cmd.raw).as_ref(), Ok(cmd));
+        let again = parse_line(format!("{cmd}\r\n").as_bytes()).expect("its text parses");
+        assert_eq!((&again.verb, &again.arg), (&cmd.verb, &cmd.arg));
+    }
+    let _ = parse_line(input);
+}
