@@ -5,3 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-peers.sh
 cargo test --all-targets "$@"
+# The fuzz targets' bodies already ran over their seeds and crash inputs
+# (tests/fuzz_corpus.rs). FUZZ_SECONDS=N adds a libFuzzer run of N seconds
+# per target (cargo-fuzz from crates.io; docs/robustness.md).
+if [ -n "${FUZZ_SECONDS:-}" ]; then
+    bash scripts/install-fuzz.sh
+    bash scripts/fuzz.sh "$FUZZ_SECONDS"
+fi
