@@ -201,7 +201,7 @@ mod tests {
             let (mut s, _) = listener.accept().await?;
             s.write_all(b"\x00\xffgarbage").await?;
             let (s, _) = listener.accept().await?;
-            s.set_linger(Some(Duration::ZERO))?;
+            s.set_zero_linger()?;
             drop(s);
             std::io::Result::Ok(())
         });
