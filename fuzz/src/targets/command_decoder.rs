@@ -2,7 +2,7 @@
 //! same commands whatever the chunking, a bounded buffer, and every
 //! command it returns parses back from its raw bytes and from its text.
 
-use super::{chunks, take_byte};
+use super::{chunks, line_cap, take_byte};
 use crate::wire::command::{parse_line, Command, CommandDecoder, CommandError};
 
 fn decode(input: &[u8], cap: usize, size: usize) -> Vec<Result<Command, CommandError>> {
@@ -25,10 +25,7 @@ fn decode(input: &[u8], cap: usize, size: usize) -> Vec<Result<Command, CommandE
 pub fn check(data: &[u8]) {
     let (cap_byte, data) = take_byte(data);
     let (size, input) = take_byte(data);
-    let cap = match cap_byte {
-        0 => crate::wire::DEFAULT_LINE_CAP,
-        n => usize::from(n) + 3,
-    };
+    let cap = line_cap(cap_byte);
     let whole = decode(input, cap, input.len());
     assert_eq!(
         whole,

@@ -28,6 +28,15 @@ pub fn chunks(data: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
     data.chunks(size.max(1))
 }
 
+/// The line cap of a decoder target: 0 picks the default; small caps reach
+/// the over-long paths quickly.
+pub fn line_cap(byte: u8) -> usize {
+    match byte {
+        0 => crate::wire::DEFAULT_LINE_CAP,
+        n => usize::from(n) + 3,
+    }
+}
+
 /// Splits the first byte off as a small parameter (0 for an empty input).
 pub fn take_byte(data: &[u8]) -> (u8, &[u8]) {
     match data.split_first() {

@@ -2,7 +2,7 @@
 //! whatever the chunking, a bounded buffer, and every reply it returns
 //! parses back from its own raw bytes.
 
-use super::{chunks, take_byte};
+use super::{chunks, line_cap, take_byte};
 use crate::wire::reply::{parse_complete, Reply, ReplyDecoder, ReplyError};
 
 /// Every result of decoding `input` fed in pieces of `size` bytes, and
@@ -31,11 +31,7 @@ fn decode(
 pub fn check(data: &[u8]) {
     let (cap_byte, data) = take_byte(data);
     let (size, input) = take_byte(data);
-    // Small caps reach the over-long paths quickly; 0 means the default.
-    let cap = match cap_byte {
-        0 => crate::wire::DEFAULT_LINE_CAP,
-        n => usize::from(n) + 3,
-    };
+    let cap = line_cap(cap_byte);
     let whole = decode(input, cap, input.len());
     let pieces = decode(input, cap, usize::from(size));
     assert_eq!(whole, pieces, "chunking changed the replies");
