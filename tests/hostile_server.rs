@@ -61,49 +61,78 @@ fn pasv_with(line: &str, reply: &str) -> Vec<Act> {
     }
 }
 
+/// Polite, but LIST and RETR get `acts`.
+fn transfer_with(line: &str, acts: Vec<Act>) -> Vec<Act> {
+    match line.get(..4).map(str::to_ascii_uppercase).as_deref() {
+        Some("LIST" | "RETR") => acts,
+        _ => polite(line),
+    }
+}
+
 /// A running hostile server; stops when dropped.
 struct Hostile {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl Hostile {
-    fn start(greeting: Vec<Act>, answer: Answer) -> Hostile {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
+    /// Serves control connections; with `data`, also a data listener
+    /// that PASV names and whose connections get the `data` acts.
+    fn start(greeting: Vec<Act>, answer: Answer, data: Option<Vec<Act>>) -> Hostile {
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut sessions = Vec::new();
-            while !flag.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let (greeting, flag) = (greeting.clone(), flag.clone());
-                        sessions.push(std::thread::spawn(move || {
-                            let _ = session(stream, &greeting, answer, &flag);
-                        }));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                }
-            }
-            for s in sessions {
-                let _ = s.join();
-            }
+        let data_at = data.map(|acts| {
+            let (at, thread) = serve(stop.clone(), move |mut stream, flag| {
+                let _ = stream.set_nonblocking(false);
+                let _ = play(&mut stream, &acts, flag);
+            });
+            (at, thread)
         });
+        let pasv = data_at.as_ref().map(|(at, _)| *at);
+        let (addr, control) = serve(stop.clone(), move |stream, flag| {
+            let _ = session(stream, &greeting, answer, pasv, flag);
+        });
+        let mut threads = vec![control];
+        threads.extend(data_at.map(|(_, t)| t));
         Hostile {
             addr,
             stop,
-            thread: Some(thread),
+            threads,
         }
     }
+}
+
+/// Accepts connections on 127.0.0.1 until `stop`, each handled by `handle`
+/// in its own thread.
+fn serve(
+    stop: Arc<AtomicBool>,
+    handle: impl Fn(TcpStream, &AtomicBool) + Clone + std::marker::Send + 'static,
+) -> (SocketAddr, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let thread = std::thread::spawn(move || {
+        let mut sessions = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    let (handle, stop) = (handle.clone(), stop.clone());
+                    sessions.push(std::thread::spawn(move || handle(stream, &stop)));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        for s in sessions {
+            let _ = s.join();
+        }
+    });
+    (addr, thread)
 }
 
 impl Drop for Hostile {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
@@ -175,6 +204,7 @@ fn session(
     mut stream: TcpStream,
     greeting: &[Act],
     answer: Answer,
+    pasv: Option<SocketAddr>,
     stop: &AtomicBool,
 ) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
@@ -188,7 +218,16 @@ fn session(
         match reader.read_line(&mut line) {
             Ok(0) => return Ok(()),
             Ok(_) if line.ends_with('\n') => {
-                let acts = answer(line.trim_end());
+                let acts = match pasv {
+                    Some(SocketAddr::V4(at)) if line.trim_end().eq_ignore_ascii_case("PASV") => {
+                        let text = ftpconform::wire::addr::encode_pasv_reply(
+                            at,
+                            ftpconform::wire::addr::PasvShape::Standard,
+                        );
+                        vec![Send(format!("227 {text}\r\n").into_bytes())]
+                    }
+                    _ => answer(line.trim_end()),
+                };
                 line.clear();
                 if !play(&mut stream, &acts, stop)? {
                     return Ok(());
@@ -293,7 +332,9 @@ struct Hostility {
     case: &'static str,
     greeting: Vec<Act>,
     answer: Answer,
-    /// A behaviour a conforming client must accept (the case passes).
+    /// Acts on each data connection (PASV then names its listener).
+    data: Option<Vec<Act>>,
+    /// Odd but conforming: the client must accept it (the case passes).
     harmless: bool,
 }
 
@@ -318,6 +359,7 @@ fn corpus() -> Vec<Hostility> {
             case: greet,
             greeting: vec![Send(random.clone()), Hold(Duration::from_secs(30))],
             answer: polite,
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -325,6 +367,7 @@ fn corpus() -> Vec<Hostility> {
             case: greet,
             greeting: vec![Send(random), Reset],
             answer: polite,
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -332,6 +375,7 @@ fn corpus() -> Vec<Hostility> {
             case: greet,
             greeting: vec![send("220 hel"), Reset],
             answer: polite,
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -339,6 +383,7 @@ fn corpus() -> Vec<Hostility> {
             case: greet,
             greeting: vec![Reset],
             answer: polite,
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -346,6 +391,7 @@ fn corpus() -> Vec<Hostility> {
             case: greet,
             greeting: vec![Close],
             answer: polite,
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -356,6 +402,7 @@ fn corpus() -> Vec<Hostility> {
                 Hold(Duration::from_secs(30)),
             ],
             answer: polite,
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -367,6 +414,7 @@ fn corpus() -> Vec<Hostility> {
                 Hold(Duration::from_secs(30)),
             ],
             answer: polite,
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -377,6 +425,7 @@ fn corpus() -> Vec<Hostility> {
                 Repeat(b" more\r\n".to_vec(), 2_000_000),
             ],
             answer: polite,
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -384,6 +433,7 @@ fn corpus() -> Vec<Hostility> {
             case: greet,
             greeting: vec![Repeat(b"\xff\xfb\x01".to_vec(), 100_000), ok()],
             answer: polite,
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -394,6 +444,7 @@ fn corpus() -> Vec<Hostility> {
                 [Send(b)] if b.starts_with(b"331") => vec![Reset],
                 other => other.to_vec(),
             },
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -404,6 +455,7 @@ fn corpus() -> Vec<Hostility> {
                 Some("PASS") => vec![send("23"), Reset],
                 _ => polite(line),
             },
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -411,6 +463,7 @@ fn corpus() -> Vec<Hostility> {
             case: pasv,
             greeting: vec![ok()],
             answer: |l| pasv_with(l, "227 Entering Passive Mode (127,0,0,300,4,1)\r\n"),
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -418,6 +471,7 @@ fn corpus() -> Vec<Hostility> {
             case: pasv,
             greeting: vec![ok()],
             answer: |l| pasv_with(l, "227 Entering Passive Mode (127,0,0,1,0,0)\r\n"),
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -425,6 +479,7 @@ fn corpus() -> Vec<Hostility> {
             case: pasv,
             greeting: vec![ok()],
             answer: |l| pasv_with(l, "227 Entering Passive Mode (127,0,0,1,256,1)\r\n"),
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -432,6 +487,7 @@ fn corpus() -> Vec<Hostility> {
             case: pasv,
             greeting: vec![ok()],
             answer: |l| pasv_with(l, "227 Entering Passive Mode (127,0,0,-1,4,-1)\r\n"),
+            data: None,
             harmless: false,
         },
         Hostility {
@@ -446,6 +502,7 @@ fn corpus() -> Vec<Hostility> {
                 };
                 vec![Drip(bytes, Duration::from_millis(2))]
             },
+            data: None,
             harmless: true,
         },
         Hostility {
@@ -456,6 +513,73 @@ fn corpus() -> Vec<Hostility> {
                 Duration::from_millis(250),
             )],
             answer: polite,
+            data: None,
+            harmless: false,
+        },
+        Hostility {
+            name: "a 100,000-line multiline reply to NOOP",
+            case: login,
+            greeting: vec![ok()],
+            answer: |line| match line {
+                "NOOP" => vec![
+                    send("200-start\r\n"),
+                    Repeat(b" x\r\n".to_vec(), 100_000),
+                    send("200 end\r\n"),
+                ],
+                _ => polite(line),
+            },
+            data: None,
+            harmless: true,
+        },
+        Hostility {
+            name: "a multiline reply to NOOP that never ends",
+            case: login,
+            greeting: vec![ok()],
+            answer: |line| match line {
+                "NOOP" => vec![
+                    send("200-start\r\n"),
+                    Repeat(b" more\r\n".to_vec(), 2_000_000),
+                ],
+                _ => polite(line),
+            },
+            data: None,
+            harmless: false,
+        },
+        Hostility {
+            name: "reset right after 150",
+            case: pasv,
+            greeting: vec![ok()],
+            answer: |l| transfer_with(l, vec![send("150 here it comes\r\n"), Reset]),
+            data: Some(vec![Hold(Duration::from_secs(30))]),
+            harmless: false,
+        },
+        Hostility {
+            name: "reset mid-transfer on the data connection",
+            case: pasv,
+            greeting: vec![ok()],
+            answer: |l| {
+                transfer_with(
+                    l,
+                    vec![send("150 here it comes\r\n"), Hold(Duration::from_secs(30))],
+                )
+            },
+            data: Some(vec![send("-rw-r--r-- 1 ftp ftp 5 Jan 1 00:00 hal"), Reset]),
+            harmless: false,
+        },
+        Hostility {
+            name: "a data connection that never closes",
+            case: pasv,
+            greeting: vec![ok()],
+            answer: |l| {
+                transfer_with(
+                    l,
+                    vec![send("150 here it comes\r\n"), Hold(Duration::from_secs(30))],
+                )
+            },
+            data: Some(vec![
+                send("-rw-r--r-- 1 ftp ftp 5 Jan 1 00:00 a\r\n"),
+                Hold(Duration::from_secs(30)),
+            ]),
             harmless: false,
         },
     ]
@@ -468,7 +592,7 @@ fn every_hostile_server_gets_failing_verdicts_in_time_with_bounded_memory() {
     // HOSTILE=text runs only the behaviours whose name contains it.
     let only = std::env::var("HOSTILE").unwrap_or_default();
     for h in corpus().into_iter().filter(|h| h.name.contains(&only)) {
-        let server = Hostile::start(h.greeting, h.answer);
+        let server = Hostile::start(h.greeting, h.answer, h.data);
         let out = run_against(&server, h.case);
         drop(server);
         table.push(format!(
