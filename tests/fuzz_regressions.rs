@@ -35,3 +35,18 @@ fn empty_value_at_the_end_of_a_file_without_final_newline_points_past_the_last_l
     let text = "role: client\ncases:\n  - id: c\n    title: T\n    client: {op: get, path: a.txt}\n    rules:\n      - on: pasv\n        do:";
     assert_errors_inside(text);
 }
+
+#[test]
+fn a_lone_cr_is_refused_where_it_stands_instead_of_shifting_every_later_line() {
+    // YAML counts a CR without LF as a line break; editors do not, so the
+    // errors after it named lines 45 too far (found by `suite_loader`).
+    let text = "role: server\ncases:\n  - id: a1 f\r\r\rortnight\n  - id:\n";
+    assert_errors_inside(text);
+    let errors = suite::load_str(Path::new("t.yaml"), text).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!((errors[0].loc.line, errors[0].loc.col), (3, 13));
+    assert!(errors[0].message.contains("CR without LF"), "{}", errors[0]);
+    // CRLF files load as before.
+    let crlf = "role: server\r\ncases:\r\n  - id: a\r\n    title: T\r\n    steps: [login]\r\n";
+    suite::load_str(Path::new("t.yaml"), crlf).expect("a CRLF suite loads");
+}

@@ -72,6 +72,9 @@ pub fn load_str(path: &Path, text: &str) -> Result<Suite, Vec<SuiteError>> {
             "empty file: a suite needs `role` and `cases`",
         )]);
     }
+    if let Some(err) = lone_cr(path, text) {
+        return Err(vec![err]);
+    }
     let loaded = yaml::from_str(text)
         .map_err(|e| vec![stage1_error(path, e)])
         .and_then(|raw: raw::RawSuite| validate::suite(&raw, path, text));
@@ -101,6 +104,27 @@ fn stage1_error(path: &Path, err: yaml::YamlError) -> SuiteError {
         col,
     };
     SuiteError::new(loc, err.message)
+}
+
+/// A CR not followed by LF: YAML counts it as a line break where editors
+/// do not, so every position after it would name the wrong line.
+fn lone_cr(path: &Path, text: &str) -> Option<SuiteError> {
+    let at = text
+        .match_indices('\r')
+        .map(|(i, _)| i)
+        .find(|&i| text.as_bytes().get(i + 1) != Some(&b'\n'))?;
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    let loc = Loc {
+        file: Arc::new(path.to_path_buf()),
+        line,
+        col,
+    };
+    Some(SuiteError::new(
+        loc,
+        "a CR without LF: end lines with LF or CRLF",
+    ))
 }
 
 /// An error kept inside `text`: the YAML scanner places the end of a file
