@@ -84,17 +84,27 @@ fn per_rfc(results: &[CaseResult]) -> String {
     out
 }
 
+/// Each verdict's cell: its short text and its background colour.
+const CELLS: [(Verdict, &str, &str); 7] = [
+    (Verdict::Pass, "ok", "#cfeccf"),
+    (Verdict::NonStrict, "ns", "#fde3b5"),
+    (Verdict::Unimplemented, "un", "#e4e4e4"),
+    (Verdict::Info, "i", "#d3e5f5"),
+    (Verdict::Fail, "FAIL", "#f6c5c5"),
+    (Verdict::Error, "ERR", "#e2cde9"),
+    (Verdict::Skipped, "-", "#f4f4f4"),
+];
+
+fn cell(v: Verdict) -> (&'static str, &'static str) {
+    CELLS
+        .iter()
+        .find(|(w, _, _)| *w == v)
+        .map_or(("?", "#ffffff"), |(_, m, c)| (*m, *c))
+}
+
 /// The short text of a cell.
 fn mark(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "ok",
-        Verdict::NonStrict => "ns",
-        Verdict::Unimplemented => "un",
-        Verdict::Info => "i",
-        Verdict::Fail => "FAIL",
-        Verdict::Error => "ERR",
-        Verdict::Skipped => "-",
-    }
+    cell(v).0
 }
 
 /// (role) -> case key -> target -> result.
@@ -108,6 +118,24 @@ fn grid(results: &[CaseResult], role: Role) -> Grid<'_> {
             .insert(r.target.clone(), r);
     }
     g
+}
+
+/// The grid of each role that has cases, with its columns (the targets
+/// that ran some case of it, in run order).
+fn grids(results: &[CaseResult]) -> Vec<(Role, Grid<'_>, Vec<String>)> {
+    let mut out = Vec::new();
+    for role in [Role::Server, Role::Client] {
+        let g = grid(results, role);
+        if g.is_empty() {
+            continue;
+        }
+        let cols: Vec<String> = targets(results)
+            .into_iter()
+            .filter(|t| g.values().any(|row| row.contains_key(t)))
+            .collect();
+        out.push((role, g, cols));
+    }
+    out
 }
 
 fn link(r: &CaseResult, base: &Path) -> Option<String> {
@@ -128,15 +156,7 @@ pub fn markdown(results: &[CaseResult], base: &Path) -> String {
     out.push_str(
         "\nCells: ok pass, ns non-strict, un unimplemented, i info, FAIL fail, ERR error, - skipped; each links to the case's capture.\n",
     );
-    for role in [Role::Server, Role::Client] {
-        let g = grid(results, role);
-        if g.is_empty() {
-            continue;
-        }
-        let cols: Vec<String> = targets(results)
-            .into_iter()
-            .filter(|t| g.values().any(|row| row.contains_key(t)))
-            .collect();
+    for (role, g, cols) in grids(results) {
         let _ = writeln!(out, "\n## {} cases\n", title(role));
         let _ = writeln!(out, "| case | {} |", cols.join(" | "));
         let _ = writeln!(out, "| --- |{}", " :-: |".repeat(cols.len()));
@@ -165,15 +185,7 @@ fn title(role: Role) -> &'static str {
 }
 
 fn colour(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "#cfeccf",
-        Verdict::NonStrict => "#fde3b5",
-        Verdict::Unimplemented => "#e4e4e4",
-        Verdict::Info => "#d3e5f5",
-        Verdict::Fail => "#f6c5c5",
-        Verdict::Error => "#e2cde9",
-        Verdict::Skipped => "#f4f4f4",
-    }
+    cell(v).1
 }
 
 fn escape(text: &str) -> String {
@@ -200,15 +212,7 @@ pub fn html(results: &[CaseResult], base: &Path) -> String {
         "<p id=\"summary-line\">{}</p>",
         escape(&Summary::of(results).line())
     );
-    for role in [Role::Server, Role::Client] {
-        let g = grid(results, role);
-        if g.is_empty() {
-            continue;
-        }
-        let cols: Vec<String> = targets(results)
-            .into_iter()
-            .filter(|t| g.values().any(|row| row.contains_key(t)))
-            .collect();
+    for (role, g, cols) in grids(results) {
         let _ = writeln!(
             out,
             "<h2>{} cases</h2>\n<table id=\"matrix-{}\">",
