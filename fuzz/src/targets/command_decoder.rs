@@ -2,23 +2,11 @@
 //! same commands whatever the chunking, a bounded buffer, and every
 //! command it returns parses back from its raw bytes and from its text.
 
-use super::{chunks, line_cap, take_byte};
+use super::{decode_in_pieces, line_cap, take_byte};
 use crate::wire::command::{parse_line, Command, CommandDecoder, CommandError};
 
 fn decode(input: &[u8], cap: usize, size: usize) -> Vec<Result<Command, CommandError>> {
-    let mut decoder = CommandDecoder::new(cap);
-    let mut out = Vec::new();
-    for piece in chunks(input, size) {
-        decoder.feed(piece);
-        while let Some(result) = decoder.next() {
-            out.push(result);
-        }
-        assert!(
-            decoder.pending().len() < cap,
-            "the buffer holds a whole line"
-        );
-    }
-    out
+    decode_in_pieces(&mut CommandDecoder::new(cap), input, cap, size)
 }
 
 /// One input: panics on any broken property.

@@ -7,6 +7,9 @@
 //! on: the fuzz library compiles those modules itself (src/lib.rs), and the
 //! test crate imports them from `ftpconform` under the same names.
 
+use crate::wire::command::{Command, CommandDecoder, CommandError};
+use crate::wire::reply::{Reply, ReplyDecoder, ReplyError};
+
 pub mod addr_codecs;
 pub mod command_decoder;
 pub mod pcap_reader;
@@ -24,8 +27,58 @@ pub const ALL: [(&str, fn(&[u8])); 5] = [
 
 /// `data` cut into pieces of `size` bytes (the last one shorter); a size of
 /// 0 is taken as 1.
-pub fn chunks(data: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
+fn chunks(data: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
     data.chunks(size.max(1))
+}
+
+/// The two line decoders, as the decoder targets drive them.
+pub trait LineDecoder {
+    type Item;
+    fn feed(&mut self, bytes: &[u8]);
+    fn next(&mut self) -> Option<Self::Item>;
+    fn pending(&self) -> &[u8];
+}
+
+macro_rules! line_decoder {
+    ($decoder:ty, $item:ty) => {
+        impl LineDecoder for $decoder {
+            type Item = $item;
+            fn feed(&mut self, bytes: &[u8]) {
+                <$decoder>::feed(self, bytes)
+            }
+            fn next(&mut self) -> Option<$item> {
+                <$decoder>::next(self)
+            }
+            fn pending(&self) -> &[u8] {
+                <$decoder>::pending(self)
+            }
+        }
+    };
+}
+
+line_decoder!(CommandDecoder, Result<Command, CommandError>);
+line_decoder!(ReplyDecoder, Result<Reply, ReplyError>);
+
+/// Feeds `input` to `decoder` in pieces of `size` bytes and returns every
+/// item; panics if the buffer ever holds a whole line of `cap` bytes.
+pub fn decode_in_pieces<D: LineDecoder>(
+    decoder: &mut D,
+    input: &[u8],
+    cap: usize,
+    size: usize,
+) -> Vec<D::Item> {
+    let mut out = Vec::new();
+    for piece in chunks(input, size) {
+        decoder.feed(piece);
+        while let Some(item) = decoder.next() {
+            out.push(item);
+        }
+        assert!(
+            decoder.pending().len() < cap,
+            "the buffer holds a whole line"
+        );
+    }
+    out
 }
 
 /// The line cap of a decoder target: 0 picks the default; small caps reach

@@ -2,7 +2,7 @@
 //! whatever the chunking, a bounded buffer, and every reply it returns
 //! parses back from its own raw bytes.
 
-use super::{chunks, line_cap, take_byte};
+use super::{decode_in_pieces, line_cap, take_byte};
 use crate::wire::reply::{parse_complete, Reply, ReplyDecoder, ReplyError};
 
 /// Every result of decoding `input` fed in pieces of `size` bytes, and
@@ -13,17 +13,7 @@ fn decode(
     size: usize,
 ) -> (Vec<Result<Reply, ReplyError>>, Option<ReplyError>) {
     let mut decoder = ReplyDecoder::new(cap);
-    let mut out = Vec::new();
-    for piece in chunks(input, size) {
-        decoder.feed(piece);
-        while let Some(result) = decoder.next() {
-            out.push(result);
-        }
-        assert!(
-            decoder.pending().len() < cap,
-            "the buffer holds a whole line"
-        );
-    }
+    let out = decode_in_pieces(&mut decoder, input, cap, size);
     (out, decoder.finish())
 }
 
