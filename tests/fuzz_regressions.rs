@@ -50,3 +50,16 @@ fn a_lone_cr_is_refused_where_it_stands_instead_of_shifting_every_later_line() {
     let crlf = "role: server\r\ncases:\r\n  - id: a\r\n    title: T\r\n    steps: [login]\r\n";
     suite::load_str(Path::new("t.yaml"), crlf).expect("a CRLF suite loads");
 }
+
+#[test]
+fn a_unicode_line_separator_is_refused_where_it_stands() {
+    // The YAML parser's passes disagreed on U+2028 as a line break: an
+    // error was placed on a line past the last (found by `suite_loader`).
+    for ch in ['\u{2028}', '\u{2029}', '\u{85}'] {
+        let text = format!("# a{ch} b\nrole: server\ncases: []\n");
+        assert_errors_inside(&text);
+        let errors = suite::load_str(Path::new("t.yaml"), &text).unwrap_err();
+        assert_eq!((errors[0].loc.line, errors[0].loc.col), (1, 4), "{ch:?}");
+        assert!(errors[0].message.contains("line break"), "{}", errors[0]);
+    }
+}

@@ -72,7 +72,7 @@ pub fn load_str(path: &Path, text: &str) -> Result<Suite, Vec<SuiteError>> {
             "empty file: a suite needs `role` and `cases`",
         )]);
     }
-    if let Some(err) = lone_cr(path, text) {
+    if let Some(err) = odd_line_break(path, text) {
         return Err(vec![err]);
     }
     let loaded = yaml::from_str(text)
@@ -106,13 +106,16 @@ fn stage1_error(path: &Path, err: yaml::YamlError) -> SuiteError {
     SuiteError::new(loc, err.message)
 }
 
-/// A CR not followed by LF: YAML counts it as a line break where editors
-/// do not, so every position after it would name the wrong line.
-fn lone_cr(path: &Path, text: &str) -> Option<SuiteError> {
-    let at = text
-        .match_indices('\r')
-        .map(|(i, _)| i)
-        .find(|&i| text.as_bytes().get(i + 1) != Some(&b'\n'))?;
+/// A line break other than LF or CRLF (a CR alone, NEL, U+2028, U+2029):
+/// the YAML parser counts some of these as line breaks where editors and
+/// the position finder do not, so the positions after one would be off.
+/// Inside a double-quoted string they can still be written as escapes.
+fn odd_line_break(path: &Path, text: &str) -> Option<SuiteError> {
+    let (at, c) = text.char_indices().find(|&(i, c)| match c {
+        '\r' => text.as_bytes().get(i + 1) != Some(&b'\n'),
+        '\u{85}' | '\u{2028}' | '\u{2029}' => true,
+        _ => false,
+    })?;
     let before = &text[..at];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
@@ -121,9 +124,13 @@ fn lone_cr(path: &Path, text: &str) -> Option<SuiteError> {
         line,
         col,
     };
+    let what = match c {
+        '\r' => "a CR without LF".to_string(),
+        c => format!("U+{:04X}, a line break", u32::from(c)),
+    };
     Some(SuiteError::new(
         loc,
-        "a CR without LF: end lines with LF or CRLF",
+        format!("{what}: end lines with LF or CRLF (write it as an escape inside a double-quoted string)"),
     ))
 }
 
