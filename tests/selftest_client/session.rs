@@ -1,0 +1,67 @@
+//! The session itself: a server that never greets, a port nobody listens
+//! on, a wrong reply code.
+
+use std::time::{Duration, Instant};
+
+use ftpconform::check::Verdict;
+use ftpconform::script::*;
+
+use crate::scripts::*;
+use crate::support::cases::{assert_pass, rule_ids, send, server_case};
+use crate::support::mock_server::MockServer;
+use crate::support::mock_server::Step::*;
+use crate::{pasv_download, run};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_server_fails_without_hanging() {
+    let bad = MockServer::script(vec![Hold]);
+    let started = Instant::now();
+    let (r, _) = run(&pasv_download(), bad.addr).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(rule_ids(&r), vec!["greeting-220"]);
+    assert_eq!(r.violations[0].rfc, "RFC 959 5.4");
+    assert!(
+        r.violations[0].actual.contains("no reply within 2s"),
+        "{:?}",
+        r.violations
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_connection_is_an_error_with_a_reason() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    let (r, _) = run(&pasv_download(), addr).await;
+    assert_eq!(r.verdict, Verdict::Error);
+    let reason = r.reason.unwrap_or_default();
+    assert!(
+        reason.contains("refused") && !reason.contains('\n'),
+        "{reason}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_reply_code_is_a_violation_with_context() {
+    let c = server_case(
+        "noop-200",
+        Level::Should,
+        vec![StepKind::Login, send("NOOP", &[200])],
+    );
+    let good = MockServer::script([login(), vec![Expect("NOOP"), Reply("200 ok")]].concat());
+    assert_pass(&run(&c, good.addr).await.0);
+    let wrong = vec![Expect("NOOP"), Reply("250 NOOP answered wrongly")];
+    let bad = MockServer::script([login(), wrong].concat());
+    let (r, _) = run(&c, bad.addr).await;
+    assert_eq!(r.verdict, Verdict::NonStrict);
+    let v = &r.violations[0];
+    assert_eq!((v.rule.as_str(), v.expected.as_str()), ("noop-200", "200"));
+    assert!(v.actual.starts_with("250 "), "{v:?}");
+    assert_eq!(v.loc.as_ref().map(|l| l.line), Some(3));
+    assert!(v.context.iter().any(|l| l == "C> NOOP"), "{:?}", v.context);
+}

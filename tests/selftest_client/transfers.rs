@@ -1,0 +1,237 @@
+//! Downloads, uploads and listings: a correct server passes, and each way
+//! of ending a transfer wrongly names its rule.
+
+use std::time::{Duration, Instant};
+
+use ftpconform::check::Verdict;
+use ftpconform::script::*;
+use ftpconform::timeline::{ConnId, EventKind, Side};
+
+use crate::scripts::*;
+use crate::support::cases::{
+    assert_pass, binary, codes, data, rule_ids, send, server_case, transfer,
+};
+use crate::support::mock_server::MockServer;
+use crate::support::mock_server::Step::*;
+use crate::{download, pasv_download, run, upload_case, upload_of, BIG, HELLO, LISTING};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correct_server_passes_passive_active_and_upload() {
+    let pasv_retr = [
+        login(),
+        type_i(),
+        pasv(),
+        passive_download("RETR hello.txt", HELLO),
+    ];
+    let port_retr = [
+        login(),
+        type_i(),
+        active("PORT"),
+        active_download("RETR hello.txt", HELLO),
+    ];
+    let epsv_list = [login(), type_i(), epsv(), passive_download("LIST", LISTING)];
+    let eprt_stor = [
+        login(),
+        type_i(),
+        active("EPRT"),
+        active_upload("STOR up.bin"),
+    ];
+    let srv = MockServer::scripts(vec![
+        pasv_retr.concat(),
+        port_retr.concat(),
+        epsv_list.concat(),
+        pasv_retr.concat(),
+        eprt_stor.concat(),
+        eprt_stor.concat(),
+    ]);
+    let (r, tl) = run(&pasv_download(), srv.addr).await;
+    assert_pass(&r);
+    let (r, _) = run(&crate::port_download(), srv.addr).await;
+    assert_pass(&r);
+    assert!(
+        r.notes.iter().any(|n| n.contains("connected")),
+        "{:?}",
+        r.notes
+    );
+    let epsv_list = server_case(
+        "epsv-list",
+        Level::Must,
+        vec![
+            StepKind::Login,
+            binary(),
+            StepKind::Data(data(DataMode::Epsv)),
+            StepKind::Transfer(transfer(Direction::Download, "LIST", Content::AtLeast(1))),
+            StepKind::DataExpect(DataExpect {
+                opened_by: Some(Side::Client),
+                closed_by: Some(Side::Server),
+            }),
+        ],
+    );
+    assert_pass(&run(&epsv_list, srv.addr).await.0);
+    let mut late = data(DataMode::Pasv);
+    late.connect_late = true;
+    let steps = vec![StepKind::Login, binary(), StepKind::Data(late), download()];
+    assert_pass(
+        &run(&server_case("pasv-late", Level::Must, steps), srv.addr)
+            .await
+            .0,
+    );
+    assert_pass(&run(&upload_case(), srv.addr).await.0);
+    assert_pass(&run(&upload_of(8 << 20), srv.addr).await.0);
+    // The timeline holds the download's bytes.
+    let got: u64 = tl
+        .events()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Bytes {
+                from: Side::Server,
+                len,
+                bytes,
+                ..
+            } if bytes == HELLO => Some(*len),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(got, HELLO.len() as u64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_preliminary_reply_is_flagged() {
+    let no_150 = vec![
+        Expect("RETR hello.txt"),
+        Accept,
+        DataSend(HELLO),
+        DataClose,
+        Reply("226 transfer complete"),
+    ];
+    let bad = MockServer::script([login(), type_i(), pasv(), no_150].concat());
+    let (r, _) = run(&pasv_download(), bad.addr).await;
+    assert_eq!(
+        rule_ids(&r),
+        vec!["preliminary-before-data"],
+        "{:#?}",
+        r.violations
+    );
+    assert_eq!(r.verdict, Verdict::Fail);
+}
+
+/// RETR in passive mode: 226 first, the data connection closed `after`.
+fn close_after_226(after: Duration) -> Vec<crate::support::mock_server::Step> {
+    let late = vec![
+        Expect("RETR hello.txt"),
+        Accept,
+        Reply("150 opening data connection"),
+        DataSend(HELLO),
+        Reply("226 transfer complete"),
+        Sleep(after),
+        DataClose,
+    ];
+    [login(), type_i(), pasv(), late].concat()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_data_close_is_flagged() {
+    // 226 then FIN 1.5 s later: beyond the 1 s skew, a should.
+    let late = MockServer::script(close_after_226(Duration::from_millis(1500)));
+    let (r, _) = run(&pasv_download(), late.addr).await;
+    assert_eq!(
+        rule_ids(&r),
+        vec!["download-closed-by-server"],
+        "{:#?}",
+        r.violations
+    );
+    assert_eq!(r.verdict, Verdict::NonStrict);
+    // Never closed within the step timeout: the harness closes it, a must.
+    let never = MockServer::script(close_after_226(Duration::from_secs(30)));
+    let (r, _) = run(&pasv_download(), never.addr).await;
+    assert!(
+        rule_ids(&r).contains(&"download-closed-by-server"),
+        "{:#?}",
+        r.violations
+    );
+    assert_eq!(r.verdict, Verdict::Fail);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_confirmed_before_eof_is_flagged() {
+    // One write: the client reads both replies before sending a byte.
+    let early = vec![
+        Expect("STOR up.bin"),
+        Connect,
+        Send(b"150 ready to receive\r\n226 received (not really)\r\n"),
+        DataRecv,
+        DataClose,
+    ];
+    let bad = MockServer::script([login(), type_i(), active("EPRT"), early].concat());
+    let (r, _) = run(&upload_case(), bad.addr).await;
+    assert_eq!(
+        rule_ids(&r),
+        vec!["upload-closed-by-client"],
+        "{:#?}",
+        r.violations
+    );
+}
+
+/// ABOR after a transfer that ended (the server read the control
+/// connection only between transfers, as vsftpd does), then NOOP.
+fn abor_then_noop() -> Vec<crate::support::mock_server::Step> {
+    vec![
+        // Nothing is in progress once a command is read: RFC 959 4.1.3.
+        Expect("ABOR"),
+        Reply("226 no transfer to abort"),
+        Expect("NOOP"),
+        Reply("200 ok"),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_reads_both_replies_and_keeps_the_session_in_step() {
+    let mut xfer = transfer(Direction::Download, "RETR big.bin", Content::Any);
+    xfer.abort_after = Some(1000);
+    let c = server_case(
+        "abor",
+        Level::Must,
+        vec![
+            StepKind::Login,
+            binary(),
+            StepKind::Data(data(DataMode::Pasv)),
+            StepKind::Transfer(xfer),
+            send("NOOP", &[200]),
+        ],
+    );
+    let retr = passive_download("RETR big.bin", BIG.as_slice());
+    let srv = MockServer::script([login(), type_i(), pasv(), retr, abor_then_noop()].concat());
+    let (r, tl) = run(&c, srv.addr).await;
+    assert_pass(&r);
+    let sent = ftpconform::timeline::stream(&tl.events(), ConnId(0), Side::Client);
+    let sent = String::from_utf8(sent.unwrap()).unwrap();
+    assert!(sent.contains("ABOR\r\nNOOP\r\n"), "{sent}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_abort_closes_the_data_connection_and_stays_in_step() {
+    // The upload must end (EOF) for ABOR to be answered.
+    let mut xfer = transfer(Direction::Upload, "STOR abor.bin", Content::Size(8 << 20));
+    xfer.abort_after = Some(65536);
+    xfer.complete = codes(&[225, 226]);
+    let c = server_case(
+        "abor-stor",
+        Level::Must,
+        vec![
+            StepKind::Login,
+            StepKind::Data(data(DataMode::Pasv)),
+            StepKind::Transfer(xfer),
+            send("NOOP", &[200]),
+        ],
+    );
+    let stor = passive_upload("STOR abor.bin");
+    let srv = MockServer::script([login(), pasv(), stor, abor_then_noop()].concat());
+    let started = Instant::now();
+    let (r, _) = run(&c, srv.addr).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_pass(&r);
+}
