@@ -1,74 +1,32 @@
 //! Self-tests of the fake server and the client checks: each check fails
-//! with a broken client written here (raw tokio), and passes with a correct
-//! one (the embedded suppaftp client).
+//! with a broken client (a script of `tests/support/mock_client.rs`), and
+//! passes with a correct one (the embedded suppaftp client).
 
-use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
-use std::sync::Arc;
+pub mod support;
+
+use std::net::IpAddr;
 use std::time::Duration;
 
 use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::fake::server::{run_client_case, run_with, Launch};
-use ftpconform::real::clients::{ClientProfile, ClientRun, Task};
+use ftpconform::real::clients::{ClientProfile, Task};
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use support::cases::{assert_pass, client_case as case, fake_server, pat, rule, rule_ids, tpl};
+use support::mock_client::Step::*;
+use support::mock_client::{all, launch};
 
 const HELLO: &[u8] = b"Hello, client!\nSecond line\n";
 
-fn loc() -> Loc {
-    Loc {
-        file: Arc::new(PathBuf::from("selftest.yaml")),
-        line: 1,
-        col: 1,
-    }
-}
-
-fn pat(verbs: &[&str]) -> CommandPattern {
-    CommandPattern {
-        loc: loc(),
-        verbs: verbs.iter().map(|v| v.to_string()).collect(),
-        arg: None,
-        optional: false,
-    }
-}
-
+/// A fake server offering `hello.txt` for `op` on `path`.
 fn server(op: ClientOp, path: &str, passive: bool) -> FakeServer {
-    FakeServer {
-        files: vec![VirtualFile {
-            path: "hello.txt".into(),
-            content: HELLO.to_vec(),
-        }],
-        op,
-        path: path.into(),
-        passive,
-        extended: false,
-        family: Family::V4,
-        rules: Vec::new(),
-        expect: ClientExpect {
-            commands: Vec::new(),
-            forbidden: Vec::new(),
-            success: Some(true),
-            intact: true,
-        },
-    }
-}
-
-fn case(id: &str, fs: FakeServer) -> Case {
-    Case {
-        id: id.into(),
-        title: id.into(),
-        rfc: vec!["RFC 959 5.4".into()],
-        level: Level::Must,
-        role: Role::Client,
-        requires: Vec::new(),
-        timeout: Duration::from_secs(2),
-        loc: loc(),
-        steps: Vec::new(),
-        server: Some(fs),
-    }
+    let hello = VirtualFile {
+        path: "hello.txt".into(),
+        content: HELLO.to_vec(),
+    };
+    let mut fs = fake_server(vec![hello], op, path);
+    fs.passive = passive;
+    fs
 }
 
 async fn embedded(c: &Case) -> CaseResult {
@@ -79,121 +37,52 @@ async fn broken(c: &Case, runner: Launch) -> CaseResult {
     run_with(c, "selftest", "broken", Ok(()), runner, &Timeline::new()).await
 }
 
-fn rules_of(r: &CaseResult) -> Vec<&str> {
-    r.violations.iter().map(|v| v.rule.as_str()).collect()
-}
-
-fn assert_pass(r: &CaseResult) {
-    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
-}
-
 fn assert_broken(r: &CaseResult, rule: &str) {
-    assert!(rules_of(r).contains(&rule), "expected {rule}: {r:#?}");
+    assert!(rule_ids(r).contains(&rule), "expected {rule}: {r:#?}");
     assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
 }
 
-// ------------------------------------------------------ a raw test client
+// ------------------------------------------------------ broken clients
 
-struct Raw {
-    r: BufReader<OwnedReadHalf>,
-    w: OwnedWriteHalf,
-    local: SocketAddr,
+/// Downloads in passive mode, connecting from `from` (or the control
+/// connection's host), and keeps `keep` of the bytes.
+fn get(from: Option<IpAddr>, keep: fn(usize) -> usize) -> Launch {
+    launch(vec![
+        Login,
+        Pasv,
+        ConnectData(from),
+        Command("RETR {path}"),
+        ReadData,
+        Reply,
+        Command("QUIT"),
+        Save(keep),
+    ])
 }
 
-impl Raw {
-    async fn login(server: SocketAddr) -> std::io::Result<Raw> {
-        let s = TcpStream::connect(server).await?;
-        let local = s.local_addr()?;
-        let (r, w) = s.into_split();
-        let mut raw = Raw {
-            r: BufReader::new(r),
-            w,
-            local,
-        };
-        raw.reply().await?;
-        raw.cmd("USER u").await?;
-        raw.cmd("PASS p").await?;
-        raw.cmd("TYPE I").await?;
-        Ok(raw)
-    }
-
-    /// Reads one reply (multiline aware); returns its last line.
-    async fn reply(&mut self) -> std::io::Result<String> {
-        let mut first: Option<String> = None;
-        for _ in 0..100 {
-            let mut line = String::new();
-            if self.r.read_line(&mut line).await? == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            let code = line.get(..3).unwrap_or("").to_string();
-            let f = first.get_or_insert(code.clone());
-            if line.as_bytes().get(3) != Some(&b'-') && code == *f {
-                return Ok(line.trim_end().to_string());
-            }
-        }
-        Err(std::io::ErrorKind::InvalidData.into())
-    }
-
-    async fn cmd(&mut self, line: &str) -> std::io::Result<String> {
-        self.w.write_all(format!("{line}\r\n").as_bytes()).await?;
-        self.reply().await
-    }
-
-    /// PASV, returning the announced address.
-    async fn pasv(&mut self) -> std::io::Result<SocketAddr> {
-        let r = self.cmd("PASV").await?;
-        let start = r.find('(').map_or(4, |i| i + 1);
-        let nums: Vec<u16> = r[start..]
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|s| !s.is_empty())
-            .take(6)
-            .filter_map(|s| s.parse().ok())
-            .collect();
-        let ip = IpAddr::from([nums[0] as u8, nums[1] as u8, nums[2] as u8, nums[3] as u8]);
-        Ok(SocketAddr::new(ip, nums[4] * 256 + nums[5]))
-    }
+/// Uploads the local file in passive mode, sending only `keep` of it.
+fn put(keep: fn(usize) -> usize) -> Launch {
+    launch(vec![
+        Login,
+        Pasv,
+        ConnectData(None),
+        Command("STOR {path}"),
+        WriteData(keep),
+        Reply,
+        Command("QUIT"),
+    ])
 }
 
-/// A runner from an async body; errors end in a failed run.
-fn runner<F, Fut>(body: F) -> Launch
-where
-    F: FnOnce(Task) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = std::io::Result<()>> + Send + 'static,
-{
-    Box::new(move |task: Task| {
-        Box::pin(async move {
-            let outcome = tokio::time::timeout(task.deadline, body(task)).await;
-            let ok = matches!(outcome, Ok(Ok(())));
-            ClientRun {
-                success: ok,
-                status_meaningful: true,
-                exit_code: Some(if ok { 0 } else { 1 }),
-                stderr: format!("{outcome:?}"),
-                ..ClientRun::default()
-            }
-        })
-    })
-}
-
-async fn connect_from(from: IpAddr, to: SocketAddr) -> std::io::Result<TcpStream> {
-    let s = TcpSocket::new_v4()?;
-    s.bind(SocketAddr::new(from, 0))?;
-    s.connect(to).await
-}
-
-/// Downloads `path` in passive mode, connecting from `from` to `to(227)`,
-/// and keeps `keep` of the bytes.
-async fn get(task: Task, from: Option<IpAddr>, keep: fn(usize) -> usize) -> std::io::Result<()> {
-    let mut c = Raw::login(task.server).await?;
-    let announced = c.pasv().await?;
-    let source = from.unwrap_or(c.local.ip());
-    let mut data = connect_from(source, announced).await?;
-    c.cmd(&format!("RETR {}", task.path)).await?;
-    let mut buf = Vec::new();
-    data.read_to_end(&mut buf).await?;
-    c.reply().await?;
-    c.cmd("QUIT").await?;
-    tokio::fs::write(&task.local, &buf[..keep(buf.len())]).await
+/// Active download naming `named` in PORT while listening there.
+fn active_get(named: IpAddr) -> Launch {
+    launch(vec![
+        Login,
+        Port(named),
+        Command("RETR {path}"),
+        ReadData,
+        Reply,
+        Command("QUIT"),
+        Save(all),
+    ])
 }
 
 // ------------------------------------------------------------------ tests
@@ -215,88 +104,38 @@ async fn embedded_client_passes_passive_get() {
 async fn passive_source_check_fails_for_a_client_connecting_from_elsewhere() {
     let c = case("wrong-source", server(ClientOp::Get, "hello.txt", true));
     let from: IpAddr = "127.0.0.3".parse().unwrap();
-    let r = broken(&c, runner(move |t| get(t, Some(from), |n| n))).await;
+    let r = broken(&c, get(Some(from), all)).await;
     assert_broken(&r, "passive-data-from-control-address");
 }
 
 #[tokio::test]
 async fn trusting_a_foreign_227_fails_and_the_embedded_client_ignores_it() {
     let mut fs = server(ClientOp::Get, "hello.txt", true);
-    fs.rules = vec![ReplyRule {
-        loc: loc(),
-        on: "PASV".into(),
-        nth: None,
-        actions: vec![Action::Pasv {
-            address: Some("127.0.0.2".parse().unwrap()),
-            shape: PasvShape::Standard,
-        }],
-    }];
+    let foreign = Action::Pasv {
+        address: Some("127.0.0.2".parse().unwrap()),
+        shape: PasvShape::Standard,
+    };
+    fs.rules = vec![rule("PASV", vec![foreign])];
     let c = case("foreign-227", fs);
     assert_pass(&embedded(&c).await);
-    let r = broken(&c, runner(|t| get(t, None, |n| n))).await;
+    let r = broken(&c, get(None, all)).await;
     assert_broken(&r, "client-trusts-pasv-address");
 }
 
 #[tokio::test]
 async fn truncated_download_fails_intact() {
     let c = case("truncated-get", server(ClientOp::Get, "hello.txt", true));
-    let r = broken(&c, runner(|t| get(t, None, |n| n / 2))).await;
+    let r = broken(&c, get(None, |n| n / 2)).await;
     assert_broken(&r, "client-bytes-intact");
-    assert_pass(&broken(&c, runner(|t| get(t, None, |n| n))).await);
-}
-
-/// Uploads the local file in passive mode, sending only `keep` of it.
-async fn put(task: Task, keep: fn(usize) -> usize) -> std::io::Result<()> {
-    let content = tokio::fs::read(&task.local).await?;
-    let mut c = Raw::login(task.server).await?;
-    let announced = c.pasv().await?;
-    let mut data = TcpStream::connect(announced).await?;
-    c.cmd(&format!("STOR {}", task.path)).await?;
-    data.write_all(&content[..keep(content.len())]).await?;
-    drop(data);
-    c.reply().await?;
-    c.cmd("QUIT").await.map(|_| ())
+    assert_pass(&broken(&c, get(None, all)).await);
 }
 
 #[tokio::test]
 async fn truncated_upload_fails_intact_and_embedded_put_passes() {
     let c = case("put", server(ClientOp::Put, "up.txt", true));
     assert_pass(&embedded(&c).await);
-    let r = broken(&c, runner(|t| put(t, |n| n - 3))).await;
+    let r = broken(&c, put(|n| n - 3)).await;
     assert_broken(&r, "client-bytes-intact");
-}
-
-/// Active download naming `named` in PORT while listening there.
-async fn active_get(task: Task, named: IpAddr) -> std::io::Result<()> {
-    let mut c = Raw::login(task.server).await?;
-    let listener = TcpListener::bind(SocketAddr::new(named, 0)).await?;
-    let port = listener.local_addr()?.port();
-    let o = match named {
-        IpAddr::V4(v4) => v4.octets(),
-        IpAddr::V6(_) => return Err(std::io::ErrorKind::Unsupported.into()),
-    };
-    let reply = c
-        .cmd(&format!(
-            "PORT {},{},{},{},{},{}",
-            o[0],
-            o[1],
-            o[2],
-            o[3],
-            port >> 8,
-            port & 255
-        ))
-        .await?;
-    if !reply.starts_with('2') {
-        c.cmd("QUIT").await?;
-        return Err(std::io::Error::other(reply));
-    }
-    c.cmd(&format!("RETR {}", task.path)).await?;
-    let (mut data, _) = tokio::time::timeout(Duration::from_secs(2), listener.accept()).await??;
-    let mut buf = Vec::new();
-    data.read_to_end(&mut buf).await?;
-    c.reply().await?;
-    c.cmd("QUIT").await?;
-    tokio::fs::write(&task.local, &buf).await
 }
 
 #[tokio::test]
@@ -306,19 +145,11 @@ async fn foreign_port_address_fails_and_embedded_active_passes() {
     let c = case("active-get", fs);
     assert_pass(&embedded(&c).await);
     let own: IpAddr = "127.0.0.1".parse().unwrap();
-    assert_pass(&broken(&c, runner(move |t| active_get(t, own))).await);
+    assert_pass(&broken(&c, active_get(own)).await);
     let foreign: IpAddr = "127.0.0.2".parse().unwrap();
-    let r = broken(&c, runner(move |t| active_get(t, foreign))).await;
+    let r = broken(&c, active_get(foreign)).await;
     assert_broken(&r, "active-address-matches-control");
-    assert!(rules_of(&r).contains(&"client-exit-status"), "{r:#?}");
-}
-
-/// Sends RETR before PASV (then PASV, too late).
-async fn retr_first(task: Task) -> std::io::Result<()> {
-    let mut c = Raw::login(task.server).await?;
-    c.cmd(&format!("RETR {}", task.path)).await?;
-    c.pasv().await?;
-    c.cmd("QUIT").await.map(|_| ())
+    assert!(rule_ids(&r).contains(&"client-exit-status"), "{r:#?}");
 }
 
 #[tokio::test]
@@ -334,7 +165,9 @@ async fn wrong_command_order_fails_the_sequence() {
     fs.expect.success = None;
     let c = case("order", fs);
     assert_pass(&embedded(&c).await);
-    let r = broken(&c, runner(retr_first)).await;
+    // RETR before PASV (then PASV, too late).
+    let retr_first = launch(vec![Login, Command("RETR {path}"), Pasv, Command("QUIT")]);
+    let r = broken(&c, retr_first).await;
     assert_broken(&r, "client-command-sequence");
 }
 
@@ -345,12 +178,7 @@ async fn exit_status_check_fails_for_a_client_claiming_success_after_550() {
     fs.expect.intact = false;
     let c = case("missing", fs);
     assert_pass(&embedded(&c).await);
-    let lying = runner(|t| async move {
-        let mut c = Raw::login(t.server).await?;
-        c.pasv().await?;
-        c.cmd(&format!("RETR {}", t.path)).await?;
-        c.cmd("QUIT").await.map(|_| ())
-    });
+    let lying = launch(vec![Login, Pasv, Command("RETR {path}"), Command("QUIT")]);
     assert_broken(&broken(&c, lying).await, "client-exit-status");
 }
 
@@ -367,22 +195,8 @@ async fn unsupported_combination_is_unimplemented_not_failed() {
 
 // ------------------------------------------------------- fault injection
 
-fn rule(on: &str, actions: Vec<Action>) -> ReplyRule {
-    ReplyRule {
-        loc: loc(),
-        on: on.into(),
-        nth: None,
-        actions,
-    }
-}
-
 fn reply(code: u16, lines: &[&str], style: MultilineStyle, bare_lf: bool) -> Action {
-    let lines = lines
-        .iter()
-        .map(|l| Template {
-            parts: vec![TemplatePart::Lit(l.to_string())],
-        })
-        .collect();
+    let lines = lines.iter().map(|l| tpl(l)).collect();
     Action::Reply {
         code,
         lines,
@@ -570,7 +384,7 @@ async fn forbidden_command_check_fails_for_an_active_client_in_a_passive_case() 
     let c = case("no-port", fs);
     assert_pass(&embedded(&c).await);
     let own: IpAddr = "127.0.0.1".parse().unwrap();
-    let r = broken(&c, runner(move |t| active_get(t, own))).await;
+    let r = broken(&c, active_get(own)).await;
     assert_broken(&r, "client-forbidden-command");
 }
 
@@ -590,7 +404,7 @@ const EMBEDDED_FINDINGS: &[(&str, Verdict)] = &[
 
 #[tokio::test]
 async fn client_suites_load_and_the_embedded_client_gets_the_known_verdicts() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("suites/client");
+    let root = support::suites::root().join("suites/client");
     let suites = ftpconform::suite::load_paths(&[root]).unwrap_or_else(|e| panic!("{e:?}"));
     let cases: Vec<(String, Case)> = suites
         .iter()

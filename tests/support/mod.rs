@@ -5,7 +5,9 @@
 //! - [`cases`]: cases of both roles built in code, and their results.
 //! - [`suites`]: the repository's suites.
 //! - [`mock_server`]: a scripted misbehaving server, for the fake client.
+//! - [`mock_client`]: a scripted misbehaving client, for the fake server.
 
 pub mod cases;
+pub mod mock_client;
 pub mod mock_server;
 pub mod suites;
