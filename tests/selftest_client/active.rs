@@ -1,15 +1,15 @@
 //! Active mode (PORT, EPRT): when the server connects, and a server that
 //! never does.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ftpconform::check::Verdict;
 
 use crate::scripts::*;
-use crate::support::cases::{assert_pass, rule_ids};
+use crate::support::cases::{assert_note, assert_pass, rule_ids};
 use crate::support::mock_server::MockServer;
 use crate::support::mock_server::Step::*;
-use crate::{port_download, run, HELLO};
+use crate::{port_download, run, run_within, HELLO};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_that_never_connects_back_fails_in_bounded_time() {
@@ -18,13 +18,7 @@ async fn server_that_never_connects_back_fails_in_bounded_time() {
         Reply("150 opening data connection"),
     ];
     let bad = MockServer::script([login(), type_i(), active("PORT"), no_connection].concat());
-    let started = Instant::now();
-    let (r, _) = run(&port_download(), bad.addr).await;
-    assert!(
-        started.elapsed() < Duration::from_secs(8),
-        "{:?}",
-        started.elapsed()
-    );
+    let r = run_within(&port_download(), bad.addr, Duration::from_secs(8)).await;
     assert_eq!(r.verdict, Verdict::Fail);
     assert!(
         rule_ids(&r).contains(&"active-server-connects"),
@@ -45,22 +39,12 @@ async fn active_connection_moment_is_noted() {
         .concat(),
     );
     let (r, _) = run(&port_download(), srv.addr).await;
-    assert!(
-        r.notes
-            .iter()
-            .any(|n| n.contains("after the transfer command")),
-        "{:?}",
-        r.notes
-    );
+    assert_note(&r, "after the transfer command");
     // Connecting as soon as PORT arrives is legal.
     let at_port = vec![Expect("PORT"), Connect, Reply("200 ok, connected")];
     let retr = [vec![Expect("RETR hello.txt")], serve(HELLO)].concat();
     let early = MockServer::script([login(), type_i(), at_port, retr].concat());
     let (r, _) = run(&port_download(), early.addr).await;
     assert_pass(&r);
-    assert!(
-        r.notes.iter().any(|n| n.contains("at PORT time")),
-        "{:?}",
-        r.notes
-    );
+    assert_note(&r, "at PORT time");
 }

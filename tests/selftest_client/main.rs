@@ -27,7 +27,7 @@ mod transfers;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::LazyLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ftpconform::check::CaseResult;
 use ftpconform::fake::run_server_case;
@@ -50,6 +50,14 @@ fn thief_ip() -> IpAddr {
 
 async fn run(case: &Case, addr: SocketAddr) -> (CaseResult, Timeline) {
     run_at(case, &endpoint(addr)).await
+}
+
+/// Runs `case` at `addr`; the test fails if that takes `bound` or more.
+async fn run_within(case: &Case, addr: SocketAddr, bound: Duration) -> CaseResult {
+    let started = Instant::now();
+    let (r, _) = run(case, addr).await;
+    assert!(started.elapsed() < bound, "{:?}", started.elapsed());
+    r
 }
 
 async fn run_at(case: &Case, target: &ServerEndpoint) -> (CaseResult, Timeline) {

@@ -10,7 +10,7 @@ use ftpconform::script::*;
 use ftpconform::timeline::{ConnRole, EventKind, Timeline};
 use tokio::net::TcpStream;
 
-use crate::support::cases::{assert_pass, binary, data, endpoint, server_case};
+use crate::support::cases::{assert_note, assert_pass, binary, data, endpoint, server_case};
 use crate::support::suites::root;
 use crate::{
     bounce_case, download, pasv_download, port_download, run, run_at, theft_case, upload_case,
@@ -104,13 +104,7 @@ async fn pyftpdlib_passes_transfers_and_refuses_bounce_and_theft() {
     }
     let (r, _) = run_at(&theft_case(), &target).await;
     assert_pass(&r);
-    assert!(
-        r.notes
-            .iter()
-            .any(|n| n.contains("unsolicited reply after the theft attempt: 425")),
-        "{:?}",
-        r.notes
-    );
+    assert_note(&r, "unsolicited reply after the theft attempt: 425");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

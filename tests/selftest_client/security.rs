@@ -2,16 +2,18 @@
 //! passive connection from another host (theft), or accepts a privileged
 //! port, is flagged; one that refuses passes.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ftpconform::check::Verdict;
 use ftpconform::script::*;
 
 use crate::scripts::*;
-use crate::support::cases::{assert_pass, binary, data, server_case, transfer};
+use crate::support::cases::{
+    assert_note, assert_pass, binary, data, server_case, transfer, violation,
+};
 use crate::support::mock_server::MockServer;
 use crate::support::mock_server::Step::*;
-use crate::{bounce_case, run, theft_case, thief_ip, HELLO};
+use crate::{bounce_case, run, run_within, theft_case, thief_ip, HELLO};
 
 /// Accepts any PORT and connects there for RETR.
 fn bouncing() -> MockServer {
@@ -46,20 +48,12 @@ async fn passive_theft_is_flagged_when_served() {
     let good = MockServer::script([login(), type_i(), pasv(), retr].concat());
     let (r, _) = run(&theft_case(), good.addr).await;
     assert_pass(&r);
-    assert!(
-        r.notes.iter().any(|n| n.contains("theft attempt")),
-        "{:?}",
-        r.notes
-    );
+    assert_note(&r, "theft attempt");
     let serve_thief = [vec![Expect("RETR hello.txt"), AcceptAny], serve(HELLO)].concat();
     let bad = MockServer::script([login(), type_i(), pasv(), serve_thief].concat());
     let (r, _) = run(&theft_case(), bad.addr).await;
     assert_eq!(r.verdict, Verdict::Fail, "{:#?}", r.violations);
-    let theft = r
-        .violations
-        .iter()
-        .find(|v| v.rule == "passive-theft-refused");
-    let theft = theft.unwrap_or_else(|| panic!("{:#?}", r.violations));
+    let theft = violation(&r, "passive-theft-refused");
     assert!(
         theft.actual.contains("bytes sent to 127.0.0.2"),
         "{theft:?}"
@@ -88,11 +82,7 @@ async fn privileged_port_is_flagged_when_accepted() {
     let bad = bouncing();
     let (r, _) = run(&c, bad.addr).await;
     assert_eq!(r.verdict, Verdict::NonStrict);
-    let v = r
-        .violations
-        .iter()
-        .find(|v| v.rule == "privileged-port-refused");
-    let v = v.unwrap_or_else(|| panic!("{:#?}", r.violations));
+    let v = violation(&r, "privileged-port-refused");
     assert_eq!(v.actual, "PORT answered 200");
 }
 
@@ -117,18 +107,8 @@ async fn upload_taken_from_a_thief_is_flagged() {
     assert_pass(&run(&c, good.addr).await.0);
     let take_thief = [vec![Expect("STOR up.bin"), AcceptAny], receive()].concat();
     let bad = MockServer::script([login(), pasv(), take_thief].concat());
-    let started = Instant::now();
-    let (r, _) = run(&c, bad.addr).await;
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    let r = run_within(&c, bad.addr, Duration::from_secs(3)).await;
     assert_eq!(r.verdict, Verdict::Fail, "{:#?}", r.violations);
-    let v = r
-        .violations
-        .iter()
-        .find(|v| v.rule == "passive-theft-refused");
-    let v = v.unwrap_or_else(|| panic!("{:#?} {:?}", r.violations, r.notes));
+    let v = violation(&r, "passive-theft-refused");
     assert!(v.actual.contains("took the thief's"), "{v:?}");
 }

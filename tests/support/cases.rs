@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ftpconform::check::{CaseResult, Verdict};
+use ftpconform::check::{CaseResult, Verdict, Violation};
 use ftpconform::real::servers::ServerEndpoint;
 use ftpconform::script::*;
 
@@ -184,4 +184,16 @@ pub fn rule_ids(r: &CaseResult) -> Vec<&str> {
 
 pub fn assert_pass(r: &CaseResult) {
     assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+}
+
+/// The first violation of `rule`; the test fails when there is none.
+pub fn violation<'a>(r: &'a CaseResult, rule: &str) -> &'a Violation {
+    let found = r.violations.iter().find(|v| v.rule == rule);
+    found.unwrap_or_else(|| panic!("no {rule} violation: {r:#?}"))
+}
+
+/// Fails the test unless a note of the result contains `needle`.
+pub fn assert_note(r: &CaseResult, needle: &str) {
+    let found = r.notes.iter().any(|n| n.contains(needle));
+    assert!(found, "no note with {needle:?}: {:?}", r.notes);
 }
