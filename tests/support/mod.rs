@@ -6,8 +6,10 @@
 //! - [`suites`]: the repository's suites.
 //! - [`mock_server`]: a scripted misbehaving server, for the fake client.
 //! - [`mock_client`]: a scripted misbehaving client, for the fake server.
+//! - [`tshark`]: Wireshark's reading of a capture.
 
 pub mod cases;
 pub mod mock_client;
 pub mod mock_server;
 pub mod suites;
+pub mod tshark;
