@@ -17,6 +17,7 @@ use ftpconform::real::servers::url::FtpUrl;
 use ftpconform::runner::{run_case, Target};
 use ftpconform::timeline::{ConnRole, EventKind};
 use ftpconform::transcript::transcript;
+use support::cases::rule_ids;
 use support::mock_server::MockServer;
 use support::mock_server::Step::*;
 use support::suites::root;
@@ -60,7 +61,10 @@ fn a_timed_out_case_leaves_a_complete_capture() {
         Some(&pcap),
     ));
     assert!(started.elapsed() < BOUND, "the case did not time out");
-    assert_ne!(result.verdict, Verdict::Pass, "{result:?}");
+    assert_eq!(result.verdict, Verdict::Fail, "{result:#?}");
+    assert_eq!(rule_ids(&result), vec!["greeting-220"], "{result:#?}");
+    let actual = &result.violations[0].actual;
+    assert_eq!(actual, "no reply within 300ms", "{result:#?}");
     let text = tshark_reads(&pcap);
     assert!(
         text.contains("[SYN]"),
