@@ -11,7 +11,7 @@ use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::fake::server::{run_client_case, run_with, Launch};
 use ftpconform::real::clients::{ClientProfile, Task};
 use ftpconform::script::*;
-use ftpconform::timeline::Timeline;
+use ftpconform::timeline::{ConnId, EventKind, Side, Timeline};
 use support::cases::{assert_pass, client_case as case, fake_server, pat, rule, rule_ids, tpl};
 use support::mock_client::Step::*;
 use support::mock_client::{all, launch};
@@ -211,9 +211,7 @@ async fn with_faults(fs: FakeServer, client: &str) -> (CaseResult, String) {
     let t = Timeline::new();
     let profile = ClientProfile::by_name(client).unwrap();
     let r = run_client_case(&case("fault", fs), "selftest", &profile, &t).await;
-    let control = ftpconform::timeline::ConnId(0);
-    let sent =
-        ftpconform::timeline::stream(&t.events(), control, ftpconform::timeline::Side::Server);
+    let sent = ftpconform::timeline::stream(&t.events(), ConnId(0), Side::Server);
     (
         r,
         String::from_utf8_lossy(&sent.unwrap_or_default()).into_owned(),
@@ -270,24 +268,23 @@ async fn multiline_150_uncoded_and_bare_lf() {
 async fn late_preliminary_comes_after_the_data() {
     let fs = get_with(vec![rule("RETR", vec![Action::LatePreliminary])], true);
     let t = Timeline::new();
-    let r = run_client_case(
-        &case("late", fs),
-        "s",
-        &ClientProfile::by_name("curl").unwrap(),
-        &t,
-    )
-    .await;
+    let curl = ClientProfile::by_name("curl").unwrap();
+    let r = run_client_case(&case("late", fs), "s", &curl, &t).await;
+    assert_pass(&r);
     let ev = t.events();
-    let pos = |pred: &dyn Fn(&ftpconform::timeline::EventKind) -> bool| {
-        ev.iter().position(|e| pred(&e.kind))
+    let pos = |what: &str, pred: &dyn Fn(&EventKind) -> bool| {
+        let found = ev.iter().position(|e| pred(&e.kind));
+        found.unwrap_or_else(|| panic!("no {what}: {r:#?}"))
     };
     let data_close = pos(
-        &|k| matches!(k, ftpconform::timeline::EventKind::Closed { conn, by: ftpconform::timeline::Side::Server, .. } if conn.0 == 1),
+        "close of the data connection by the server",
+        &|k| matches!(k, EventKind::Closed { conn, by: Side::Server, .. } if conn.0 == 1),
     );
     let prelim = pos(
-        &|k| matches!(k, ftpconform::timeline::EventKind::Bytes { bytes, .. } if bytes.starts_with(b"150 ")),
+        "150 reply",
+        &|k| matches!(k, EventKind::Bytes { bytes, .. } if bytes.starts_with(b"150 ")),
     );
-    assert!(data_close < prelim && prelim.is_some(), "{r:#?}");
+    assert!(data_close < prelim, "150 before the data's end: {r:#?}");
 }
 
 #[tokio::test]
