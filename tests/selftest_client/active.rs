@@ -20,8 +20,11 @@ async fn server_that_never_connects_back_fails_in_bounded_time() {
     let bad = MockServer::script([login(), type_i(), active("PORT"), no_connection].concat());
     let r = run_within(&port_download(), bad.addr, Duration::from_secs(8)).await;
     assert_eq!(r.verdict, Verdict::Fail);
-    assert!(
-        rule_ids(&r).contains(&"active-server-connects"),
+    // The transfer failed (a violation named after the case), and the
+    // server never connected.
+    assert_eq!(
+        rule_ids(&r),
+        vec!["port-retr", "active-server-connects"],
         "{:#?}",
         r.violations
     );

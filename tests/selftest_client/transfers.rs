@@ -142,8 +142,9 @@ async fn late_data_close_is_flagged() {
     // Never closed within the step timeout: the harness closes it, a must.
     let never = MockServer::script(close_after_226(Duration::from_secs(30)));
     let (r, _) = run(&pasv_download(), never.addr).await;
-    assert!(
-        rule_ids(&r).contains(&"download-closed-by-server"),
+    assert_eq!(
+        rule_ids(&r),
+        vec!["download-closed-by-server"],
         "{:#?}",
         r.violations
     );
