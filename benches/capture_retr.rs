@@ -19,11 +19,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ftpconform::check::Verdict;
 use ftpconform::real::clients::ClientProfile;
 use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
 use ftpconform::runner::{run_case, Target};
 use ftpconform::script::Suite;
+use ftpconform::verdict::Verdict;
 
 const VARIANT: &str = "FTPCONFORM_BENCH_VARIANT";
 const SIZE: &str = "FTPCONFORM_BENCH_SIZE";

@@ -13,6 +13,8 @@
 //!
 //! - [`wire`]: sans-IO codecs for commands, replies and address arguments.
 //! - [`timeline`]: the one event log of a case; everything else is a view.
+//! - [`verdict`]: a leaf: verdict types and the catalogue of every rule the
+//!   harness checks.
 //! - [`script`]: validated, serde-free script types with source locations.
 //! - [`suite`]: two-stage YAML loading (serde mirror, then validation) and
 //!   the JSON Schema.
@@ -38,4 +40,5 @@ pub mod script;
 pub mod suite;
 pub mod timeline;
 pub mod transcript;
+pub mod verdict;
 pub mod wire;

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 use ftpconform::script::Suite;
 use ftpconform::suite::{self, SuiteError};
+use ftpconform::verdict::catalogue;
 
 /// Exit status when a suite file is invalid.
 const EXIT_INVALID_SUITE: u8 = 2;
@@ -37,6 +38,16 @@ enum Command {
     },
     /// Print the JSON Schema of suite files.
     Schema,
+    /// Print the catalogue of the rules the harness itself checks (id, RFC
+    /// section, level, role, meaning).
+    Rules {
+        /// As JSON.
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// As the Markdown of docs/rules.md.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Run the suites against a server (default: the embedded libunftp).
     Run(cli::run::RunArgs),
     /// Compare two captures by their normalized transcripts: prints a
@@ -59,6 +70,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::List { paths } => list(&paths),
         Command::Schema => schema(),
+        Command::Rules { json, markdown } => rules(json, markdown),
         Command::Run(args) => run(args),
         Command::Compare { a, b, control_port } => compare(&a, &b, control_port),
     };
@@ -156,6 +168,22 @@ fn compare(a: &Path, b: &Path, control_port: Option<u16>) -> anyhow::Result<Exit
             Ok(ExitCode::from(EXIT_CAPTURES_DIFFER))
         }
     }
+}
+
+fn rules(json: bool, markdown: bool) -> anyhow::Result<ExitCode> {
+    let text = if json {
+        let value = catalogue::json();
+        serde_json::to_string_pretty(&value).context("encoding the rules")? + "\n"
+    } else if markdown {
+        catalogue::markdown()
+    } else {
+        catalogue::text()
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("writing the rules")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn schema() -> anyhow::Result<ExitCode> {

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::check::{CaseResult, Verdict};
 use crate::fake;
 use crate::real::clients::ClientProfile;
 use crate::real::servers::ServerEndpoint;
-use crate::script::{Case, Role, Suite};
+use crate::script::{Case, Suite};
 use crate::timeline::{Event, Timeline};
+use crate::verdict::{CaseResult, Role, Verdict};
 
 /// Where captures of a run go, and which cases run.
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ pub fn not_run(
     CaseResult {
         verdict,
         reason: Some(reason),
-        ..CaseResult::blank(case, &suite.name, target)
+        ..crate::check::blank(case, &suite.name, target)
     }
 }
 

@@ -10,57 +10,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
-/// Where something was declared: file, 1-based line and column.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Loc {
-    pub file: Arc<PathBuf>,
-    pub line: usize,
-    pub col: usize,
-}
-
-impl std::fmt::Display for Loc {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file.display(), self.line, self.col)
-    }
-}
-
-/// Which implementation a case tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// The case tests a real FTP server; the harness plays the client.
-    Server,
-    /// The case tests a real FTP client; the harness plays the server.
-    Client,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Server => "server",
-            Role::Client => "client",
-        }
-    }
-}
-
-/// Requirement level (RFC 2119 words), deciding how a failed check grades.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    Must,
-    Should,
-    May,
-    Info,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Must => "must",
-            Level::Should => "should",
-            Level::May => "may",
-            Level::Info => "info",
-        }
-    }
-}
+use crate::verdict::{Level, Loc, Role};
 
 /// A validated suite file.
 #[derive(Debug, Clone)]

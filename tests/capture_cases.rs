@@ -19,9 +19,9 @@ use ftpconform::real::servers::embedded::start_embedded;
 use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
 use ftpconform::real::servers::running::RunningServer;
 use ftpconform::runner::{run_case_events, Target};
-use ftpconform::script::Role;
 use ftpconform::timeline::{ConnRole, Event, EventKind};
 use ftpconform::transcript::transcript_lines;
+use ftpconform::verdict::Role;
 use support::suites::{find_case, root};
 use support::tshark::tshark;
 

@@ -12,11 +12,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ftpconform::capture::read_pcap;
-use ftpconform::check::Verdict;
 use ftpconform::real::servers::url::FtpUrl;
 use ftpconform::runner::{run_case, Target};
 use ftpconform::timeline::{ConnRole, EventKind};
 use ftpconform::transcript::transcript;
+use ftpconform::verdict::Verdict;
 use support::cases::rule_ids;
 use support::mock_server::MockServer;
 use support::mock_server::Step::*;

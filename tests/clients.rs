@@ -5,11 +5,11 @@ pub mod support;
 
 use std::time::Duration;
 
-use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::fake::server::run_client_case;
 use ftpconform::real::clients::ClientProfile;
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
+use ftpconform::verdict::{CaseResult, Verdict};
 use support::cases::{client_case, fake_server};
 
 /// 70 000 bytes of a pattern no line-end conversion leaves alone.

@@ -20,13 +20,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::real::clients::ClientProfile;
 use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
 use ftpconform::real::servers::running::RunningServer;
 use ftpconform::real::servers::{embedded, ServerEndpoint};
 use ftpconform::runner::{self, RunConfig, Target};
-use ftpconform::script::{Case, Role, Suite};
+use ftpconform::script::{Case, Suite};
+use ftpconform::verdict::{CaseResult, Role, Verdict};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// The servers every server suite runs against (over IPv4).

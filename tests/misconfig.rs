@@ -8,10 +8,9 @@ pub mod support;
 
 use std::net::Ipv4Addr;
 
-use ftpconform::check::pasv::ADDRESS_RULE;
-use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
 use ftpconform::runner;
+use ftpconform::verdict::{CaseResult, Rule, Verdict};
 use support::suites::find_case;
 
 /// Runs `suite::case` against `server` started with `pasv_address`.
@@ -30,7 +29,7 @@ fn run(server: &str, pasv_address: Option<Ipv4Addr>, suite: &str, case: &str) ->
 fn address_violations(r: &CaseResult) -> Vec<String> {
     r.violations
         .iter()
-        .filter(|v| v.rule == ADDRESS_RULE)
+        .filter(|v| v.rule == Rule::PasvAddressMatchesControl)
         .map(|v| format!("expected {} / actual {}", v.expected, v.actual))
         .collect()
 }

@@ -7,11 +7,11 @@ pub mod support;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use ftpconform::check::{CaseResult, Verdict};
 use ftpconform::fake::server::{run_client_case, run_with, Launch};
 use ftpconform::real::clients::{ClientProfile, Task};
 use ftpconform::script::*;
 use ftpconform::timeline::{ConnId, EventKind, Side, Timeline};
+use ftpconform::verdict::{CaseResult, Role, Verdict};
 use support::cases::{assert_pass, client_case as case, fake_server, pat, rule, rule_ids, tpl};
 use support::mock_client::Step::*;
 use support::mock_client::{all, launch};

@@ -21,13 +21,13 @@ pub mod support;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use ftpconform::check::Verdict;
 use ftpconform::real::clients::ClientProfile;
 use ftpconform::real::servers::embedded::start_embedded;
 use ftpconform::runner::{run_case_events, Target};
-use ftpconform::script::{Case, Role, Suite};
+use ftpconform::script::{Case, Suite};
 use ftpconform::timeline::Event;
 use ftpconform::transcript::transcript;
+use ftpconform::verdict::{Role, Verdict};
 use support::suites::{root, suites};
 
 /// Runs of one case before its transcript counts as changed.

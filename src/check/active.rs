@@ -5,10 +5,8 @@ use std::net::SocketAddr;
 
 use super::facts::{endpoints, CheckCtx, Findings, Negotiation};
 use super::replies::{answer_to, replies};
-use crate::script::Level;
 use crate::timeline::{Event, EventKind, Side};
-
-pub const RULE: &str = "active-server-connects";
+use crate::verdict::Rule;
 
 /// One data connection that arrived at a listener.
 struct Arrival {
@@ -36,9 +34,8 @@ pub fn check(events: &[Event], neg: &Negotiation, ctx: &CheckCtx) -> Findings {
     let Some(a) = arrival(events, listener) else {
         if server_claimed_connection(events, ctx, transfer.sent_seq) {
             out.violation(
-                RULE,
-                "RFC 959 3.2",
-                ctx.incidental(Level::Must),
+                Rule::ActiveServerConnects,
+                ctx.grade(Rule::ActiveServerConnects),
                 format!(
                     "the server connects to {listener} named in {}",
                     neg.mode.verb()
@@ -51,9 +48,8 @@ pub fn check(events: &[Event], neg: &Negotiation, ctx: &CheckCtx) -> Findings {
     };
     if a.initiator_side != Side::Server {
         out.violation(
-            RULE,
-            "RFC 959 3.2",
-            ctx.incidental(Level::Must),
+            Rule::ActiveServerConnects,
+            ctx.grade(Rule::ActiveServerConnects),
             "the server initiates the data connection",
             format!(
                 "connection initiated by {:?} from {}",

@@ -2,10 +2,11 @@
 //! run once the client has finished.
 
 use super::client_view::ClientView;
-use super::{client_commands, client_data, client_outcome, Verdict, Violation};
+use super::{client_commands, client_data, client_outcome};
 use crate::real::clients::ClientRun;
 use crate::script::{Case, FakeServer};
 use crate::timeline::Event;
+use crate::verdict::{Verdict, Violation};
 
 /// Every violation of a client-role case: command sequence, forbidden
 /// commands, data-connection addresses, bytes intact, exit status.

@@ -3,8 +3,8 @@
 //! commands.
 
 use super::client_view::SentCommand;
-use super::{Verdict, Violation};
 use crate::script::CommandPattern;
+use crate::verdict::{Rule, Verdict, Violation};
 
 /// Commands a client may send anywhere without breaking a sequence (login
 /// commands too, unless a pattern names them).
@@ -85,15 +85,10 @@ pub fn sequence(
         }
         let blocker = (i..cmds.len()).find(|&k| !extras.skippable(&cmds[k].verb));
         let seen = blocker.map_or("no more commands".to_string(), |k| format!("`{}`", cmds[k]));
-        out.push(Violation {
-            rule: "client-command-sequence".into(),
-            rfc: rfc.into(),
-            grade,
-            expected: format!("{} (item {} of the expected sequence)", describe(p), n + 1),
-            actual: format!("{seen}; sequence sent: {}", summary(cmds)),
-            loc: Some(p.loc.clone()),
-            context: Vec::new(),
-        });
+        let expected = format!("{} (item {} of the expected sequence)", describe(p), n + 1);
+        let actual = format!("{seen}; sequence sent: {}", summary(cmds));
+        let v = Violation::of(Rule::ClientCommandSequence, grade, expected, actual);
+        out.push(v.citing(rfc).at(Some(&p.loc)));
         i = resync(p, cmds, i, blocker);
     }
     out
@@ -110,13 +105,8 @@ pub fn forbidden(
         .iter()
         .filter_map(|verb| cmds.iter().find(|c| c.verb.eq_ignore_ascii_case(verb)))
         .map(|c| {
-            Violation::new(
-                "client-forbidden-command",
-                rfc,
-                grade,
-                format!("no {}", c.verb),
-                format!("the client sent `{c}`"),
-            )
+            let (expected, actual) = (format!("no {}", c.verb), format!("the client sent `{c}`"));
+            Violation::of(Rule::ClientForbiddenCommand, grade, expected, actual).citing(rfc)
         })
         .collect()
 }
@@ -140,7 +130,7 @@ fn summary(cmds: &[SentCommand]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::Loc;
+    use crate::verdict::Loc;
     use std::path::PathBuf;
     use std::sync::Arc;
 

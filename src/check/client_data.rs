@@ -5,8 +5,8 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::client_view::{ClientView, SentCommand};
-use super::{Verdict, Violation};
 use crate::timeline::Side;
+use crate::verdict::{Rule, Verdict, Violation};
 use crate::wire::addr;
 
 /// Rule `passive-data-from-control-address` (RFC 959 3.2, RFC 2577 5): the
@@ -21,9 +21,8 @@ pub fn passive_sources(view: &ClientView, grade: Verdict) -> Vec<Violation> {
         .filter(|d| d.initiator_side == Side::Client)
         .filter(|d| d.initiator.ip() != client.ip() || d.acceptor.ip() != server.ip())
         .map(|d| {
-            Violation::new(
-                "passive-data-from-control-address",
-                "RFC 959 3.2",
+            Violation::of(
+                Rule::PassiveDataFromControlAddress,
                 grade,
                 format!("a connection from {} to {}", client.ip(), server.ip()),
                 format!(
@@ -41,9 +40,8 @@ pub fn trusted_foreign_pasv(view: &ClientView, grade: Verdict) -> Vec<Violation>
     view.strays
         .iter()
         .map(|s| {
-            Violation::new(
-                "client-trusts-pasv-address",
-                "RFC 2577 5",
+            Violation::of(
+                Rule::ClientTrustsPasvAddress,
                 grade,
                 "the data connection goes to the control connection's server address",
                 format!(
@@ -77,21 +75,16 @@ fn check_active(c: &SentCommand, client: IpAddr, grade: Verdict) -> Option<Viola
     };
     let expected = format!("{} naming the control address {client}", c.verb);
     match parsed {
-        Err(e) => Some(Violation::new(
-            "active-address-parses",
-            rfc,
-            grade,
-            expected,
-            format!("`{c}`: {e}"),
-        )),
+        Err(e) => {
+            let actual = format!("`{c}`: {e}");
+            Some(Violation::of(Rule::ActiveAddressParses, grade, expected, actual).citing(rfc))
+        }
         Ok(a) if a.ip() == client => None,
-        Ok(a) => Some(Violation::new(
-            "active-address-matches-control",
-            rfc,
-            grade,
-            expected,
-            format!("`{c}` names {}{}", a.ip(), kind_of(a.ip())),
-        )),
+        Ok(a) => {
+            let actual = format!("`{c}` names {}{}", a.ip(), kind_of(a.ip()));
+            let v = Violation::of(Rule::ActiveAddressMatchesControl, grade, expected, actual);
+            Some(v.citing(rfc))
+        }
     }
 }
 

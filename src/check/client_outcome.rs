@@ -2,9 +2,9 @@
 //! directions, listings complete, and the client's exit status.
 
 use super::client_view::ClientView;
-use super::{Verdict, Violation};
 use crate::real::clients::ClientRun;
 use crate::script::{ClientOp, FakeServer, VirtualFile};
+use crate::verdict::{Rule, Verdict, Violation};
 
 fn file<'a>(files: &'a [VirtualFile], path: &str) -> Option<&'a [u8]> {
     let norm = |p: &str| p.trim_start_matches('/').to_string();
@@ -23,11 +23,9 @@ pub fn intact(
     run: &ClientRun,
     grade: Verdict,
 ) -> Vec<Violation> {
-    let rfc = "RFC 959 3.1.1.3";
     let mismatch = |expected: String, actual: String| {
-        vec![Violation::new(
-            "client-bytes-intact",
-            rfc,
+        vec![Violation::of(
+            Rule::ClientBytesIntact,
             grade,
             expected,
             actual,
@@ -76,9 +74,8 @@ fn listing(fs: &FakeServer, run: &ClientRun, grade: Verdict) -> Vec<Violation> {
     if missing.is_empty() {
         return Vec::new();
     }
-    vec![Violation::new(
-        "client-bytes-intact",
-        "RFC 959 3.1.1.3",
+    vec![Violation::of(
+        Rule::ClientBytesIntact,
         grade,
         format!("the listing shows {}", names.join(", ")),
         format!("missing from the client's output: {}", join(&missing)),
@@ -150,23 +147,13 @@ pub fn exit_status(
     let word = |ok: bool| if ok { "success" } else { "failure" };
     if run.timed_out {
         let actual = "the client hung and was killed after the deadline".to_string();
-        return vec![Violation::new(
-            "client-exit-status",
-            rfc,
-            grade,
-            word(want),
-            actual,
-        )];
+        let v = Violation::of(Rule::ClientExitStatus, grade, word(want), actual);
+        return vec![v.citing(rfc)];
     }
     if !run.status_meaningful || run.success == want {
         return Vec::new();
     }
     let actual = format!("{} (exit status {:?})", word(run.success), run.exit_code);
-    vec![Violation::new(
-        "client-exit-status",
-        rfc,
-        grade,
-        word(want),
-        actual,
-    )]
+    let v = Violation::of(Rule::ClientExitStatus, grade, word(want), actual);
+    vec![v.citing(rfc)]
 }

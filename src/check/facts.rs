@@ -3,9 +3,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::{Verdict, Violation};
-use crate::script::{DataMode, Direction, Level, Loc};
+use crate::script::{DataMode, Direction};
 use crate::timeline::{ConnId, Event, EventKind};
+use crate::verdict::{Level, Loc, Rule, Verdict, Violation};
 
 /// One data negotiation (PASV, EPSV, PORT, EPRT) and what followed it.
 #[derive(Debug, Clone)]
@@ -63,17 +63,15 @@ pub struct CheckCtx {
 }
 
 impl CheckCtx {
-    /// Grade of a rule checked incidentally (on every case that makes the
-    /// exchange): the rule's own level, softened by the case level (an
-    /// `info` case never fails on it).
-    pub fn incidental(&self, rule_level: Level) -> Verdict {
-        Verdict::for_level(rule_level.max(self.level))
+    /// How a break of `rule` grades in this case.
+    pub fn grade(&self, rule: Rule) -> Verdict {
+        rule.grade(self.level)
     }
 
-    /// Grade of a rule the case set up on purpose (a bounce trap, a theft
-    /// attempt, a privileged port): the case level.
-    pub fn purposeful(&self) -> Verdict {
-        Verdict::for_level(self.level)
+    /// How a break graded at `level` (a part of a rule weaker than the
+    /// rule itself) grades in this case.
+    pub fn at_level(&self, level: Level) -> Verdict {
+        Verdict::for_level(level.max(self.level))
     }
 }
 
@@ -85,19 +83,20 @@ pub struct Findings {
 }
 
 impl Findings {
+    /// Records a break of `rule` found for the step at `loc`.
     pub fn violation(
         &mut self,
-        rule: &str,
-        rfc: &str,
+        rule: Rule,
         grade: Verdict,
         expected: impl Into<String>,
         actual: impl Into<String>,
         loc: Option<&Loc>,
     ) {
-        self.violations.push(Violation {
-            loc: loc.cloned(),
-            ..Violation::new(rule, rfc, grade, expected, actual)
-        });
+        self.push(Violation::of(rule, grade, expected, actual).at(loc));
+    }
+
+    pub fn push(&mut self, v: Violation) {
+        self.violations.push(v);
     }
 
     pub fn note(&mut self, text: impl Into<String>) {

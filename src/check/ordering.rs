@@ -5,12 +5,9 @@ use std::time::Duration;
 
 use super::facts::{CheckCtx, Findings, Negotiation, TransferFacts};
 use super::replies::{answer_to, replies, SeenReply};
-use crate::script::{Direction, Level, Loc};
+use crate::script::Direction;
 use crate::timeline::{CloseKind, ConnId, Event, EventKind, Side};
-
-pub const PRELIMINARY_RULE: &str = "preliminary-before-data";
-pub const DOWNLOAD_RULE: &str = "download-closed-by-server";
-pub const UPLOAD_RULE: &str = "upload-closed-by-client";
+use crate::verdict::{Level, Loc, Rule, Violation};
 
 /// How much earlier than the data FIN the final reply may be seen: the
 /// two travel on different connections and are read by different tasks.
@@ -51,9 +48,8 @@ fn preliminary_first(
         return;
     }
     out.violation(
-        PRELIMINARY_RULE,
-        "RFC 959 5.4",
-        ctx.incidental(Level::Must),
+        Rule::PreliminaryBeforeData,
+        ctx.grade(Rule::PreliminaryBeforeData),
         format!("125 or 150 before the final reply to {}", t.verb),
         format!("{} with no preliminary reply", last.line),
         loc,
@@ -83,9 +79,9 @@ fn download_close(
             (Side::Server, CloseKind::Reset) => "the server reset the data connection".to_string(),
             _ => "the harness closed the data connection; the server never did".to_string(),
         };
-        let grade = ctx.incidental(Level::Must);
+        let grade = ctx.grade(Rule::DownloadClosedByServer);
         let expected = format!("the server closes the data connection after {}", t.verb);
-        out.violation(DOWNLOAD_RULE, "RFC 959 3.3", grade, expected, actual, loc);
+        out.violation(Rule::DownloadClosedByServer, grade, expected, actual, loc);
         return;
     }
     if last.at + CLOSE_SKEW < at {
@@ -95,9 +91,10 @@ fn download_close(
             last.at.as_millis(),
             at.as_millis()
         );
-        let grade = ctx.incidental(Level::Should);
+        let grade = ctx.at_level(Level::Should);
         let expected = "the final reply after the data connection closed (1 s skew allowed)";
-        out.violation(DOWNLOAD_RULE, "RFC 959 4.2", grade, expected, actual, loc);
+        let v = Violation::of(Rule::DownloadClosedByServer, grade, expected, actual);
+        out.push(v.citing("RFC 959 4.2").at(loc));
     }
 }
 
@@ -114,7 +111,7 @@ fn upload_close(
     out: &mut Findings,
 ) {
     let loc = neg.loc.as_ref();
-    let grade = ctx.incidental(Level::Must);
+    let grade = ctx.grade(Rule::UploadClosedByClient);
     let Some((by, kind, _)) = first_close(events, data) else {
         return;
     };
@@ -126,8 +123,7 @@ fn upload_close(
         };
         let actual = format!("the server {what} the data connection before the client's EOF");
         out.violation(
-            UPLOAD_RULE,
-            "RFC 959 3.4.1",
+            Rule::UploadClosedByClient,
             grade,
             "the client's close ends the upload",
             actual,
@@ -142,8 +138,7 @@ fn upload_close(
             last.line
         );
         out.violation(
-            UPLOAD_RULE,
-            "RFC 959 3.4.1",
+            Rule::UploadClosedByClient,
             grade,
             "the final reply after the client's EOF",
             actual,
@@ -171,9 +166,9 @@ fn close_seq(events: &[Event], conn: ConnId, by: Side) -> Option<u64> {
 mod tests {
     use super::*;
     use crate::check::facts::Negotiation;
-    use crate::check::Verdict;
     use crate::script::DataMode;
     use crate::timeline::ConnRole;
+    use crate::verdict::{RuleId, Verdict};
 
     fn ev(seq: u64, ms: u64, kind: EventKind) -> Event {
         Event {
@@ -266,10 +261,10 @@ mod tests {
         }
     }
 
-    fn rules(f: &Findings) -> Vec<(&str, Verdict)> {
+    fn rules(f: &Findings) -> Vec<(RuleId, Verdict)> {
         f.violations
             .iter()
-            .map(|v| (v.rule.as_str(), v.grade))
+            .map(|v| (v.rule.clone(), v.grade))
             .collect()
     }
 
@@ -282,16 +277,34 @@ mod tests {
     #[test]
     fn final_reply_long_before_the_fin_is_a_should() {
         let f = check(&download(1021, true), &neg(2), &ctx(Level::Must));
-        assert_eq!(rules(&f), vec![(DOWNLOAD_RULE, Verdict::NonStrict)]);
+        assert_eq!(
+            rules(&f),
+            vec![(
+                RuleId::Catalogue(Rule::DownloadClosedByServer),
+                Verdict::NonStrict
+            )]
+        );
         let f = check(&download(1021, true), &neg(2), &ctx(Level::Info));
-        assert_eq!(rules(&f), vec![(DOWNLOAD_RULE, Verdict::Info)]);
+        assert_eq!(
+            rules(&f),
+            vec![(
+                RuleId::Catalogue(Rule::DownloadClosedByServer),
+                Verdict::Info
+            )]
+        );
     }
 
     #[test]
     fn missing_preliminary_reply_is_a_must() {
         let events = download(25, false);
         let f = check(&events, &neg(2), &ctx(Level::Must));
-        assert_eq!(rules(&f), vec![(PRELIMINARY_RULE, Verdict::Fail)]);
+        assert_eq!(
+            rules(&f),
+            vec![(
+                RuleId::Catalogue(Rule::PreliminaryBeforeData),
+                Verdict::Fail
+            )]
+        );
         assert_eq!(f.violations[0].actual, "226 done with no preliminary reply");
     }
 }

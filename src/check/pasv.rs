@@ -1,11 +1,9 @@
 //! Passive-mode checks: the address a 227 announces, and the port range.
 
 use super::facts::{endpoints, CheckCtx, Findings, Negotiation};
-use crate::script::{DataMode, Level};
+use crate::script::DataMode;
 use crate::timeline::Event;
-
-pub const ADDRESS_RULE: &str = "pasv-address-matches-control";
-pub const RANGE_RULE: &str = "pasv-port-in-range";
+use crate::verdict::Rule;
 
 /// Both passive checks for one negotiation.
 pub fn check(events: &[Event], neg: &Negotiation, ctx: &CheckCtx) -> Findings {
@@ -46,9 +44,8 @@ fn address_matches_control(
         return;
     }
     out.violation(
-        ADDRESS_RULE,
-        "RFC 959 4.1.2",
-        ctx.incidental(Level::Should),
+        Rule::PasvAddressMatchesControl,
+        ctx.grade(Rule::PasvAddressMatchesControl),
         format!(
             "227 naming the control connection's server address {}",
             server.ip()
@@ -70,9 +67,8 @@ fn port_in_range(neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings) {
         return;
     }
     out.violation(
-        RANGE_RULE,
-        "RFC 959 4.1.2",
-        ctx.incidental(Level::Should),
+        Rule::PasvPortInRange,
+        ctx.grade(Rule::PasvPortInRange),
         format!("passive port within the configured range {lo}-{hi}"),
         format!("{} announced port {port}", neg.mode.verb()),
         neg.loc.as_ref(),
@@ -82,8 +78,8 @@ fn port_in_range(neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::Verdict;
     use crate::timeline::{ConnId, ConnRole, EventKind, Side};
+    use crate::verdict::{Level, RuleId, Verdict};
     use std::time::Duration;
 
     fn control_to(server: &str) -> Vec<Event> {
@@ -137,8 +133,11 @@ mod tests {
         assert_eq!(f.violations.len(), 1);
         let v = &f.violations[0];
         assert_eq!(
-            (v.rule.as_str(), v.grade),
-            (ADDRESS_RULE, Verdict::NonStrict)
+            (&v.rule, v.grade),
+            (
+                &RuleId::Catalogue(Rule::PasvAddressMatchesControl),
+                Verdict::NonStrict
+            )
         );
         assert_eq!(
             v.actual,
@@ -154,6 +153,6 @@ mod tests {
             .violations
             .is_empty());
         let f = check(&events, &n, &ctx(Some((40000, 49999))));
-        assert_eq!(f.violations[0].rule, RANGE_RULE);
+        assert_eq!(f.violations[0].rule, Rule::PasvPortInRange);
     }
 }

@@ -5,12 +5,9 @@ use std::net::SocketAddr;
 
 use super::facts::{CheckCtx, Findings, Negotiation};
 use super::replies::{answer_to, replies};
-use crate::script::{Direction, Level};
+use crate::script::Direction;
 use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Side};
-
-pub const BOUNCE_RULE: &str = "bounce-refused";
-pub const THEFT_RULE: &str = "passive-theft-refused";
-pub const PRIVILEGED_RULE: &str = "privileged-port-refused";
+use crate::verdict::{Level, Rule};
 
 pub fn check(events: &[Event], neg: &Negotiation, ctx: &CheckCtx) -> Findings {
     let mut out = Findings::default();
@@ -44,8 +41,7 @@ fn trap(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings)
     if accepted && !neg.explicit_expect {
         out.violation(
             rule,
-            "RFC 2577 3",
-            ctx.purposeful(),
+            ctx.grade(rule),
             format!("{verb} naming {named} refused (4xx/5xx, 504 suggested)"),
             format!("{verb} answered {}", code_text(neg.reply_code)),
             neg.loc.as_ref(),
@@ -57,8 +53,7 @@ fn trap(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings)
     for (from, bytes) in arrivals(events, listener) {
         out.violation(
             rule,
-            "RFC 2577 3",
-            ctx.purposeful(),
+            ctx.grade(rule),
             format!("no connection to {named} named in {verb}"),
             format!("the server connected to {listener} from {from} and sent {bytes} bytes"),
             neg.loc.as_ref(),
@@ -66,11 +61,11 @@ fn trap(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings)
     }
 }
 
-fn trap_rule(named: SocketAddr) -> &'static str {
+fn trap_rule(named: SocketAddr) -> Rule {
     if named.port() < 1024 {
-        PRIVILEGED_RULE
+        Rule::PrivilegedPortRefused
     } else {
-        BOUNCE_RULE
+        Rule::BounceRefused
     }
 }
 
@@ -93,9 +88,8 @@ fn theft(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings
         let served = server_bytes(events, conn);
         if served > 0 {
             out.violation(
-                THEFT_RULE,
-                "RFC 2577 8",
-                ctx.purposeful(),
+                Rule::PassiveTheftRefused,
+                ctx.grade(Rule::PassiveTheftRefused),
                 format!("no data served on a connection from {thief} (not the client's address)"),
                 format!("{served} bytes sent to {from}"),
                 neg.loc.as_ref(),
@@ -113,9 +107,8 @@ fn theft(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings
     {
         if !closed_by_server(events, legit) || confirmed_early(events, ctx, t.sent_seq, legit) {
             out.violation(
-                THEFT_RULE,
-                "RFC 2577 8",
-                ctx.purposeful(),
+                Rule::PassiveTheftRefused,
+                ctx.grade(Rule::PassiveTheftRefused),
                 format!("the {} data read from the client's connection, not from {thief}", t.verb),
                 format!("{} confirmed without reading the client's data connection to its end (it took the thief's)", t.verb),
                 neg.loc.as_ref(),
@@ -125,9 +118,8 @@ fn theft(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings
     }
     if !t.succeeded && !t.aborted {
         out.violation(
-            THEFT_RULE,
-            "RFC 2577 8",
-            ctx.incidental(Level::Should),
+            Rule::PassiveTheftRefused,
+            ctx.at_level(Level::Should),
             format!(
                 "the legitimate {} succeeds despite the theft attempt",
                 t.verb

@@ -9,7 +9,6 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args;
 
-use ftpconform::check::CaseResult;
 use ftpconform::real::clients::ClientProfile;
 use ftpconform::real::servers::profiles::ProfileOptions;
 use ftpconform::real::servers::running::RunningServer;
@@ -18,6 +17,7 @@ use ftpconform::real::servers::ServerEndpoint;
 use ftpconform::report::{self, Summary};
 use ftpconform::runner::{self, RunConfig, RunState, Target};
 use ftpconform::script::Suite;
+use ftpconform::verdict::CaseResult;
 
 /// Exit status for usage, configuration and harness errors.
 pub const EXIT_HARNESS: u8 = 2;

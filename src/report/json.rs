@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::check::{CaseResult, Violation};
+use crate::verdict::{CaseResult, Violation};
 
 /// The keys every case object carries (the documented contract).
 pub const CASE_FIELDS: &[&str] = &[
@@ -53,7 +53,7 @@ fn case(r: &CaseResult) -> Value {
 
 fn violation(v: &Violation) -> Value {
     json!({
-        "rule": v.rule,
+        "rule": v.rule.as_str(),
         "rfc": v.rfc,
         "grade": v.grade.as_str(),
         "expected": v.expected,
@@ -66,8 +66,7 @@ fn violation(v: &Violation) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::Verdict;
-    use crate::script::{Level, Role};
+    use crate::verdict::{Level, Role, RuleId, Verdict};
     use std::time::Duration;
 
     fn result(verdict: Verdict, level: Level) -> CaseResult {
@@ -80,7 +79,7 @@ mod tests {
             level,
             verdict,
             violations: vec![Violation {
-                rule: "eprt-unknown-family".into(),
+                rule: RuleId::Suite("eprt-unknown-family".into()),
                 rfc: "RFC 2428 2".into(),
                 grade: verdict,
                 expected: "522".into(),

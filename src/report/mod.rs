@@ -4,8 +4,7 @@
 pub mod json;
 pub mod table;
 
-use crate::check::{CaseResult, Verdict};
-use crate::script::Level;
+use crate::verdict::{CaseResult, Level, Verdict};
 
 /// Counts of each verdict in a run.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

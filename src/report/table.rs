@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::check::{CaseResult, Verdict};
+use crate::verdict::{CaseResult, Verdict};
 
 use super::Summary;
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::script::Loc;
+use crate::verdict::Loc;
 
 /// A problem found while loading a suite, with the position of the node
 /// that causes it. Displays as one line: `file:line:col: reason`.

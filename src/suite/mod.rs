@@ -30,7 +30,9 @@ pub use schema::json_schema;
 pub use validate::DEFAULT_TIMEOUT;
 pub use values::{pattern_bytes, BUILTIN_VARS};
 
-use crate::script::{Loc, Suite};
+use crate::script::Suite;
+
+use crate::verdict::Loc;
 
 /// The largest suite file read (suites are small; this bounds memory).
 const MAX_FILE_SIZE: u64 = 4 << 20;

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
-use crate::script::{Action, CodeMatch, Content, Direction, Payload, Role, StepKind, TemplatePart};
+use crate::script::{Action, CodeMatch, Content, Direction, Payload, StepKind, TemplatePart};
+use crate::verdict::Role;
 
 fn load(text: &str) -> Result<Suite, Vec<SuiteError>> {
     load_str(Path::new("dir/t.yaml"), text)
@@ -49,7 +50,7 @@ fn loads_a_server_suite_with_defaults_and_locations() {
     let case = &suite.cases[0];
     assert_eq!(
         (case.level, case.timeout),
-        (crate::script::Level::Should, Duration::from_secs(2))
+        (crate::verdict::Level::Should, Duration::from_secs(2))
     );
     assert_eq!(case.rfc, vec!["RFC 959 4.1.1".to_string()]);
     assert_eq!((case.loc.line, case.loc.col), (7, 5));
@@ -73,7 +74,7 @@ fn case_values_override_defaults_and_suite_name_is_kept() {
     let suite = load(text).unwrap();
     assert_eq!(suite.name, "named");
     let case = &suite.cases[0];
-    assert_eq!(case.level, crate::script::Level::Info);
+    assert_eq!(case.level, crate::verdict::Level::Info);
     assert_eq!(case.timeout, Duration::from_secs(1));
     assert_eq!(case.rfc.len(), 2);
 }

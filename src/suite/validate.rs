@@ -11,7 +11,8 @@ use super::locate::{NodePath, Positions};
 use super::raw::{OneOrMany, RawCase, RawDefaults, RawDuration, RawLevel, RawRole, RawSuite};
 use super::values;
 use super::{client, steps};
-use crate::script::{Case, Level, Loc, Role, Suite};
+use crate::script::{Case, Suite};
+use crate::verdict::{Level, Loc, Role};
 
 /// Default per-step timeout when neither the case nor the defaults set one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ftpconform::check::Verdict;
+use ftpconform::verdict::Verdict;
 
 use crate::scripts::*;
 use crate::support::cases::{assert_note, assert_pass, rule_ids};

@@ -29,11 +29,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-use ftpconform::check::CaseResult;
 use ftpconform::fake::run_server_case;
 use ftpconform::real::servers::ServerEndpoint;
 use ftpconform::script::*;
 use ftpconform::timeline::{Side, Timeline};
+use ftpconform::verdict::{CaseResult, Level};
 use support::cases::{binary, data, endpoint, server_case, transfer};
 
 const HELLO: &[u8] = b"Hello\n";

@@ -2,7 +2,7 @@
 
 use std::net::Ipv4Addr;
 
-use ftpconform::check::Verdict;
+use ftpconform::verdict::Verdict;
 
 use crate::scripts::*;
 use crate::support::cases::{assert_pass, endpoint, rule_ids};

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use ftpconform::fake::run_server_case;
 use ftpconform::script::*;
 use ftpconform::timeline::{ConnRole, EventKind, Timeline};
+use ftpconform::verdict::Level;
 use tokio::net::TcpStream;
 
 use crate::support::cases::{assert_note, assert_pass, binary, data, endpoint, server_case};

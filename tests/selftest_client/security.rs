@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use ftpconform::check::Verdict;
 use ftpconform::script::*;
+use ftpconform::verdict::{Level, Verdict};
 
 use crate::scripts::*;
 use crate::support::cases::{

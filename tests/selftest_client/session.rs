@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use ftpconform::check::Verdict;
 use ftpconform::script::*;
+use ftpconform::verdict::{Level, Verdict};
 
 use crate::scripts::*;
 use crate::support::cases::{assert_pass, rule_ids, send, server_case};

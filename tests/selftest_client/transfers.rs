@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use ftpconform::check::Verdict;
 use ftpconform::script::*;
 use ftpconform::timeline::{ConnId, EventKind, Side};
+use ftpconform::verdict::{Level, Verdict};
 
 use crate::scripts::*;
 use crate::support::cases::{

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ftpconform::check::{CaseResult, Verdict, Violation};
 use ftpconform::real::servers::ServerEndpoint;
 use ftpconform::script::*;
+use ftpconform::verdict::{CaseResult, Level, Loc, Role, Verdict, Violation};
 
 /// Line `line` of the file the built cases claim to come from.
 pub fn loc(line: usize) -> Loc {

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::check::Verdict;
 use crate::script::{CaptureFrom, CodeMatch, Grade, ReplyExpect};
+use crate::verdict::Verdict;
 use crate::wire::addr::{parse_epsv_reply, parse_pasv_reply};
 use crate::wire::reply::Reply;
 

@@ -17,10 +17,10 @@ mod transfer;
 
 use std::time::{Duration, Instant};
 
-use crate::check::{CaseResult, Verdict};
 use crate::real::servers::ServerEndpoint;
-use crate::script::{Case, Role, Step, StepKind};
+use crate::script::{Case, Step, StepKind};
 use crate::timeline::Timeline;
+use crate::verdict::{CaseResult, Role, Verdict};
 
 use session::{FakeClient, Stop};
 
@@ -49,7 +49,7 @@ pub async fn run_case(
     match task.await {
         Ok(result) => result,
         Err(join) => {
-            let mut result = CaseResult::blank(case, suite, &target.name);
+            let mut result = crate::check::blank(case, suite, &target.name);
             result.verdict = Verdict::Error;
             let why = panic_text(join).replace('\n', " ");
             result.reason = Some(format!("harness failure: {why}"));
@@ -79,7 +79,7 @@ async fn run_owned(
     timeline: &Timeline,
 ) -> CaseResult {
     let started = Instant::now();
-    let mut result = CaseResult::blank(case, suite, &target.name);
+    let mut result = crate::check::blank(case, suite, &target.name);
     if let Some(reason) = not_runnable(case, target) {
         result.verdict = reason.0;
         result.reason = Some(reason.1);

@@ -10,12 +10,12 @@ use super::data::PendingData;
 use super::expect::{self, Judgement};
 use super::template::{self, UnknownVar};
 use crate::check::facts::{server_checks, CheckCtx, Findings, Negotiation};
-use crate::check::{CaseResult, Verdict, Violation};
 use crate::net::listener::Trap;
 use crate::net::{ControlConn, NetError};
 use crate::real::servers::ServerEndpoint;
-use crate::script::{Case, Level, Loc, Payload, ReplyExpect, Step, Template};
+use crate::script::{Case, Payload, ReplyExpect, Step, Template};
 use crate::timeline::{ConnId, EventKind, Timeline};
+use crate::verdict::{CaseResult, Level, Loc, Rule, RuleId, Verdict, Violation};
 use crate::wire::reply::Reply;
 
 /// Control lines kept for a violation's context.
@@ -109,24 +109,26 @@ impl<'a> FakeClient<'a> {
         expected: String,
         actual: String,
     ) {
-        let v = Violation {
-            rule: rule.unwrap_or(&self.case.id).to_string(),
-            rfc: self.case.rfc.first().cloned().unwrap_or_default(),
-            grade,
-            expected,
-            actual,
-            loc: Some(loc.clone()),
-            context: self.history.iter().cloned().collect(),
-        };
-        self.found.violations.push(v);
+        let rule = RuleId::Suite(rule.unwrap_or(&self.case.id).to_string());
+        let rfc = self.case.rfc.first().cloned().unwrap_or_default();
+        let v = Violation::new(rule, &rfc, grade, expected, actual);
+        self.push(v, loc);
     }
 
-    /// Points the last violation at a specific RFC section (for rules the
-    /// harness itself defines, such as the greeting).
-    pub fn cite(&mut self, rfc: &str) {
-        if let Some(v) = self.found.violations.last_mut() {
-            v.rfc = rfc.to_string();
-        }
+    /// Records a break of the catalogued `rule` (graded by the rule and
+    /// the case level), with the control context.
+    pub fn violate_rule(&mut self, rule: Rule, loc: &Loc, expected: String, actual: String) {
+        let grade = rule.grade(self.case.level);
+        self.push(Violation::of(rule, grade, expected, actual), loc);
+    }
+
+    /// Adds `v` at `loc`, with the control context.
+    pub fn push(&mut self, v: Violation, loc: &Loc) {
+        let context = self.history.iter().cloned().collect();
+        self.found.push(Violation {
+            context,
+            ..v.at(Some(loc))
+        });
     }
 
     fn remember(&mut self, line: String) {
@@ -179,19 +181,21 @@ impl<'a> FakeClient<'a> {
         loc: &Loc,
         t: Duration,
     ) -> Result<Reply, Stop> {
+        self.next_reply(t).await?.map_err(|e| {
+            let expected = expect::describe_codes(&exp.codes);
+            self.violate(exp.rule.as_deref(), loc, expected, e.to_string());
+            Stop::Halt
+        })
+    }
+
+    /// Reads the next reply, remembering it for the context.
+    async fn next_reply(&mut self, t: Duration) -> Result<Result<Reply, NetError>, Stop> {
         let res = self.ctrl()?.read_reply(t).await;
         self.greeted = true;
-        match res {
-            Ok(reply) => {
-                self.remember_reply(&reply);
-                Ok(reply)
-            }
-            Err(e) => {
-                let expected = expect::describe_codes(&exp.codes);
-                self.violate(exp.rule.as_deref(), loc, expected, e.to_string());
-                Err(Stop::Halt)
-            }
+        if let Ok(reply) = &res {
+            self.remember_reply(reply);
         }
+        Ok(res)
     }
 
     pub fn remember_reply(&mut self, reply: &Reply) {
@@ -253,30 +257,22 @@ impl<'a> FakeClient<'a> {
         if self.greeted {
             return Ok(());
         }
-        let exp = greeting_expect();
-        let mut reply = self.read_greeting(&exp, loc, t).await?;
+        let mut reply = self.read_greeting(loc, t).await?;
         if reply.code == 120 {
-            reply = self.read_greeting(&exp, loc, t).await?;
+            reply = self.read_greeting(loc, t).await?;
         }
         if reply.code == 220 {
             return Ok(());
         }
-        self.violate(exp.rule.as_deref(), loc, "220".into(), first_line(&reply));
-        self.cite(GREETING_RFC);
+        self.violate_rule(Rule::Greeting220, loc, "220".into(), first_line(&reply));
         Err(Stop::Halt)
     }
 
-    async fn read_greeting(
-        &mut self,
-        exp: &ReplyExpect,
-        loc: &Loc,
-        t: Duration,
-    ) -> Result<Reply, Stop> {
-        let res = self.read_reply(exp, loc, t).await;
-        if res.is_err() {
-            self.cite(GREETING_RFC);
-        }
-        res
+    async fn read_greeting(&mut self, loc: &Loc, t: Duration) -> Result<Reply, Stop> {
+        self.next_reply(t).await?.map_err(|e| {
+            self.violate_rule(Rule::Greeting220, loc, "220".into(), e.to_string());
+            Stop::Halt
+        })
     }
 
     // ------------------------------------------------------------ steps
@@ -402,15 +398,6 @@ impl<'a> FakeClient<'a> {
     pub fn level(&self) -> Level {
         self.case.level
     }
-}
-
-/// RFC 959 5.4: "Connection Establishment: 120 / 220 / 220 / 421".
-const GREETING_RFC: &str = "RFC 959 5.4";
-
-fn greeting_expect() -> ReplyExpect {
-    let mut exp = expect::codes(&[220]);
-    exp.rule = Some("greeting-220".to_string());
-    exp
 }
 
 pub fn first_line(reply: &Reply) -> String {

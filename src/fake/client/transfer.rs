@@ -11,9 +11,8 @@ use super::phase::{finals, move_data, Moved, Source};
 use super::session::{first_line, FakeClient, Stop};
 use crate::check::facts::TransferFacts;
 use crate::script::{Content, Direction, Step, Transfer};
+use crate::verdict::{Rule, Verdict, Violation};
 use crate::wire::reply::Reply;
-
-const ABORT_RFC: &str = "RFC 959 4.1.3";
 
 impl FakeClient<'_> {
     pub async fn transfer(&mut self, step: &Step, x: &Transfer, t: Duration) -> Result<(), Stop> {
@@ -107,9 +106,13 @@ impl FakeClient<'_> {
         };
         if let [_, 500 | 502] = codes.as_slice() {
             let expected = "225 or 226 to ABOR".to_string();
-            let grade = crate::check::Verdict::Unimplemented;
-            self.violate_graded(Some("abort-replies"), &step.loc, grade, expected, actual());
-            self.cite(ABORT_RFC);
+            let v = Violation::of(
+                Rule::AbortReplies,
+                Verdict::Unimplemented,
+                expected,
+                actual(),
+            );
+            self.push(v, &step.loc);
             return false;
         }
         let ok = match codes.as_slice() {
@@ -119,8 +122,7 @@ impl FakeClient<'_> {
         };
         if !ok {
             let expected = "426 then 226, or 226 alone, after ABOR".to_string();
-            self.violate(Some("abort-replies"), &step.loc, expected, actual());
-            self.cite(ABORT_RFC);
+            self.violate_rule(Rule::AbortReplies, &step.loc, expected, actual());
         }
         true
     }
@@ -139,21 +141,25 @@ impl FakeClient<'_> {
         let mut ok = true;
         if let Some(expected) = expected {
             let actual = format!("{got} bytes: {}", preview(&m.received));
-            self.violate(Some("transfer-content"), &step.loc, expected, actual);
+            self.content_violation(step, expected, actual);
             ok = false;
         }
         let text = String::from_utf8_lossy(&m.received).to_string();
         for re in x.data_text.iter().filter(|re| !re.is_match(&text)) {
             let expected = format!("data matching /{}/", re.as_str());
-            self.violate(
-                Some("transfer-content"),
-                &step.loc,
-                expected,
-                preview(&m.received),
-            );
+            self.content_violation(step, expected, preview(&m.received));
             ok = false;
         }
         ok
+    }
+
+    /// A `transfer-content` violation, citing the section the case tests.
+    fn content_violation(&mut self, step: &Step, expected: String, actual: String) {
+        let rule = Rule::TransferContent;
+        let grade = rule.grade(self.level());
+        let rfc = self.case.rfc.first().map_or(rule.rfc(), String::as_str);
+        let v = Violation::of(rule, grade, expected, actual).citing(rfc);
+        self.push(v, &step.loc);
     }
 }
 

@@ -62,10 +62,10 @@ use tokio::task::JoinSet;
 use tokio::time::timeout;
 
 use crate::check::client_case::check_client_case;
-use crate::check::{CaseResult, Verdict};
 use crate::real::clients::{basename, ClientProfile, ClientRun, Task};
 use crate::script::{Case, ClientOp, FakeServer, Family};
 use crate::timeline::{EventKind, OpenRole, Side, Timeline};
+use crate::verdict::{CaseResult, Verdict};
 
 use conn::ControlConn;
 use session::ServerSession;
@@ -133,7 +133,7 @@ pub async fn run_with(
         };
         (outcome, notes)
     });
-    let mut result = CaseResult::blank(case, suite, target);
+    let mut result = crate::check::blank(case, suite, target);
     match task.await {
         Ok((Ok(violations), notes)) => {
             result.verdict = CaseResult::grade(&violations);
@@ -154,7 +154,7 @@ pub async fn run_with(
     result
 }
 
-type Outcome = Result<Vec<crate::check::Violation>, (Verdict, String)>;
+type Outcome = Result<Vec<crate::verdict::Violation>, (Verdict, String)>;
 
 async fn run_checked(
     case: &Case,

@@ -134,7 +134,7 @@ pub fn answers(actions: &[Action]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::Loc;
+    use crate::verdict::Loc;
     use std::path::PathBuf;
     use std::sync::Arc;
 
