@@ -110,7 +110,7 @@ fn list(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
             [
                 s.name.clone(),
                 c.id.clone(),
-                c.role.as_str().into(),
+                c.role().as_str().into(),
                 c.level.as_str().into(),
                 rfc,
                 c.title.clone(),
@@ -161,7 +161,7 @@ fn run(args: cli::run::RunArgs) -> anyhow::Result<ExitCode> {
 const EXIT_CAPTURES_DIFFER: u8 = 1;
 
 fn compare(a: &Path, b: &Path, control_port: Option<u16>) -> anyhow::Result<ExitCode> {
-    match ftpconform::capture::compare(a, b, control_port)? {
+    match ftpconform::transcript::compare(a, b, control_port)? {
         None => Ok(ExitCode::SUCCESS),
         Some(diff) => {
             print!("{diff}");

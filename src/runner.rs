@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::fake;
 use crate::real::clients::ClientProfile;
 use crate::real::servers::ServerEndpoint;
-use crate::script::{Case, Suite};
+use crate::script::{Capability, Case, Suite};
 use crate::timeline::{Event, Timeline};
 use crate::verdict::{CaseResult, Role, Verdict};
 
@@ -75,11 +75,11 @@ pub fn not_run(
 }
 
 /// The capabilities a case requires that the target lacks.
-pub fn missing_capabilities(case: &Case, have: &[String]) -> Vec<String> {
+fn missing_capabilities(case: &Case, have: &[Capability]) -> Vec<Capability> {
     case.requires
         .iter()
         .filter(|r| !have.contains(r))
-        .cloned()
+        .copied()
         .collect()
 }
 
@@ -199,7 +199,8 @@ async fn run_on(
     if let Target::Server(endpoint) = target {
         let missing = missing_capabilities(case, &endpoint.capabilities);
         if !missing.is_empty() {
-            let why = format!("target lacks {}", missing.join(", "));
+            let names: Vec<&str> = missing.iter().map(|c| c.name()).collect();
+            let why = format!("target lacks {}", names.join(", "));
             return not_run(suite, case, &endpoint.name, Verdict::Skipped, why);
         }
     }

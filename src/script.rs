@@ -3,7 +3,7 @@
 //! file, line and column it came from so that errors and violations point at
 //! the YAML.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +11,54 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::verdict::{Level, Loc, Role};
+use crate::wire::addr::PasvShape;
+use crate::wire::reply::MultilineStyle;
+
+/// Something a server target can do, named in a case's `requires:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Capability {
+    /// Active mode: PORT (and EPRT with `epsv`), the server connects out.
+    Active,
+    /// Passive mode: PASV.
+    Passive,
+    /// The extended commands EPSV and EPRT (RFC 2428).
+    Epsv,
+    /// `EPSV ALL` (RFC 2428 4); declared by no built-in profile.
+    EpsvAll,
+    /// The server listens on IPv6 (::1).
+    Ipv6,
+    /// The user may write: STOR, APPE, STOU, MKD, DELE, RNFR.
+    Upload,
+}
+
+impl Capability {
+    /// Every capability, in the order the docs list them.
+    pub const ALL: [Capability; 6] = [
+        Capability::Active,
+        Capability::Passive,
+        Capability::Epsv,
+        Capability::EpsvAll,
+        Capability::Ipv6,
+        Capability::Upload,
+    ];
+
+    /// The name used in `requires:` and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Active => "active",
+            Capability::Passive => "passive",
+            Capability::Epsv => "epsv",
+            Capability::EpsvAll => "epsv-all",
+            Capability::Ipv6 => "ipv6",
+            Capability::Upload => "upload",
+        }
+    }
+
+    /// The capability called `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Capability> {
+        Capability::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
 
 /// A validated suite file.
 #[derive(Debug, Clone)]
@@ -30,18 +78,35 @@ pub struct Case {
     /// RFC sections checked, e.g. `RFC 959 4.1.2`.
     pub rfc: Vec<String>,
     pub level: Level,
-    pub role: Role,
-    /// Capabilities the target must have for the case to run (`ipv6`,
-    /// `active`, `upload`...); a target lacking one skips the case.
-    pub requires: Vec<String>,
+    /// Capabilities the target must have for the case to run; the runner
+    /// skips the case on a target lacking one.
+    pub requires: Vec<Capability>,
     /// Default timeout for each step of the case.
     pub timeout: Duration,
     pub loc: Loc,
-    /// Steps, run in order (server role: the fake client's script; client
-    /// role: checks made after the client ran).
-    pub steps: Vec<Step>,
-    /// Client role only: how the fake server answers.
-    pub server: Option<FakeServer>,
+    /// What the harness does: its role follows from it.
+    pub body: CaseBody,
+}
+
+impl Case {
+    /// Which implementation the case tests.
+    pub fn role(&self) -> Role {
+        match self.body {
+            CaseBody::Server(_) => Role::Server,
+            CaseBody::Client(_) => Role::Client,
+        }
+    }
+}
+
+/// The script of a case, one kind per role, so that a case holds only its
+/// own role's data.
+#[derive(Debug, Clone)]
+pub enum CaseBody {
+    /// Server role: the fake client's steps, run in order.
+    Server(Vec<Step>),
+    /// Client role: what the client under test is asked to do and how the
+    /// fake server answers it.
+    Client(ClientScript),
 }
 
 /// One step with its location and optional timeout override.
@@ -61,9 +126,82 @@ pub struct Template {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TemplatePart {
     Lit(String),
-    /// `${name}`; built-ins: `user`, `pass`, `server_ip`, `client_ip`,
-    /// `foreign_ip` (127.0.0.2 / ::1 stand-in), plus every captured variable.
+    /// `${name}`: a [`Builtin`] or a variable set or captured earlier.
     Var(String),
+}
+
+/// A variable that templates use without defining it; the fake peer of
+/// each role in [`Builtin::roles`] sets it when a case starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    User,
+    Pass,
+    ServerIp,
+    ClientIp,
+    ForeignIp,
+    ServerPort,
+}
+
+impl Builtin {
+    /// The built-in variables, in the order the docs list them.
+    pub const ALL: [Builtin; 6] = [
+        Builtin::User,
+        Builtin::Pass,
+        Builtin::ServerIp,
+        Builtin::ClientIp,
+        Builtin::ForeignIp,
+        Builtin::ServerPort,
+    ];
+
+    /// The name written in `${name}`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::User => "user",
+            Builtin::Pass => "pass",
+            Builtin::ServerIp => "server_ip",
+            Builtin::ClientIp => "client_ip",
+            Builtin::ForeignIp => "foreign_ip",
+            Builtin::ServerPort => "server_port",
+        }
+    }
+
+    /// What the value is (one line, for the docs).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Builtin::User => "the user name: the target's (server role), `anonymous` (client role)",
+            Builtin::Pass => "the password: the target's (server role), `ftpconform@` (client role)",
+            Builtin::ServerIp => "the server's address on the control connection",
+            Builtin::ClientIp => "the client's address on the control connection",
+            Builtin::ForeignIp => {
+                "a stand-in for another host: 127.0.0.2 (::1 over IPv6, which has one loopback address)"
+            }
+            Builtin::ServerPort => "the fake server's control port",
+        }
+    }
+
+    /// The roles whose cases may use it: server role (set by the fake
+    /// client), client role (set by the fake server).
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Builtin::ServerPort => &[Role::Client],
+            _ => &[Role::Server, Role::Client],
+        }
+    }
+
+    /// The built-in called `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Builtin::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
+/// The value of `${foreign_ip}`: the loopback stand-in for "another host"
+/// in the family of `local` (the control connection's address): 127.0.0.2,
+/// or ::1 for IPv6 (IPv6 loopback has one address).
+pub fn foreign_ip(local: IpAddr) -> IpAddr {
+    match local {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+    }
 }
 
 /// Bytes to send: a command line (CRLF appended) or raw bytes (sent as is).
@@ -297,9 +435,11 @@ pub enum ClientOp {
     Delete,
 }
 
-/// Client role: the fake server's behaviour and the task given to the client.
+/// The script of a client-role case: the task given to the client under
+/// test, the fake server's files and reply rules, and what the client is
+/// expected to do.
 #[derive(Debug, Clone)]
-pub struct FakeServer {
+pub struct ClientScript {
     pub files: Vec<VirtualFile>,
     pub op: ClientOp,
     /// Path the client works on.
@@ -324,32 +464,6 @@ pub struct ReplyRule {
     /// Only the n-th occurrence (1-based) of the verb; `None`: every one.
     pub nth: Option<u32>,
     pub actions: Vec<Action>,
-}
-
-/// Shapes of a 227 reply text seen on real servers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasvShape {
-    /// `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)`
-    Standard,
-    /// `... (h1,...,p2).`
-    TrailingPeriod,
-    /// `227 Entering Passive Mode h1,h2,h3,h4,p1,p2`
-    NoParens,
-    /// `227 entering passive mode (h1,...,p2)`
-    LowerCase,
-    /// `227 =h1,h2,h3,h4,p1,p2 extra words`
-    ExtraText,
-}
-
-/// Styles of multiline replies seen on real servers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MultilineStyle {
-    /// Every line `xyz-text`.
-    AllCoded,
-    /// Interior lines without code.
-    Uncoded,
-    /// Interior lines indented by a space.
-    Indented,
 }
 
 /// One thing the fake server does in answer to a command.

@@ -18,15 +18,18 @@
 //! does not depend on which ports the OS or the server happened to pick.
 
 mod arrange;
+mod compare;
 mod redact;
 
 use arrange::Place;
+pub use compare::compare;
 pub use redact::Redactor;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Side};
+use crate::wire::escape::escape;
 
 /// Longest control line shown before it is cut.
 const LINE_CAP: usize = 8192;
@@ -386,29 +389,10 @@ fn split_line_end(raw: &[u8]) -> (&[u8], &'static str) {
     }
 }
 
-/// Text with control characters (and invalid UTF-8) escaped as `\r`, `\t`,
-/// `\xNN`.
-fn escape(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if c.is_control() => out.push_str(&format!("\\x{:02X}", c as u32)),
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::{read_pcap, PcapObserver};
     use crate::timeline::{OpenRole, Timeline};
 
     fn sa(s: &str) -> SocketAddr {
@@ -417,6 +401,12 @@ mod tests {
 
     fn pasv_list(base: u16) -> Timeline {
         let t = Timeline::new();
+        record_pasv_list(&t, base);
+        t
+    }
+
+    /// A passive LIST on ports `base + 1..=4`.
+    fn record_pasv_list(t: &Timeline, base: u16) {
         let p = |n: u16| sa(&format!("127.0.0.1:{}", base + n));
         let c = t.open(
             OpenRole::Control,
@@ -437,7 +427,59 @@ mod tests {
         t.close(d, Side::Client, CloseKind::Fin);
         t.bytes(c, Side::Server, b"226 done\r\n");
         t.close(c, Side::Client, CloseKind::Fin);
-        t
+    }
+
+    /// The real capture whose file name starts with `prefix`.
+    fn real_capture(prefix: &str) -> std::path::PathBuf {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures-real");
+        let mut entries = std::fs::read_dir(&dir).unwrap().flatten();
+        let entry = entries.find(|e| e.file_name().to_string_lossy().starts_with(prefix));
+        entry
+            .unwrap_or_else(|| panic!("no capture {prefix}*"))
+            .path()
+    }
+
+    #[test]
+    fn compare_finds_no_difference_between_runs_with_other_ports() {
+        let dir = tempfile::tempdir().unwrap();
+        let pcap = |base: u16| {
+            let path = dir.path().join(format!("{base}.pcap"));
+            let t = Timeline::new();
+            t.add_observer(Box::new(PcapObserver::create(&path).unwrap()));
+            record_pasv_list(&t, base);
+            t.finish();
+            path
+        };
+        assert_eq!(compare(&pcap(40000), &pcap(51000), None).unwrap(), None);
+        let (a, b) = (real_capture("01-"), real_capture("09-"));
+        let diff = compare(&a, &b, None).unwrap().unwrap();
+        assert!(diff.contains("\n-S> 220 ftp.NetBSD.org"), "{diff}");
+        assert!(diff.contains("\n+S> 220 FTP Sandbox Ready."), "{diff}");
+    }
+
+    #[test]
+    fn real_captures_give_redacted_transcripts() {
+        let of = |prefix| transcript(&read_pcap(&real_capture(prefix), None).unwrap());
+        let bounce = of("S2-");
+        assert!(
+            bounce.contains("\nctrl2 C> PORT <ip-1>,<port-5>\n"),
+            "{bounce}"
+        );
+        let feat = of("14-");
+        assert!(
+            feat.contains("\nS> 211-Features: [LF]\nS>  MDTM [LF]\n"),
+            "{feat}"
+        );
+        assert!(
+            feat.contains("[<server-ip>]"),
+            "greeting names the server: {feat}"
+        );
+        assert!(feat.contains("\nS> 213 <time>\n"), "{feat}");
+        let retr = of("05-");
+        assert!(
+            retr.contains("\nD1 S->C 16557 bytes\nD1 closed by S\n"),
+            "{retr}"
+        );
     }
 
     #[test]

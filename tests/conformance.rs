@@ -21,25 +21,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use ftpconform::real::clients::ClientProfile;
-use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
+use ftpconform::real::servers::profiles::ProfileOptions;
 use ftpconform::real::servers::running::RunningServer;
-use ftpconform::real::servers::{embedded, ServerEndpoint};
+use ftpconform::real::servers::{self, ServerEndpoint};
 use ftpconform::runner::{self, RunConfig, Target};
-use ftpconform::script::{Case, Suite};
+use ftpconform::script::{Capability, Case, Suite};
 use ftpconform::verdict::{CaseResult, Role, Verdict};
 use libtest_mimic::{Arguments, Failed, Trial};
 
-/// The servers every server suite runs against (over IPv4).
-const SERVERS: &[&str] = &[
-    "embedded",
-    "vsftpd",
-    "proftpd",
-    "pure-ftpd",
-    "pyftpdlib",
-    "twisted",
-];
-/// The real servers are also started on ::1 for the cases that require
-/// `ipv6` (the embedded libunftp listens on IPv4 only).
+/// Every server (`servers::server_names`) runs every server suite over
+/// IPv4; those that can (`servers::runs_on_ipv6`: not the embedded
+/// libunftp) are also started on ::1, as `NAME-ipv6`, for the cases that
+/// require `ipv6`.
 const IPV6_SUFFIX: &str = "-ipv6";
 
 fn root() -> PathBuf {
@@ -71,15 +64,17 @@ impl Servers {
     }
 
     fn start(&self, name: &str) -> Result<Arc<RunningServer>, String> {
-        let ipv6 = ProfileOptions {
-            ipv6: true,
-            ..Default::default()
+        let (server, opts) = match name.strip_suffix(IPV6_SUFFIX) {
+            Some(server) => (
+                server,
+                ProfileOptions {
+                    ipv6: true,
+                    ..Default::default()
+                },
+            ),
+            None => (name, ProfileOptions::default()),
         };
-        let started = match name.strip_suffix(IPV6_SUFFIX) {
-            _ if name == "embedded" => self.rt.block_on(embedded::start_embedded()),
-            Some(profile) => start_profile(profile, &ipv6),
-            None => start_profile(name, &ProfileOptions::default()),
-        };
+        let started = self.rt.block_on(servers::start(server, &opts));
         started.map(Arc::new).map_err(|e| e.to_string())
     }
 
@@ -241,11 +236,12 @@ fn load_suites() -> Vec<Suite> {
 
 /// Every (peer, case) pair, with IPv6 cases only on the `-ipv6` servers.
 fn pairs(suites: &[Suite]) -> Vec<(Peer, Suite, Case)> {
-    let ipv6 = SERVERS
+    let names = servers::server_names();
+    let ipv6 = names
         .iter()
-        .filter(|t| **t != "embedded")
+        .filter(|t| servers::runs_on_ipv6(t))
         .map(|t| format!("{t}{IPV6_SUFFIX}"));
-    let servers = SERVERS
+    let servers = names
         .iter()
         .map(|t| t.to_string())
         .chain(ipv6)
@@ -261,7 +257,7 @@ fn pairs(suites: &[Suite]) -> Vec<(Peer, Suite, Case)> {
         let v6 = peer.name().ends_with(IPV6_SUFFIX);
         for suite in suites.iter().filter(|s| s.role == role) {
             let wanted =
-                |c: &&Case| role == Role::Client || c.requires.iter().any(|r| r == "ipv6") == v6;
+                |c: &&Case| role == Role::Client || c.requires.contains(&Capability::Ipv6) == v6;
             for case in suite.cases.iter().filter(wanted) {
                 out.push((peer.clone(), suite.clone(), case.clone()));
             }

@@ -12,6 +12,8 @@ use ftpconform::real::clients::{ClientProfile, Task};
 use ftpconform::script::*;
 use ftpconform::timeline::{ConnId, EventKind, Side, Timeline};
 use ftpconform::verdict::{CaseResult, Role, Verdict};
+use ftpconform::wire::addr::PasvShape;
+use ftpconform::wire::reply::MultilineStyle;
 use support::cases::{assert_pass, client_case as case, fake_server, pat, rule, rule_ids, tpl};
 use support::mock_client::Step::*;
 use support::mock_client::{all, launch};
@@ -19,7 +21,7 @@ use support::mock_client::{all, launch};
 const HELLO: &[u8] = b"Hello, client!\nSecond line\n";
 
 /// A fake server offering `hello.txt` for `op` on `path`.
-fn server(op: ClientOp, path: &str, passive: bool) -> FakeServer {
+fn server(op: ClientOp, path: &str, passive: bool) -> ClientScript {
     let hello = VirtualFile {
         path: "hello.txt".into(),
         content: HELLO.to_vec(),
@@ -213,7 +215,7 @@ fn reply(code: u16, lines: &[&str], style: MultilineStyle, bare_lf: bool) -> Act
 
 /// Runs `fs` with `client`; returns the result and what the server sent on
 /// the control connection.
-async fn with_faults(fs: FakeServer, client: &str) -> (CaseResult, String) {
+async fn with_faults(fs: ClientScript, client: &str) -> (CaseResult, String) {
     let t = Timeline::new();
     let profile = ClientProfile::by_name(client).unwrap();
     let r = run_client_case(&case("fault", fs), "selftest", &profile, &t).await;
@@ -224,7 +226,7 @@ async fn with_faults(fs: FakeServer, client: &str) -> (CaseResult, String) {
     )
 }
 
-fn get_with(rules: Vec<ReplyRule>, success: bool) -> FakeServer {
+fn get_with(rules: Vec<ReplyRule>, success: bool) -> ClientScript {
     let mut fs = server(ClientOp::Get, "hello.txt", true);
     fs.rules = rules;
     fs.expect.success = Some(success);

@@ -10,6 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use ftpconform::script::CaseBody;
 use ftpconform::suite;
 use ftpconform::verdict::Role;
 
@@ -203,7 +204,7 @@ fn the_sample_suites_load() {
     assert!(server
         .cases
         .iter()
-        .all(|c| !c.steps.is_empty() && c.server.is_none()));
+        .all(|c| matches!(&c.body, CaseBody::Server(steps) if !steps.is_empty())));
     let client = suite::load_file(&root().join("suites/client/smoke.yaml")).expect("client smoke");
     assert_eq!(
         (client.name.as_str(), client.role, client.cases.len()),
@@ -212,7 +213,7 @@ fn the_sample_suites_load() {
     assert!(client
         .cases
         .iter()
-        .all(|c| c.steps.is_empty() && c.server.is_some()));
+        .all(|c| matches!(c.body, CaseBody::Client(_))));
 }
 
 #[test]

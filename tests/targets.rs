@@ -15,6 +15,7 @@ use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
 use ftpconform::real::servers::running::RunningServer;
 use ftpconform::real::servers::seed::{HELLO, HELLO_NAME};
 use ftpconform::real::servers::ServerEndpoint;
+use ftpconform::script::Capability;
 use ftpconform::wire::addr::{parse_epsv_reply, parse_pasv_reply};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -185,7 +186,7 @@ fn check_profile_ipv6(name: &str) {
         "{name} on {}",
         ep.addr
     );
-    assert!(ep.capabilities.iter().any(|c| c == "ipv6"));
+    assert!(ep.capabilities.contains(&Capability::Ipv6));
     let pid = server.pid().expect("a child process");
     let mut ctl = Control::connect(ep.addr);
     ctl.login(&ep);

@@ -5,14 +5,9 @@
 //!   closes), so that a failing or panicking case still leaves a capture.
 //! - [`read`]: [`read_pcap`], which reassembles the TCP streams of a capture
 //!   into timeline events.
-//! - [`compare`]: [`compare()`], which diffs two captures as normalized
-//!   transcripts.
-//! - `name`: tells control from data connections and client from server.
-//! - `args`: finds the address arguments of PORT, EPRT, 227 and 229 lines
-//!   (shared by the reader and the transcript).
+//! - `name`: tells control from data connections and client from server
+//!   (from the address arguments `wire::addr` finds on control lines).
 
-pub(crate) mod args;
-pub mod compare;
 mod name;
 pub mod pcap;
 pub mod read;
@@ -21,7 +16,6 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-pub use compare::compare;
 pub use pcap::PcapObserver;
 pub use read::read_pcap;
 

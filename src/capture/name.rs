@@ -7,9 +7,9 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::args;
 use super::read::{Flow, Raw};
 use crate::timeline::{ConnId, ConnRole, Event, EventKind, Side};
+use crate::wire::addr::{find_in_command, find_in_reply};
 
 /// Longest control line scanned for negotiations.
 const LINE_CAP: usize = 8192;
@@ -157,7 +157,12 @@ impl<'a> Namer<'a> {
         while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = buf.drain(..=nl).collect();
             let text = String::from_utf8_lossy(&line);
-            if let Some(a) = args::find(text.trim_end(), from_server) {
+            let text = text.trim_end();
+            let arg = match from_server {
+                true => find_in_reply(text),
+                false => find_in_command(text),
+            };
+            if let Some(a) = arg {
                 found.push((a.kind.names_server(), a.port));
             }
         }

@@ -4,7 +4,7 @@
 use super::client_view::ClientView;
 use super::{client_commands, client_data, client_outcome};
 use crate::real::clients::ClientRun;
-use crate::script::{Case, FakeServer};
+use crate::script::{Case, ClientScript};
 use crate::timeline::Event;
 use crate::verdict::{Verdict, Violation};
 
@@ -12,7 +12,7 @@ use crate::verdict::{Verdict, Violation};
 /// commands, data-connection addresses, bytes intact, exit status.
 pub fn check_client_case(
     case: &Case,
-    fs: &FakeServer,
+    fs: &ClientScript,
     events: &[Event],
     run: &ClientRun,
 ) -> Vec<Violation> {

@@ -3,8 +3,9 @@
 
 use super::client_view::ClientView;
 use crate::real::clients::ClientRun;
-use crate::script::{ClientOp, FakeServer, VirtualFile};
+use crate::script::{ClientOp, ClientScript, VirtualFile};
 use crate::verdict::{Rule, Verdict, Violation};
+use crate::wire::escape::escape_preview;
 
 fn file<'a>(files: &'a [VirtualFile], path: &str) -> Option<&'a [u8]> {
     let norm = |p: &str| p.trim_start_matches('/').to_string();
@@ -18,7 +19,7 @@ fn file<'a>(files: &'a [VirtualFile], path: &str) -> Option<&'a [u8]> {
 /// writes exactly the served bytes, an upload sends exactly the local file,
 /// and a listing shows every name served.
 pub fn intact(
-    fs: &FakeServer,
+    fs: &ClientScript,
     view: &ClientView,
     run: &ClientRun,
     grade: Verdict,
@@ -60,7 +61,7 @@ pub fn intact(
     }
 }
 
-fn listing(fs: &FakeServer, run: &ClientRun, grade: Verdict) -> Vec<Violation> {
+fn listing(fs: &ClientScript, run: &ClientRun, grade: Verdict) -> Vec<Violation> {
     let shown = format!(
         "{}\n{}",
         run.stdout,
@@ -123,14 +124,7 @@ fn join(names: &[&String]) -> String {
 
 /// A short description of bytes: length and a prefix.
 fn describe(bytes: &[u8]) -> String {
-    let head: String = String::from_utf8_lossy(&bytes[..bytes.len().min(24)])
-        .escape_debug()
-        .collect();
-    format!(
-        "{} bytes (\"{head}\"{})",
-        bytes.len(),
-        if bytes.len() > 24 { "..." } else { "" }
-    )
+    format!("{} bytes (\"{}\")", bytes.len(), escape_preview(bytes, 24))
 }
 
 /// Rule `client-exit-status`: the client reports success or failure as the

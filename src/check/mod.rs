@@ -11,7 +11,7 @@ pub fn blank(case: &Case, suite: &str, target: &str) -> CaseResult {
     CaseResult {
         id: case.id.clone(),
         suite: suite.to_string(),
-        role: case.role,
+        role: case.role(),
         target: target.to_string(),
         rfc: case.rfc.clone(),
         level: case.level,

@@ -13,7 +13,7 @@ use ftpconform::real::clients::ClientProfile;
 use ftpconform::real::servers::profiles::ProfileOptions;
 use ftpconform::real::servers::running::RunningServer;
 use ftpconform::real::servers::url::{self, FtpUrl};
-use ftpconform::real::servers::ServerEndpoint;
+use ftpconform::real::servers::{self, ServerEndpoint};
 use ftpconform::report::{self, Summary};
 use ftpconform::runner::{self, RunConfig, RunState, Target};
 use ftpconform::script::Suite;
@@ -26,21 +26,11 @@ const EXIT_INTERRUPTED: u8 = 130;
 /// How long a target may take to accept a connection and greet.
 const PROBE_LIMIT: Duration = Duration::from_secs(5);
 
-/// Server profiles `--server NAME` starts on loopback.
-pub const SERVER_PROFILES: &[&str] = &[
-    "embedded",
-    "vsftpd",
-    "proftpd",
-    "pure-ftpd",
-    "pyftpdlib",
-    "twisted",
-];
-
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Server under test: `ftp://user:pass@host:port`, or a profile started
-    /// on loopback: embedded, vsftpd, proftpd, pure-ftpd, pyftpdlib, twisted.
-    #[arg(long)]
+    /// Server under test: `ftp://user:pass@host:port`, or a server started
+    /// on loopback (the names are listed by `server_help`).
+    #[arg(long, help = server_help())]
     pub server: Option<String>,
     /// Client under test: embedded (suppaftp, in process), curl, wget, lftp,
     /// ncftp, tnftp, inetutils-ftp, ftplib, busybox. Without --server and
@@ -66,6 +56,14 @@ pub struct RunArgs {
     /// NAT misconfiguration, e.g. 127.0.0.2).
     #[arg(long)]
     pub pasv_address: Option<Ipv4Addr>,
+}
+
+/// The help of `--server`, naming every server that can be started.
+fn server_help() -> String {
+    format!(
+        "Server under test: `ftp://user:pass@host:port`, or a server started on loopback: {}",
+        servers::server_names().join(", ")
+    )
 }
 
 /// A requested report file.
@@ -166,7 +164,7 @@ async fn run_server_side(
     let spec = args
         .server
         .clone()
-        .unwrap_or_else(|| "embedded".to_string());
+        .unwrap_or_else(|| servers::EMBEDDED.to_string());
     let (endpoint, _server) = server_target(&spec, args).await?;
     url::probe(&endpoint, PROBE_LIMIT).await?;
     let target = Target::Server(&endpoint);
@@ -216,26 +214,18 @@ async fn server_target(
     if spec.starts_with("ftp://") {
         return Ok((FtpUrl::parse(spec)?.endpoint()?, None));
     }
-    if !SERVER_PROFILES.contains(&spec) {
+    let known = servers::server_names();
+    if !known.contains(&spec) {
         bail!(
             "unknown server `{spec}`: use ftp://user:pass@host:port or one of {}",
-            SERVER_PROFILES.join(", ")
+            known.join(", ")
         );
     }
-    let server = if spec == "embedded" {
-        ftpconform::real::servers::embedded::start_embedded().await?
-    } else {
-        let opts = ProfileOptions {
-            pasv_address: args.pasv_address,
-            ipv6: args.ipv6,
-        };
-        let name = spec.to_string();
-        tokio::task::spawn_blocking(move || {
-            ftpconform::real::servers::profiles::start_profile(&name, &opts)
-        })
-        .await
-        .context("starting the server")??
+    let opts = ProfileOptions {
+        pasv_address: args.pasv_address,
+        ipv6: args.ipv6,
     };
+    let server = servers::start(spec, &opts).await?;
     let mut endpoint = server.endpoint();
     if args.ipv6 {
         // As in `cargo test`: IPv6 runs report (and capture) apart.

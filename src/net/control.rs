@@ -1,187 +1,151 @@
-//! The control connection of the fake client: owns the stream and the reply
-//! decoder, and records every byte and close in the timeline.
+//! A control connection: a [`Conn`] and the codec that turns its bytes into
+//! items: replies for the fake client ([`ReplyDecoder`]), commands for the
+//! fake server ([`CommandDecoder`]). Every byte and close is recorded by
+//! the [`Conn`] underneath.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
-use super::{io_failure, within, NetError};
-use crate::timeline::{CloseKind, ConnId, ConnRole, EventKind, OpenRole, Side, Timeline};
+use super::{within, Conn, NetError, Sides};
+use crate::timeline::{ConnId, OpenRole, Timeline};
+use crate::wire::command::{Command, CommandDecoder};
 use crate::wire::reply::{Reply, ReplyDecoder};
-use crate::wire::DEFAULT_LINE_CAP;
 
-/// The fake client's control connection to the server under test.
-pub struct ControlConn {
-    stream: TcpStream,
-    decoder: ReplyDecoder,
-    conn: ConnId,
-    timeline: Timeline,
-    local: SocketAddr,
-    peer: SocketAddr,
-    /// The server half-closed or reset (no more replies can come).
-    peer_done: bool,
-    /// We half-closed or reset.
-    we_done: bool,
+/// How much one read of a control connection takes.
+const CONTROL_READ: usize = 4096;
+
+/// A sans-IO decoder of the items a control connection carries.
+pub trait Decoder: Default + Send + 'static {
+    type Item;
+    /// What one item is called in a timeout ("no reply within 5s").
+    const ITEM: &'static str;
+    /// Takes bytes as they arrive.
+    fn input(&mut self, bytes: &[u8]);
+    /// The next complete item (or a malformed one); `None` when incomplete.
+    fn item(&mut self) -> Option<Result<Self::Item, NetError>>;
+    /// What the end of the peer's stream means: a plain close, or an item
+    /// left unfinished.
+    fn at_end(&mut self) -> NetError;
 }
 
-impl ControlConn {
+impl Decoder for ReplyDecoder {
+    type Item = Reply;
+    const ITEM: &'static str = "reply";
+
+    fn input(&mut self, bytes: &[u8]) {
+        self.feed(bytes);
+    }
+
+    fn item(&mut self) -> Option<Result<Reply, NetError>> {
+        self.next().map(|r| r.map_err(NetError::BadReply))
+    }
+
+    fn at_end(&mut self) -> NetError {
+        self.finish().map_or(NetError::Closed, NetError::BadReply)
+    }
+}
+
+impl Decoder for CommandDecoder {
+    type Item = Command;
+    const ITEM: &'static str = "command";
+
+    fn input(&mut self, bytes: &[u8]) {
+        self.feed(bytes);
+    }
+
+    fn item(&mut self) -> Option<Result<Command, NetError>> {
+        self.next().map(|r| r.map_err(NetError::BadCommand))
+    }
+
+    /// A partial command line at the end is dropped, as servers do.
+    fn at_end(&mut self) -> NetError {
+        NetError::Closed
+    }
+}
+
+/// A control connection that decodes `D::Item`s.
+pub struct ControlConn<D> {
+    conn: Conn,
+    decoder: D,
+}
+
+impl<D: Decoder> ControlConn<D> {
+    /// A control connection over `conn` (opened with [`OpenRole::Control`]).
+    pub fn new(conn: Conn) -> Self {
+        ControlConn {
+            conn,
+            decoder: D::default(),
+        }
+    }
+
     /// Connects to `addr`, recording `Opened` (or `ConnectFailed`).
     pub async fn connect(
         addr: SocketAddr,
+        sides: Sides,
         timeout: Duration,
         timeline: &Timeline,
     ) -> Result<Self, NetError> {
-        let res = within("connection", timeout, async {
-            TcpStream::connect(addr)
-                .await
-                .map_err(|source| NetError::Connect { addr, source })
-        })
-        .await;
-        let stream = match res {
-            Ok(s) => s,
-            Err(e) => {
-                timeline.record(EventKind::ConnectFailed {
-                    role: ConnRole::Control,
-                    from_side: Side::Client,
-                    target: addr,
-                    reason: e.to_string(),
-                });
-                return Err(e);
-            }
-        };
-        let local = stream.local_addr().map_err(NetError::Io)?;
-        let peer = stream.peer_addr().unwrap_or(addr);
-        let conn = timeline.open(
-            OpenRole::Control,
-            (local, Side::Client),
-            (peer, Side::Server),
-        );
-        Ok(ControlConn {
-            stream,
-            decoder: ReplyDecoder::new(DEFAULT_LINE_CAP),
-            conn,
-            timeline: timeline.clone(),
-            local,
-            peer,
-            peer_done: false,
-            we_done: false,
-        })
+        let conn = Conn::connect(addr, None, OpenRole::Control, sides, timeout, timeline).await?;
+        Ok(ControlConn::new(conn))
     }
 
     pub fn id(&self) -> ConnId {
-        self.conn
+        self.conn.id()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.local
+        self.conn.local_addr()
     }
 
     pub fn peer_addr(&self) -> SocketAddr {
-        self.peer
-    }
-
-    /// True once the server closed or reset the connection.
-    pub fn peer_closed(&self) -> bool {
-        self.peer_done
+        self.conn.peer_addr()
     }
 
     /// Sends `line` followed by CRLF.
     pub async fn send_line(&mut self, line: &str, timeout: Duration) -> Result<(), NetError> {
         let mut bytes = line.as_bytes().to_vec();
         bytes.extend_from_slice(b"\r\n");
-        self.send_raw(&bytes, timeout).await
+        self.send(&bytes, timeout).await
     }
 
     /// Sends bytes verbatim.
-    pub async fn send_raw(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), NetError> {
-        let res = within("write", timeout, async {
-            self.stream.write_all(bytes).await.map_err(NetError::Io)
-        })
-        .await;
-        match res {
-            Ok(()) => {
-                self.timeline.bytes(self.conn, Side::Client, bytes);
-                Ok(())
-            }
-            Err(NetError::Io(e)) => Err(self.failed(e)),
-            Err(e) => Err(e),
-        }
+    pub async fn send(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), NetError> {
+        self.conn.write_all(bytes, timeout).await
     }
 
-    /// Reads the next complete reply. Cancel-safe: bytes already read stay
+    /// Reads the next complete item. Cancel-safe: bytes already read stay
     /// in the decoder.
-    pub async fn read_reply(&mut self, timeout: Duration) -> Result<Reply, NetError> {
-        within("reply", timeout, self.next_reply()).await
+    pub async fn recv(&mut self, timeout: Duration) -> Result<D::Item, NetError> {
+        within(D::ITEM, timeout, self.next_item()).await
     }
 
-    async fn next_reply(&mut self) -> Result<Reply, NetError> {
-        let mut buf = [0u8; 4096];
+    async fn next_item(&mut self) -> Result<D::Item, NetError> {
         loop {
-            if let Some(r) = self.decoder.next() {
-                return r.map_err(NetError::BadReply);
+            if let Some(item) = self.decoder.item() {
+                return item;
             }
-            if self.peer_done {
-                return Err(self
-                    .decoder
-                    .finish()
-                    .map_or(NetError::Closed, NetError::BadReply));
+            let chunk = self.conn.read_chunk(CONTROL_READ).await?;
+            if chunk.is_empty() {
+                return Err(self.decoder.at_end());
             }
-            match self.stream.read(&mut buf).await {
-                Ok(0) => {
-                    self.peer_done = true;
-                    self.timeline.close(self.conn, Side::Server, CloseKind::Fin);
-                }
-                Ok(n) => {
-                    self.timeline.bytes(self.conn, Side::Server, &buf[..n]);
-                    self.decoder.feed(&buf[..n]);
-                }
-                Err(e) => return Err(self.failed(e)),
-            }
+            self.decoder.input(&chunk);
         }
     }
 
-    fn failed(&mut self, e: std::io::Error) -> NetError {
-        let err = io_failure(&self.timeline, self.conn, Side::Server, e);
-        if matches!(err, NetError::Reset) {
-            self.peer_done = true;
-        }
-        err
+    /// Half-closes our side (FIN), without waiting for the peer's close.
+    pub async fn shutdown(&mut self) {
+        self.conn.shutdown().await;
     }
 
-    /// Half-closes our side (FIN), then waits up to `linger` for the
-    /// server's close, recording any bytes it still sends.
+    /// Half-closes our side (FIN), then waits up to `linger` for the peer's
+    /// close, recording any bytes it still sends.
     pub async fn close(&mut self, linger: Duration) {
-        if !self.we_done {
-            self.we_done = true;
-            let _ = self.stream.shutdown().await;
-            self.timeline.close(self.conn, Side::Client, CloseKind::Fin);
-        }
-        let deadline = tokio::time::Instant::now() + linger;
-        while !self.peer_done {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.read_reply(left).await {
-                Ok(_) => continue,
-                Err(NetError::Timeout { .. }) => break,
-                Err(_) => continue,
-            }
-        }
+        self.conn.shutdown().await;
+        self.conn.drain(u64::MAX, linger).await;
     }
 
-    /// Resets the connection (RST via SO_LINGER 0) and records it.
-    pub fn abort(mut self) {
-        let _ = self.stream.set_zero_linger();
-        self.we_done = true;
-        self.timeline
-            .close(self.conn, Side::Client, CloseKind::Reset);
-    }
-}
-
-impl Drop for ControlConn {
-    fn drop(&mut self) {
-        if !self.we_done {
-            self.timeline.close(self.conn, Side::Client, CloseKind::Fin);
-        }
+    /// Resets the connection (RST) and records it.
+    pub fn abort(self) {
+        self.conn.abort();
     }
 }

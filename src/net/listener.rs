@@ -1,5 +1,7 @@
-//! Listeners the harness opens: the active-mode data listener (the server
-//! connects to it) and bounce traps (nothing should connect to them).
+//! Listening sockets of either peer: the fake server's control and passive
+//! data listeners, the fake client's active data listener (accepted by a
+//! polled [`PendingAccept`]), and traps that catch connections nothing
+//! should make (a bounce PORT's target, a foreign 227 address).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -7,21 +9,27 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::{within, DataConn, NetError};
-use crate::timeline::{EventKind, OpenRole, Side, Timeline};
+use super::{Conn, NetError, Sides};
+use crate::timeline::{EventKind, OpenRole, Timeline};
 
-/// A listening socket whose accepted connections are recorded.
-pub struct DataListener {
+/// The most a trap reads from one connection it caught.
+const TRAP_CAP: u64 = 1 << 20;
+
+/// A listening socket whose accepted connections are recorded, with the
+/// listener's [`Sides`] (ours: the side that listens).
+pub struct Listener {
     listener: TcpListener,
     addr: SocketAddr,
+    sides: Sides,
     timeline: Timeline,
 }
 
-impl DataListener {
-    /// Binds `addr` (port 0 for an ephemeral port) and records `Listening`.
+impl Listener {
+    /// Binds `addr` (port 0 for an ephemeral port) and records `Listening`
+    /// by `sides.ours`.
     pub async fn bind(
         addr: SocketAddr,
-        side: Side,
+        sides: Sides,
         purpose: &str,
         timeline: &Timeline,
     ) -> Result<Self, NetError> {
@@ -30,13 +38,14 @@ impl DataListener {
             .map_err(|source| NetError::Bind { addr, source })?;
         let addr = listener.local_addr().map_err(NetError::Io)?;
         timeline.record(EventKind::Listening {
-            side,
+            side: sides.ours,
             addr,
             purpose: purpose.to_string(),
         });
-        Ok(DataListener {
+        Ok(Listener {
             listener,
             addr,
+            sides,
             timeline: timeline.clone(),
         })
     }
@@ -45,57 +54,70 @@ impl DataListener {
         self.addr
     }
 
-    /// Accepts one connection within `timeout`.
-    pub async fn accept(
-        &self,
-        role: OpenRole,
-        ours: Side,
-        timeout: Duration,
-    ) -> Result<DataConn, NetError> {
-        let (stream, _) = within("incoming data connection", timeout, async {
-            self.listener.accept().await.map_err(NetError::Io)
-        })
-        .await?;
-        Ok(DataConn::accepted(stream, role, ours, &self.timeline))
+    /// Accepts one connection, recording `Opened`. Cancel-safe; the caller
+    /// bounds the wait.
+    pub async fn accept(&self, role: OpenRole) -> Result<Conn, NetError> {
+        let (stream, peer) = self.listener.accept().await.map_err(NetError::Io)?;
+        Ok(Conn::accepted(
+            stream,
+            peer,
+            role,
+            self.sides,
+            &self.timeline,
+        ))
     }
 
-    /// Hands the listener to the transfer, which accepts the server's
+    /// Hands the listener to a transfer, which accepts the peer's
     /// connection with [`PendingAccept`].
-    pub fn into_pending(self) -> Result<PendingAccept, NetError> {
+    pub fn into_pending(self, role: OpenRole) -> Result<PendingAccept, NetError> {
         let listener = self.listener.into_std().map_err(NetError::Io)?;
         listener.set_nonblocking(true).map_err(NetError::Io)?;
         Ok(PendingAccept {
             listener,
+            role,
+            sides: self.sides,
             timeline: self.timeline,
             got: None,
         })
     }
 
     /// Turns the listener into a trap: every connection that arrives is
-    /// recorded as stray (harness side: third), and read until it closes.
-    pub fn into_trap(self, read_for: Duration) -> Trap {
-        let addr = self.addr;
+    /// recorded as stray and handled as `catch` says, until the trap is
+    /// closed or dropped.
+    pub fn into_trap(self, catch: Catch) -> Trap {
         let task = tokio::spawn(async move {
-            let mut readers = Vec::new();
-            loop {
-                let Ok((stream, _)) = self.listener.accept().await else {
-                    break;
-                };
-                let mut conn =
-                    DataConn::accepted(stream, OpenRole::Stray, Side::Third, &self.timeline);
-                readers.push(tokio::spawn(async move {
-                    let _ = conn.read_to_end(1 << 20, read_for).await;
+            let mut caught = Vec::new();
+            while let Ok(mut conn) = self.accept(OpenRole::Stray).await {
+                caught.push(tokio::spawn(async move {
+                    let read_for = match catch {
+                        Catch::Read(d) => d,
+                        Catch::HangUp(d) => {
+                            conn.shutdown().await;
+                            d
+                        }
+                    };
+                    conn.drain(TRAP_CAP, read_for).await;
                 }));
             }
         });
-        Trap { addr, task }
+        Trap { task }
     }
 }
 
-/// How often a pending accept looks for the server's connection.
+/// What a trap does with a connection it caught.
+#[derive(Debug, Clone, Copy)]
+pub enum Catch {
+    /// Reads what the peer sends until it closes, for at most this long.
+    Read(Duration),
+    /// Closes our side at once (FIN), then records the peer's close for at
+    /// most this long.
+    HangUp(Duration),
+}
+
+/// How often a pending accept looks for the peer's connection.
 const ACCEPT_POLL: Duration = Duration::from_millis(2);
 
-/// The active-mode listener waiting for the server's data connection.
+/// An active-mode listener waiting for the peer's data connection.
 ///
 /// Accepting is a non-blocking system call made on demand ([`check_now`])
 /// and every couple of milliseconds while waiting ([`next`]), so that the
@@ -106,8 +128,10 @@ const ACCEPT_POLL: Duration = Duration::from_millis(2);
 /// [`next`]: PendingAccept::next
 pub struct PendingAccept {
     listener: std::net::TcpListener,
+    role: OpenRole,
+    sides: Sides,
     timeline: Timeline,
-    got: Option<Result<DataConn, NetError>>,
+    got: Option<Result<Conn, NetError>>,
 }
 
 impl PendingAccept {
@@ -117,25 +141,26 @@ impl PendingAccept {
             return;
         }
         match self.listener.accept() {
-            Ok((stream, _)) => self.got = Some(self.wrap(stream)),
+            Ok((stream, peer)) => self.got = Some(self.wrap(stream, peer)),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(e) => self.got = Some(Err(NetError::Io(e))),
         }
     }
 
-    fn wrap(&self, stream: std::net::TcpStream) -> Result<DataConn, NetError> {
+    fn wrap(&self, stream: std::net::TcpStream, peer: SocketAddr) -> Result<Conn, NetError> {
         stream.set_nonblocking(true).map_err(NetError::Io)?;
         let stream = tokio::net::TcpStream::from_std(stream).map_err(NetError::Io)?;
-        Ok(DataConn::accepted(
+        Ok(Conn::accepted(
             stream,
-            OpenRole::Data,
-            Side::Client,
+            peer,
+            self.role,
+            self.sides,
             &self.timeline,
         ))
     }
 
     /// Waits for the connection (cancel-safe; the caller bounds the wait).
-    pub async fn next(&mut self) -> Result<DataConn, NetError> {
+    pub async fn next(&mut self) -> Result<Conn, NetError> {
         loop {
             self.check_now();
             if let Some(got) = self.got.take() {
@@ -146,17 +171,13 @@ impl PendingAccept {
     }
 }
 
-/// A listener nothing should connect to (the address a bounce PORT names).
+/// A listener nothing should connect to; stops listening when closed or
+/// dropped.
 pub struct Trap {
-    addr: SocketAddr,
     task: JoinHandle<()>,
 }
 
 impl Trap {
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// Stops accepting and waits until the listening socket is closed, so
     /// that its port is free again.
     pub async fn close(mut self) {

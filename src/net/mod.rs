@@ -1,26 +1,51 @@
-//! Connections over tokio: the control connection, data connections and
-//! listeners. Every connect, accept, byte and close goes to the timeline.
+//! The one connection layer under both fake peers (tokio). Every connect,
+//! accept, byte, half-close (FIN) and reset goes to the timeline, with the
+//! side that did it: which side the harness plays on a connection, and
+//! which side its peer plays, are parameters ([`Sides`]), never assumed.
 //!
-//! - [`control`]: [`ControlConn`], owning the control stream and its reply
-//!   decoder.
-//! - [`data`]: [`DataConn`], one data (or stray) connection.
-//! - [`listener`]: [`DataListener`] for active mode and bounce traps.
+//! - [`stream`]: [`Stream`], what a connection runs over (TCP today; TLS
+//!   can slot in under the same types).
+//! - [`conn`]: [`Conn`], one recorded connection: a data connection, a
+//!   stray one, or the connection under a control connection.
+//! - [`control`]: [`ControlConn`], a [`Conn`] with its codec: the reply
+//!   decoder for the fake client, the command decoder for the fake server.
+//! - [`listener`]: [`Listener`] (control, passive and active data), the
+//!   polled [`PendingAccept`], and [`Trap`]s that catch connections
+//!   nothing should make.
 
+pub mod conn;
 pub mod control;
-pub mod data;
 pub mod listener;
+pub mod stream;
 
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub use control::ControlConn;
-pub use data::DataConn;
-pub use listener::DataListener;
+pub use conn::Conn;
+pub use control::{ControlConn, Decoder};
+pub use listener::{Catch, Listener, PendingAccept, Trap};
+pub use stream::Stream;
 
-use crate::timeline::{CloseKind, ConnId, Side, Timeline};
+use crate::timeline::Side;
+use crate::wire::command::CommandError;
 use crate::wire::reply::ReplyError;
+
+/// Who is who on one connection: the side the harness plays (`ours`) and
+/// the side of the peer (`theirs`). Bytes, closes and resets are recorded
+/// with the side that did them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sides {
+    pub ours: Side,
+    pub theirs: Side,
+}
+
+impl Sides {
+    pub const fn new(ours: Side, theirs: Side) -> Sides {
+        Sides { ours, theirs }
+    }
+}
 
 /// Why a network operation failed.
 #[derive(Debug)]
@@ -35,10 +60,14 @@ pub enum NetError {
     Closed,
     /// The peer reset the connection.
     Reset,
+    /// We already closed (or reset) this connection: nothing was sent.
+    AlreadyClosed,
     /// Another I/O error.
     Io(io::Error),
     /// The peer sent bytes that are not a reply.
     BadReply(ReplyError),
+    /// The peer sent a line that is not a command.
+    BadCommand(CommandError),
 }
 
 impl fmt::Display for NetError {
@@ -51,8 +80,10 @@ impl fmt::Display for NetError {
             NetError::Bind { addr, source } => write!(f, "cannot bind {addr}: {source}"),
             NetError::Closed => write!(f, "connection closed by peer"),
             NetError::Reset => write!(f, "connection reset by peer"),
+            NetError::AlreadyClosed => write!(f, "connection already closed on our side"),
             NetError::Io(e) => write!(f, "i/o error: {e}"),
             NetError::BadReply(e) => write!(f, "malformed reply: {e}"),
+            NetError::BadCommand(e) => write!(f, "malformed command: {e}"),
         }
     }
 }
@@ -72,7 +103,7 @@ pub fn fmt_duration(d: Duration) -> String {
 }
 
 /// True for errors that mean the peer sent a RST.
-pub(crate) fn is_reset(e: &io::Error) -> bool {
+fn is_reset(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::ConnectionReset
@@ -81,18 +112,8 @@ pub(crate) fn is_reset(e: &io::Error) -> bool {
     )
 }
 
-/// Records the outcome of a failed read or write and converts the error.
-pub(crate) fn io_failure(timeline: &Timeline, conn: ConnId, peer: Side, e: io::Error) -> NetError {
-    if is_reset(&e) {
-        timeline.close(conn, peer, CloseKind::Reset);
-        NetError::Reset
-    } else {
-        NetError::Io(e)
-    }
-}
-
 /// Runs `fut` with a timeout, mapping expiry to [`NetError::Timeout`].
-pub(crate) async fn within<T>(
+pub async fn within<T>(
     what: &'static str,
     after: Duration,
     fut: impl std::future::Future<Output = Result<T, NetError>>,
@@ -102,3 +123,6 @@ pub(crate) async fn within<T>(
         Err(_) => Err(NetError::Timeout { what, after }),
     }
 }
+
+#[cfg(test)]
+mod tests;

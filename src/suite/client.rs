@@ -11,12 +11,15 @@ use super::raw::{
 use super::validate::Ctx;
 use super::values;
 use crate::script::{
-    Action, ClientExpect, ClientOp, CommandPattern, FakeServer, Family, MultilineStyle, PasvShape,
-    ReplyRule, VirtualFile,
+    Action, ClientExpect, ClientOp, ClientScript, CommandPattern, Family, ReplyRule, VirtualFile,
 };
+use crate::verdict::Role;
+use crate::wire::addr::PasvShape;
+use crate::wire::reply::MultilineStyle;
 
-/// The fake server of a client-role case.
-pub fn fake_server(ctx: &mut Ctx, raw: &RawCase, at: &NodePath) -> Option<FakeServer> {
+/// The script of a client-role case: the client's task, the fake server's
+/// files and rules, the expected behaviour.
+pub fn client_script(ctx: &mut Ctx, raw: &RawCase, at: &NodePath) -> Option<ClientScript> {
     let Some(task) = &raw.client else {
         ctx.error(at, "a client-role case needs `client: {op: ...}`");
         return None;
@@ -29,7 +32,7 @@ pub fn fake_server(ctx: &mut Ctx, raw: &RawCase, at: &NodePath) -> Option<FakeSe
         &at.key("rules"),
     );
     let expect = client_expect(ctx, raw.expect.as_ref(), &at.key("expect"));
-    Some(FakeServer {
+    Some(ClientScript {
         files: files?,
         op: op(task.op),
         path: path?,
@@ -203,7 +206,7 @@ fn map_action(ctx: &mut Ctx, m: &RawActionMap, at: &NodePath) -> Option<Action> 
 fn reply_action(ctx: &mut Ctx, raw: &RawReply, at: &NodePath) -> Option<Action> {
     let errors = ctx.errors.len();
     let code = ctx.check(&at.key("code"), values::reply_code(raw.code));
-    let scope = Scope::default();
+    let scope = Scope::new(Role::Client);
     let text_at = at.key("text");
     let many = matches!(raw.text, super::raw::OneOrMany::Many(_));
     let mut lines = Vec::new();

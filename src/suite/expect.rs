@@ -9,31 +9,34 @@ use super::raw::{
     RawGrade,
 };
 use super::validate::Ctx;
-use super::values::{self, BUILTIN_VARS};
+use super::values;
 use crate::script::{
-    Alternative, Capture, CaptureFrom, CodeMatch, Grade, ReplyExpect, Template, TemplatePart,
+    Alternative, Builtin, Capture, CaptureFrom, CodeMatch, Grade, ReplyExpect, Template,
+    TemplatePart,
 };
+use crate::verdict::Role;
 
-/// The variables defined so far in a case: built-ins, then every `set` and
-/// capture in step order.
+/// The variables defined so far in a case: the built-ins of its role, then
+/// every `set` and capture in step order.
 #[derive(Debug, Clone)]
 pub struct Scope {
+    role: Role,
     vars: HashSet<String>,
 }
 
-impl Default for Scope {
-    fn default() -> Scope {
+impl Scope {
+    /// The scope at the start of a case of `role`: its built-ins only.
+    pub fn new(role: Role) -> Scope {
         Scope {
-            vars: BUILTIN_VARS.iter().map(|v| v.to_string()).collect(),
+            role,
+            vars: HashSet::new(),
         }
     }
-}
 
-impl Scope {
     /// Defines `var`; built-ins cannot be redefined.
     pub fn define(&mut self, var: &str) -> Result<(), String> {
         values::var_name(var)?;
-        if BUILTIN_VARS.contains(&var) {
+        if Builtin::from_name(var).is_some() {
             return Err(format!(
                 "`{var}` is a built-in variable and cannot be redefined"
             ));
@@ -46,14 +49,36 @@ impl Scope {
     pub fn template(&self, text: &str) -> Result<Template, String> {
         let t = values::template(text)?;
         for part in &t.parts {
-            match part {
-                TemplatePart::Var(v) if !self.vars.contains(v) => {
-                    return Err(format!("undefined variable `${{{v}}}`: not a built-in ({}) and not set or captured before", BUILTIN_VARS.join(", ")));
-                }
-                _ => {}
+            if let TemplatePart::Var(v) = part {
+                self.check_defined(v)?;
             }
         }
         Ok(t)
+    }
+
+    fn check_defined(&self, var: &str) -> Result<(), String> {
+        if self.vars.contains(var) {
+            return Ok(());
+        }
+        let role = self.role.as_str();
+        match Builtin::from_name(var) {
+            Some(b) if b.roles().contains(&self.role) => Ok(()),
+            Some(b) => Err(format!(
+                "`${{{var}}}` ({}) is not a built-in of {role}-role cases",
+                b.meaning()
+            )),
+            None => {
+                let builtins: Vec<&str> = Builtin::ALL
+                    .iter()
+                    .filter(|b| b.roles().contains(&self.role))
+                    .map(|b| b.name())
+                    .collect();
+                Err(format!(
+                    "undefined variable `${{{var}}}`: not a built-in ({}) and not set or captured before",
+                    builtins.join(", ")
+                ))
+            }
+        }
     }
 }
 

@@ -28,7 +28,7 @@ pub use discover::suite_files;
 pub use error::SuiteError;
 pub use schema::json_schema;
 pub use validate::DEFAULT_TIMEOUT;
-pub use values::{pattern_bytes, BUILTIN_VARS};
+pub use values::pattern_bytes;
 
 use crate::script::Suite;
 

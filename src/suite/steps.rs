@@ -16,12 +16,12 @@ use crate::script::{
     StepKind, Transfer,
 };
 use crate::timeline::Side;
+use crate::verdict::Role;
 
 /// Grace period of `expect-no-stray` when none is given.
 pub const DEFAULT_GRACE: Duration = Duration::from_millis(500);
 
 /// What earlier steps of the case provide to later ones.
-#[derive(Default)]
 struct State {
     scope: Scope,
     has_data: bool,
@@ -41,7 +41,10 @@ pub fn case_steps(ctx: &mut Ctx, raw: Option<&[RawStep]>, case: &NodePath) -> Ve
         }
         Some(raw) => raw,
     };
-    let mut state = State::default();
+    let mut state = State {
+        scope: Scope::new(Role::Server),
+        has_data: false,
+    };
     let steps: Vec<Option<Step>> = raw
         .iter()
         .enumerate()

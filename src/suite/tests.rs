@@ -5,7 +5,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
-use crate::script::{Action, CodeMatch, Content, Direction, Payload, StepKind, TemplatePart};
+use crate::script::{
+    Action, Builtin, Case, CaseBody, CodeMatch, Content, Direction, Payload, Step, StepKind,
+    TemplatePart,
+};
 use crate::verdict::Role;
 
 fn load(text: &str) -> Result<Suite, Vec<SuiteError>> {
@@ -34,6 +37,14 @@ fn assert_error(text: &str, line: usize, col: usize, reason: &str) {
     );
 }
 
+/// The steps of a server-role case.
+fn steps_of(case: &Case) -> &[Step] {
+    match &case.body {
+        CaseBody::Server(steps) => steps,
+        CaseBody::Client(_) => panic!("{} is a client-role case", case.id),
+    }
+}
+
 fn server(steps: &str) -> String {
     format!("role: server\ncases:\n  - id: c\n    title: T\n    steps:\n{steps}")
 }
@@ -54,13 +65,16 @@ fn loads_a_server_suite_with_defaults_and_locations() {
     );
     assert_eq!(case.rfc, vec!["RFC 959 4.1.1".to_string()]);
     assert_eq!((case.loc.line, case.loc.col), (7, 5));
-    assert!(matches!(case.steps[0].kind, StepKind::Login));
-    assert_eq!((case.steps[1].loc.line, case.steps[1].loc.col), (11, 9));
-    assert_eq!(case.steps[1].timeout, Some(Duration::from_millis(500)));
+    assert!(matches!(steps_of(case)[0].kind, StepKind::Login));
+    assert_eq!(
+        (steps_of(case)[1].loc.line, steps_of(case)[1].loc.col),
+        (11, 9)
+    );
+    assert_eq!(steps_of(case)[1].timeout, Some(Duration::from_millis(500)));
     let StepKind::Send {
         payload: Payload::Line(t),
         expect: Some(e),
-    } = &case.steps[1].kind
+    } = &steps_of(case)[1].kind
     else {
         panic!()
     };
@@ -83,7 +97,7 @@ fn case_values_override_defaults_and_suite_name_is_kept() {
 fn expect_shapes_and_transfer_defaults() {
     let steps = "      - data: {mode: epsv, family: ipv6, steal-from: '::1', connect: late}\n      - transfer: {command: RETR a, at-least: 1, match: ['x+']}\n      - expect: {code: [\"2xx\", \"25x\"], accept: [{code: 502, grade: unimplemented}], text: ok, rule: r-1}\n";
     let suite = load(&server(steps)).unwrap();
-    let steps = &suite.cases[0].steps;
+    let steps = steps_of(&suite.cases[0]);
     let StepKind::Data(d) = &steps[0].kind else {
         panic!()
     };
@@ -117,8 +131,7 @@ fn expect_shapes_and_transfer_defaults() {
 fn bare_and_map_forms_of_parameterless_steps() {
     let steps = "      - login: {}\n      - disconnect:\n      - {disconnect: {abrupt: true}}\n      - expect-no-stray\n      - {expect-no-stray: {grace: 1s}}\n";
     let suite = load(&server(steps)).unwrap();
-    let kinds: Vec<_> = suite.cases[0]
-        .steps
+    let kinds: Vec<_> = steps_of(&suite.cases[0])
         .iter()
         .map(|s| format!("{:?}", s.kind))
         .collect();
@@ -133,7 +146,9 @@ fn bare_and_map_forms_of_parameterless_steps() {
 fn loads_a_client_suite() {
     let text = format!("{CLIENT_HEAD}    files:\n      a.txt: \"hi\\n\"\n      big.bin: {{size: 10}}\n    rules:\n      - on: pasv\n        nth: 2\n        do: [{{pasv: {{address: 127.0.0.2, shape: trailing-period}}}}, use-125]\n      - on: '*'\n        do: [{{reply: {{code: 500, text: [a, b], style: indented}}}}, {{delay: 10ms}}]\n    expect:\n      commands: [USER, {{verb: [EPSV, PASV], optional: true}}, {{verb: RETR, arg: 'a\\.txt'}}]\n      forbidden: [PORT]\n      success: true\n      intact: true\n");
     let suite = load(&text).unwrap();
-    let fake = suite.cases[0].server.as_ref().unwrap();
+    let CaseBody::Client(fake) = &suite.cases[0].body else {
+        panic!("a client-role case");
+    };
     assert_eq!(fake.files.len(), 2);
     assert_eq!(fake.files[0].path, "a.txt");
     assert_eq!(fake.files[1].content.len(), 10);
@@ -275,6 +290,49 @@ fn bad_case_id() {
         10,
         "bad id",
     );
+}
+
+#[test]
+fn capabilities_are_known_names() {
+    let text = "role: server\ndefaults: {requires: [upload]}\ncases:\n  - {id: a, title: T, requires: [ipv6, epsv-all], steps: [login]}\n  - {id: b, title: T, steps: [login]}\n";
+    let suite = load(text).unwrap();
+    use crate::script::Capability::*;
+    assert_eq!(suite.cases[0].requires, vec![Ipv6, EpsvAll]);
+    assert_eq!(suite.cases[1].requires, vec![Upload]);
+    let typo =
+        "role: server\ncases:\n  - {id: a, title: T, requires: [upload, ipv7], steps: [login]}\n";
+    assert_error(typo, 3, 42, "unknown capability `ipv7`: use one of active,");
+}
+
+#[test]
+fn builtin_variables_fit_the_role() {
+    let port = format!("{CLIENT_HEAD}    rules: [{{on: PASV, do: [{{reply: {{code: 200, text: \"at ${{server_port}}\"}}}}]}}]\n");
+    assert!(load(&port).is_ok());
+    assert_error(
+        &server("      - send: \"NOOP ${server_port}\"\n"),
+        6,
+        15,
+        "`${server_port}` (the fake server's control port) is not a built-in of server-role cases",
+    );
+}
+
+#[test]
+fn the_docs_list_exactly_the_builtin_variables() {
+    let doc = include_str!("../../docs/suite-format.md");
+    let rows: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `${")).collect();
+    let want: Vec<String> = Builtin::ALL
+        .iter()
+        .map(|b| {
+            let roles: Vec<&str> = b.roles().iter().map(|r| r.as_str()).collect();
+            format!(
+                "| `${{{}}}` | {} | {} |",
+                b.name(),
+                b.meaning(),
+                roles.join(", ")
+            )
+        })
+        .collect();
+    assert_eq!(rows, want);
 }
 
 #[test]
@@ -434,7 +492,7 @@ fn transfer_rules() {
     assert_error(&server(&both), 7, 49, "not `content` and `size`");
     let stor = format!("{data}      - transfer: {{command: STOR a, size: 3}}\n");
     let suite = load(&server(&stor)).unwrap();
-    let StepKind::Transfer(t) = &suite.cases[0].steps[1].kind else {
+    let StepKind::Transfer(t) = &steps_of(&suite.cases[0])[1].kind else {
         panic!()
     };
     assert_eq!(

@@ -11,7 +11,7 @@ use super::locate::{NodePath, Positions};
 use super::raw::{OneOrMany, RawCase, RawDefaults, RawDuration, RawLevel, RawRole, RawSuite};
 use super::values;
 use super::{client, steps};
-use crate::script::{Case, Suite};
+use crate::script::{Capability, Case, CaseBody, Suite};
 use crate::verdict::{Level, Loc, Role};
 
 /// Default per-step timeout when neither the case nor the defaults set one.
@@ -90,7 +90,7 @@ struct Defaults {
     level: Level,
     timeout: Duration,
     rfc: Vec<String>,
-    requires: Vec<String>,
+    requires: Vec<Capability>,
 }
 
 /// Validates a stage-1 suite read from `path` (whose text was `text`).
@@ -185,12 +185,13 @@ fn rfc_list(ctx: &mut Ctx, raw: Option<&OneOrMany<String>>, at: &NodePath) -> Op
     Some(refs)
 }
 
-fn capabilities(ctx: &mut Ctx, raw: Option<&[String]>, at: &NodePath) -> Option<Vec<String>> {
-    let caps = raw?;
-    for (i, cap) in caps.iter().enumerate() {
-        ctx.check(&at.index(i), values::capability(cap));
+/// A `requires:` list; an unknown name is an error at its position.
+fn capabilities(ctx: &mut Ctx, raw: Option<&[String]>, at: &NodePath) -> Option<Vec<Capability>> {
+    let mut caps = Vec::new();
+    for (i, name) in raw?.iter().enumerate() {
+        caps.extend(ctx.check(&at.index(i), values::capability(name)));
     }
-    Some(caps.to_vec())
+    Some(caps)
 }
 
 fn cases(ctx: &mut Ctx, raw: &RawSuite, role: Role, d: &Defaults) -> Vec<Case> {
@@ -226,9 +227,13 @@ fn case(ctx: &mut Ctx, raw: &RawCase, role: Role, d: &Defaults, at: &NodePath) -
     let rfc = rfc_list(ctx, raw.rfc.as_ref(), &at.key("rfc")).unwrap_or_else(|| d.rfc.clone());
     let requires = capabilities(ctx, raw.requires.as_deref(), &at.key("requires"));
     let timeout = timeout(ctx, raw.timeout.as_ref(), &at.key("timeout")).unwrap_or(d.timeout);
-    let (steps, server) = match role {
-        Role::Server => (steps::case_steps(ctx, raw.steps.as_deref(), at), None),
-        Role::Client => (Vec::new(), client::fake_server(ctx, raw, at)),
+    let body = match role {
+        Role::Server => Some(CaseBody::Server(steps::case_steps(
+            ctx,
+            raw.steps.as_deref(),
+            at,
+        ))),
+        Role::Client => client::client_script(ctx, raw, at).map(CaseBody::Client),
     };
     if ctx.errors.len() > errors_before {
         return None;
@@ -238,12 +243,10 @@ fn case(ctx: &mut Ctx, raw: &RawCase, role: Role, d: &Defaults, at: &NodePath) -
         title: raw.title.clone(),
         rfc,
         level: raw.level.map(level).unwrap_or(d.level),
-        role,
         requires: requires.unwrap_or_else(|| d.requires.clone()),
         timeout,
         loc: ctx.loc(at),
-        steps,
-        server,
+        body: body?,
     })
 }
 

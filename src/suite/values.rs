@@ -2,16 +2,14 @@
 //! ids, addresses, regexes). Pure functions; the reason is returned as a
 //! `String` and placed at the node's position by the caller.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use regex::Regex;
 
 use super::raw::{RawCode, RawDuration};
-use crate::script::{CodeMatch, Template, TemplatePart};
-
-/// Variables every template may use without defining them.
-pub const BUILTIN_VARS: [&str; 5] = ["user", "pass", "server_ip", "client_ip", "foreign_ip"];
+use crate::script::{Capability, CodeMatch, Template, TemplatePart};
+use crate::wire::addr;
 
 /// The longest duration a suite may ask for (every wait is bounded).
 pub const MAX_DURATION: Duration = Duration::from_secs(600);
@@ -183,10 +181,15 @@ pub fn case_id(id: &str) -> Result<(), String> {
     }
 }
 
-/// A capability name (`ipv6`, `epsv-all`): same shape as an id.
-pub fn capability(name: &str) -> Result<(), String> {
-    case_id(name)
-        .map_err(|_| format!("bad capability `{name}`: use lower-case letters, digits and -"))
+/// A capability name (`ipv6`, `epsv-all`).
+pub fn capability(name: &str) -> Result<Capability, String> {
+    Capability::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
+        format!(
+            "unknown capability `{name}`: use one of {}",
+            known.join(", ")
+        )
+    })
 }
 
 /// An FTP verb, upper-cased: 1 to 8 ASCII letters.
@@ -228,42 +231,29 @@ fn first_line(text: &str) -> String {
     lines.join(" ")
 }
 
-/// A non-loopback address written literally in a PORT/EPRT command line
-/// (`PORT 10,0,0,1,0,21`, `EPRT |1|10.0.0.1|21|`), which the harness must
-/// never send.
+/// A non-loopback address written literally in a PORT, EPRT or LPRT
+/// command line (`PORT 10,0,0,1,0,21`, `EPRT |1|10.0.0.1|21|`), which the
+/// harness must never send. PORT is read as leniently as any server might:
+/// the first four numbers of a longer run count too.
 pub fn foreign_in_command(line: &str) -> Option<IpAddr> {
     let line = line.trim_start();
-    let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
-    let ip = match verb.to_ascii_uppercase().as_str() {
-        "PORT" | "LPRT" => comma_address(arg),
-        "EPRT" => eprt_address(arg),
-        _ => None,
-    }?;
-    (!ip.is_loopback()).then_some(ip)
+    let found = addr::find_in_command(line)
+        .and_then(|a| a.ip)
+        .map(|(ip, _)| ip);
+    let port_arg = line
+        .split_once(' ')
+        .filter(|(verb, _)| verb.eq_ignore_ascii_case("PORT"))
+        .map(|(_, arg)| arg);
+    let lenient = port_arg.map(addr::comma_hosts).unwrap_or_default();
+    let mut named = found.into_iter().chain(lenient.into_iter().map(IpAddr::V4));
+    named.find(|ip| !ip.is_loopback())
 }
 
-/// A non-loopback address in the `h1,h2,h3,h4,p1,p2` of a 227 reply text.
+/// A non-loopback address in the text of a 227 reply: the host of any
+/// `h1,h2,h3,h4` run, read as leniently as any client might.
 pub fn foreign_in_pasv_text(text: &str) -> Option<IpAddr> {
-    let start = text.find(|c: char| c.is_ascii_digit())?;
-    let ip = comma_address(&text[start..])?;
-    (!ip.is_loopback()).then_some(ip)
-}
-
-fn comma_address(arg: &str) -> Option<IpAddr> {
-    let nums: Vec<u8> = arg
-        .split(',')
-        .take(4)
-        .map(|p| p.trim().trim_start_matches('(').parse().ok())
-        .collect::<Option<_>>()?;
-    match nums[..] {
-        [a, b, c, d] => Some(IpAddr::V4(Ipv4Addr::new(a, b, c, d))),
-        _ => None,
-    }
-}
-
-fn eprt_address(arg: &str) -> Option<IpAddr> {
-    let delim = arg.trim().chars().next()?;
-    arg.trim().split(delim).nth(2)?.parse().ok()
+    let mut named = addr::comma_hosts(text).into_iter().map(IpAddr::V4);
+    named.find(|ip| !ip.is_loopback())
 }
 
 /// `len` bytes of the harness's deterministic pattern (for `size:` files).
@@ -383,8 +373,15 @@ mod tests {
         assert_eq!(foreign_in_command("EPRT |2|::1|21|"), None);
         assert_eq!(foreign_in_command("PORT ${foreign_ip}"), None);
         assert_eq!(foreign_in_command("USER 10,0,0,1,0,21"), None);
+        let lenient = foreign_in_command("PORT 10,0,0,1,0,21,7");
+        assert_eq!(lenient, "10.0.0.1".parse().ok());
+        let lprt = foreign_in_command("LPRT 4,4,10,0,0,1,2,0,21");
+        assert_eq!(lprt, "10.0.0.1".parse().ok());
+        assert_eq!(foreign_in_command("LPRT 4,4,127,0,0,1,2,0,21"), None);
         let pasv = "Entering Passive Mode (192,168,0,1,4,1)";
         assert_eq!(foreign_in_pasv_text(pasv), "192.168.0.1".parse().ok());
+        let late = "Entering Passive Mode 1 (192,168,0,1,4,1,9)";
+        assert_eq!(foreign_in_pasv_text(late), "192.168.0.1".parse().ok());
         assert_eq!(foreign_in_pasv_text("=127,0,0,2,4,1 ok"), None);
     }
 

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use regex::{Captures, Regex};
 
-use crate::capture::args;
 use crate::timeline::Side;
+use crate::wire::addr::{find_in_command, find_in_reply};
 
 /// Replaces run-dependent values by stable placeholders, numbered in order
 /// of first appearance.
@@ -113,7 +113,11 @@ impl Redactor {
     /// address).
     pub fn control_line(&mut self, line: &str, from: Side) -> String {
         let mut s = line.to_string();
-        if let Some(a) = args::find(line, from == Side::Server) {
+        let arg = match from {
+            Side::Server => find_in_reply(line),
+            _ => find_in_command(line),
+        };
+        if let Some(a) = arg {
             let port = self.announced_port(a.port);
             s.replace_range(a.port_span, &port);
             if let Some((ip, span)) = a.ip {
@@ -136,7 +140,7 @@ impl Redactor {
         let quoted = text
             .match_indices(": ")
             .map(|(i, _)| i + 2)
-            .find(|i| args::find(&text[*i..], false).is_some());
+            .find(|i| find_in_command(&text[*i..]).is_some());
         match quoted {
             Some(i) => {
                 let head = self.text(&text[..i]);

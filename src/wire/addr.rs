@@ -4,6 +4,11 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4};
+use std::ops::Range;
+
+mod find;
+
+pub use find::{find_in_command, find_in_reply, AddrArg, ArgKind};
 
 /// Why an address argument is invalid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,26 +85,38 @@ pub fn encode_port(addr: SocketAddrV4) -> String {
 /// Finds the address in a 227 reply text, scanning for the six numbers
 /// wherever they are (RFC 1123 section 4.1.2.6).
 pub fn parse_pasv_reply(text: &str) -> Result<SocketAddrV4, AddrError> {
+    scan_six(text).map(|six| six.addr)
+}
+
+/// Six numbers `h1,h2,h3,h4,p1,p2` found in a text, with the spans of the
+/// host (`h1,...,h4`) and the port (`p1,p2`) parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Six {
+    addr: SocketAddrV4,
+    host: Range<usize>,
+    port: Range<usize>,
+}
+
+/// The first run of exactly six comma-separated numbers in `text`.
+fn scan_six(text: &str) -> Result<Six, AddrError> {
     // RFC 1123 section 4.1.2.6: "The format of the 227 reply to a PASV
     // command is not well standardized. [...] Therefore, a User-FTP
     // program that interprets the PASV reply must scan the reply for the
     // first digit of the host and port numbers."
-    let bytes = text.as_bytes();
     let mut wrong_run = None;
-    let mut i = 0;
-    // Each round moves past at least one byte, so the loop ends.
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let (run, used) = comma_run(&text[i..]);
+    for run in comma_runs(text) {
         match run.len() {
-            6 => return six_to_addr(&run),
+            6 => {
+                let values: Vec<u32> = run.iter().map(|n| n.value).collect();
+                return Ok(Six {
+                    addr: six_to_addr(&values)?,
+                    host: run[0].span.start..run[3].span.end,
+                    port: run[4].span.start..run[5].span.end,
+                });
+            }
             2.. if wrong_run.is_none() => wrong_run = Some(run.len()),
             _ => {}
         }
-        i += used.max(1);
     }
     match wrong_run {
         Some(found) => Err(AddrError::FieldCount { expected: 6, found }),
@@ -107,31 +124,100 @@ pub fn parse_pasv_reply(text: &str) -> Result<SocketAddrV4, AddrError> {
     }
 }
 
-/// The comma-separated numbers at the start of `text` (spaces allowed
-/// around the commas), values saturated at `u32::MAX`, and the bytes they
-/// span. A run is taken whole: `1,2,3,4,5,6,7` is seven numbers, not six.
-fn comma_run(text: &str) -> (Vec<u32>, usize) {
+/// Every IPv4 host written in `text` as the first four numbers of a comma
+/// run (`h1,h2,h3,h4`, maybe followed by more), however long the run: what
+/// the most lenient peer reading a PORT or 227 argument could take.
+pub(crate) fn comma_hosts(text: &str) -> Vec<Ipv4Addr> {
+    let host = |run: Vec<Number>| {
+        let octets: Vec<u8> = run
+            .iter()
+            .take(4)
+            .map(|n| u8::try_from(n.value).ok())
+            .collect::<Option<_>>()?;
+        let octets: [u8; 4] = octets.try_into().ok()?;
+        Some(Ipv4Addr::from(octets))
+    };
+    comma_runs(text).filter_map(host).collect()
+}
+
+/// One number of a comma run: its value (saturated at `u32::MAX`) and
+/// where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Number {
+    value: u32,
+    span: Range<usize>,
+}
+
+/// The runs of comma-separated numbers in `text`, in order; each starts at
+/// a digit that no earlier run took.
+fn comma_runs(text: &str) -> impl Iterator<Item = Vec<Number>> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() && !bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            return None;
+        }
+        let run = comma_run(text, i);
+        // A run holds at least the digit at `i`, so the scan moves on.
+        i = run.last().map_or(i + 1, |n| n.span.end);
+        Some(run)
+    })
+}
+
+/// The comma-separated numbers starting at `start` (spaces allowed around
+/// the commas). A run is taken whole: `1,2,3,4,5,6,7` is seven numbers,
+/// not six.
+fn comma_run(text: &str, start: usize) -> Vec<Number> {
     let mut numbers = Vec::new();
-    let mut rest = text;
-    let mut used = 0;
+    let mut at = start;
     loop {
+        let rest = &text[at..];
         let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
         if digits == 0 {
-            return (numbers, used);
+            return numbers;
         }
-        numbers.push(saturating_decimal(&rest[..digits]));
-        used = text.len() - rest.len() + digits;
+        numbers.push(Number {
+            value: saturating_decimal(&rest[..digits]),
+            span: at..at + digits,
+        });
         let after = rest[digits..].trim_start_matches(' ');
         match after.strip_prefix(',') {
-            Some(next) => rest = next.trim_start_matches(' '),
-            None => return (numbers, used),
+            Some(next) => at = text.len() - next.trim_start_matches(' ').len(),
+            None => return numbers,
         }
     }
 }
 
-/// The text of a 227 reply: `Entering Passive Mode (h1,h2,h3,h4,p1,p2).`
-pub fn encode_pasv_reply(addr: SocketAddrV4) -> String {
-    format!("Entering Passive Mode ({}).", encode_port(addr))
+/// Shapes of a 227 reply text seen on real servers. RFC 1123 section
+/// 4.1.2.6: "The format of the 227 reply to a PASV command is not well
+/// standardized", so a client must scan for the numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasvShape {
+    /// `Entering Passive Mode (h1,h2,h3,h4,p1,p2)`
+    Standard,
+    /// `Entering Passive Mode (h1,h2,h3,h4,p1,p2).`
+    TrailingPeriod,
+    /// `Entering Passive Mode h1,h2,h3,h4,p1,p2`
+    NoParens,
+    /// `entering passive mode (h1,h2,h3,h4,p1,p2)`
+    LowerCase,
+    /// `=h1,h2,h3,h4,p1,p2 extra words`
+    ExtraText,
+}
+
+/// The text of a 227 reply naming `addr`, in `shape`.
+pub fn encode_pasv_reply(addr: SocketAddrV4, shape: PasvShape) -> String {
+    let nums = encode_port(addr);
+    match shape {
+        PasvShape::Standard => format!("Entering Passive Mode ({nums})"),
+        PasvShape::TrailingPeriod => format!("Entering Passive Mode ({nums})."),
+        PasvShape::NoParens => format!("Entering Passive Mode {nums}"),
+        PasvShape::LowerCase => format!("entering passive mode ({nums})"),
+        PasvShape::ExtraText => format!("={nums} extra words"),
+    }
 }
 
 /// Builds an address from six numbers, checking each range.
@@ -198,10 +284,30 @@ pub fn parse_eprt(arg: &str) -> Result<SocketAddr, AddrError> {
     if !arg.ends_with(d) {
         return Err(AddrError::BadDelimiter);
     }
-    let fields: Vec<&str> = arg[1..arg.len() - 1].split(d).collect();
-    let (family, addr, port) = (fields[0], fields[1], fields[2]);
+    let [family, addr, port] = eprt_fields(arg)?.map(|(_, field)| field);
     let ip = parse_family_addr(family, addr)?;
     Ok(SocketAddr::new(ip, parse_tcp_port(port)?))
+}
+
+/// The first three fields of `<d>proto<d>addr<d>port<d>...` with their
+/// offsets, whatever the delimiter (any ASCII character).
+fn eprt_fields(arg: &str) -> Result<[(usize, &str); 3], AddrError> {
+    let d = arg
+        .chars()
+        .next()
+        .filter(char::is_ascii)
+        .ok_or(AddrError::BadDelimiter)?;
+    let mut fields = Vec::new();
+    let mut at = 1;
+    while let Some(len) = arg.get(at..).and_then(|r| r.find(d)) {
+        fields.push((at, &arg[at..at + len]));
+        at += len + 1;
+    }
+    let found = fields.len() + 1;
+    fields.truncate(3);
+    fields
+        .try_into()
+        .map_err(|_| AddrError::FieldCount { expected: 4, found })
 }
 
 /// RFC 2428 section 2: `<net-prt>` is an IANA address family number,
@@ -236,6 +342,11 @@ pub fn encode_eprt(addr: SocketAddr) -> String {
 
 /// Finds the port in a 229 reply text `... (<d><d><d>port<d>)`.
 pub fn parse_epsv_reply(text: &str) -> Result<u16, AddrError> {
+    scan_epsv(text).map(|(port, _)| port)
+}
+
+/// The port of the first `(<d><d><d>port<d>)` in `text`, and its span.
+fn scan_epsv(text: &str) -> Result<(u16, Range<usize>), AddrError> {
     // RFC 2428 section 3: "The text returned in response to the EPSV
     // command MUST be: <text indicating server is entering extended
     // passive mode> (<d><d><d><tcp-port><d>)". The first parenthesis that
@@ -243,7 +354,7 @@ pub fn parse_epsv_reply(text: &str) -> Result<u16, AddrError> {
     let mut first_error = None;
     for (open, _) in text.match_indices('(') {
         match epsv_at(&text.as_bytes()[open + 1..]) {
-            Ok(port) => return Ok(port),
+            Ok((port, span)) => return Ok((port, open + 1 + span.start..open + 1 + span.end)),
             Err(e) => {
                 first_error.get_or_insert(e);
             }
@@ -254,7 +365,7 @@ pub fn parse_epsv_reply(text: &str) -> Result<u16, AddrError> {
 
 /// Parses `<d><d><d><tcp-port><d>)` at the start of `rest`. The port ends
 /// at the first `<d>)`, so even a digit delimiter is read right.
-fn epsv_at(rest: &[u8]) -> Result<u16, AddrError> {
+fn epsv_at(rest: &[u8]) -> Result<(u16, Range<usize>), AddrError> {
     let d = match rest.first() {
         Some(&d) if is_delimiter(d) => d,
         _ => return Err(AddrError::BadDelimiter),
@@ -268,7 +379,7 @@ fn epsv_at(rest: &[u8]) -> Result<u16, AddrError> {
         .position(|w| w == [d, b')'])
         .ok_or(AddrError::BadDelimiter)?;
     let port = String::from_utf8_lossy(&body[..end]);
-    parse_tcp_port(&port)
+    Ok((parse_tcp_port(&port)?, 3..3 + end))
 }
 
 /// The text of a 229 reply: `Entering Extended Passive Mode (|||port|)`.

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use super::line::{discard_through_lf, escape_preview, next_line, LineEnd};
+use super::escape::escape_preview;
+use super::line::{discard_through_lf, next_line, LineEnd};
 use super::DEFAULT_LINE_CAP;
 
 /// A well-formed command line.
@@ -16,27 +17,6 @@ pub struct Command {
     pub end: LineEnd,
     /// The exact bytes received, terminator included.
     pub raw: Vec<u8>,
-}
-
-impl Command {
-    /// A command to send: verb (upper-cased here) and optional argument.
-    /// To send a lower-case verb or other odd bytes, send raw bytes instead.
-    /// The argument goes out as given: a CR or LF in it splits the line.
-    pub fn new(verb: &str, arg: Option<&str>) -> Self {
-        let mut cmd = Command {
-            verb: verb.to_ascii_uppercase(),
-            arg: arg.map(str::to_owned),
-            end: LineEnd::CrLf,
-            raw: Vec::new(),
-        };
-        cmd.raw = cmd.encode();
-        cmd
-    }
-
-    /// The bytes to put on the wire: `VERB arg\r\n`.
-    pub fn encode(&self) -> Vec<u8> {
-        format!("{self}\r\n").into_bytes()
-    }
 }
 
 impl fmt::Display for Command {

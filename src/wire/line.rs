@@ -90,17 +90,6 @@ pub fn split_raw_lines(bytes: &[u8]) -> Vec<&[u8]> {
     bytes.split_inclusive(|&b| b == b'\n').collect()
 }
 
-/// `bytes` as printable text for error messages: escapes control bytes and
-/// cuts after `max` bytes.
-pub fn escape_preview(bytes: &[u8], max: usize) -> String {
-    let shown = &bytes[..bytes.len().min(max)];
-    let mut out: String = shown.escape_ascii().to_string();
-    if bytes.len() > max {
-        out.push_str("...");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,11 +132,5 @@ mod tests {
         let mut buf = b"xxxx".to_vec();
         assert!(!discard_through_lf(&mut buf));
         assert!(buf.is_empty());
-    }
-
-    #[test]
-    fn preview_escapes_and_cuts() {
-        assert_eq!(escape_preview(b"a\r\n\xff", 10), "a\\r\\n\\xff");
-        assert_eq!(escape_preview(b"abcdef", 3), "abc...");
     }
 }

@@ -6,13 +6,17 @@
 //! - [`reply`]: single and multiline replies (RFC 959 section 4.2);
 //!   [`reply::ReplyDecoder`] for a stream, [`reply::parse_complete`] for one
 //!   whole reply, [`reply::parse_size`] for a 213 SIZE text.
-//! - [`addr`]: PORT / PASV (RFC 959, RFC 1123 4.1.2.6), EPRT / EPSV (RFC 2428).
+//! - [`addr`]: PORT / PASV (RFC 959, RFC 1123 4.1.2.6), EPRT / EPSV (RFC 2428)
+//!   arguments, parsed and encoded (every 227 shape), and the one finder
+//!   of address arguments in control lines, with their spans.
+//! - [`escape`]: bytes as printable text, the one way raw bytes are shown.
 //!
 //! "Incomplete" is a normal state: decoders return `None` until a whole line
 //! or reply has arrived.
 
 pub mod addr;
 pub mod command;
+pub mod escape;
 pub mod line;
 pub mod reply;
 

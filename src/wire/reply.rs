@@ -3,11 +3,15 @@
 
 use std::fmt;
 
-use super::line::escape_preview;
+use super::escape::escape_preview;
 
 mod decoder;
+mod emit;
 
 pub use decoder::{parse_complete, ReplyDecoder};
+pub use emit::{emit, emit_line, MultilineStyle};
+
+use super::line::LineEnd;
 
 /// A complete, well-formed reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +31,7 @@ impl Reply {
     ///
     /// Text containing `\n` is split into more lines. Interior lines that
     /// start with a digit get a leading space, so that `lines` holds what a
-    /// peer decoding [`Reply::encode`] would see.
+    /// peer decoding `raw` would see.
     pub fn new(code: u16, lines: &[&str]) -> Self {
         let mut split: Vec<String> = lines
             .iter()
@@ -41,33 +45,13 @@ impl Reply {
         for line in split.iter_mut().take(last).skip(1) {
             *line = guard_interior(line);
         }
-        let mut reply = Reply {
+        let raw = emit(code, &split, MultilineStyle::Uncoded, LineEnd::CrLf);
+        Reply {
             code,
             lines: split,
             bare_lf: false,
-            raw: Vec::new(),
-        };
-        reply.raw = reply.encode();
-        reply
-    }
-
-    /// Bytes to put on the wire (CRLF line ends, multiline form as needed).
-    pub fn encode(&self) -> Vec<u8> {
-        let code = self.code;
-        let mut out = String::new();
-        match self.lines.as_slice() {
-            [] => out.push_str(&format!("{code:03} \r\n")),
-            [only] => out.push_str(&format!("{code:03} {only}\r\n")),
-            [first, interior @ .., last] => {
-                out.push_str(&format!("{code:03}-{first}\r\n"));
-                for line in interior {
-                    out.push_str(&guard_interior(line));
-                    out.push_str("\r\n");
-                }
-                out.push_str(&format!("{code:03} {last}\r\n"));
-            }
+            raw,
         }
-        out.into_bytes()
     }
 
     /// All lines' text joined with `\n`.
@@ -93,16 +77,6 @@ fn guard_interior(line: &str) -> String {
     } else {
         line.to_owned()
     }
-}
-
-/// The size in a 213 reply to SIZE (RFC 3659 section 4): the text is the
-/// decimal size, which may exceed 32 bits.
-pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
 }
 
 /// What is wrong with a reply.

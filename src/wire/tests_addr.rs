@@ -215,6 +215,30 @@ fn with_delimiter(encoded: &str, d: char) -> String {
     encoded.replace('|', &d.to_string())
 }
 
+const PASV_SHAPES: [PasvShape; 5] = [
+    PasvShape::Standard,
+    PasvShape::TrailingPeriod,
+    PasvShape::NoParens,
+    PasvShape::LowerCase,
+    PasvShape::ExtraText,
+];
+
+#[test]
+fn pasv_shapes() {
+    let a = v4([127, 0, 0, 2], 1027);
+    let texts = PASV_SHAPES.map(|shape| encode_pasv_reply(a, shape));
+    assert_eq!(
+        texts,
+        [
+            "Entering Passive Mode (127,0,0,2,4,3)",
+            "Entering Passive Mode (127,0,0,2,4,3).",
+            "Entering Passive Mode 127,0,0,2,4,3",
+            "entering passive mode (127,0,0,2,4,3)",
+            "=127,0,0,2,4,3 extra words",
+        ]
+    );
+}
+
 proptest! {
     #[test]
     fn port_roundtrip(ip: [u8; 4], port: u16) {
@@ -223,9 +247,11 @@ proptest! {
     }
 
     #[test]
-    fn pasv_roundtrip(ip: [u8; 4], port: u16) {
+    fn pasv_roundtrip_in_every_shape(ip: [u8; 4], port: u16) {
         let addr = v4(ip, port);
-        prop_assert_eq!(parse_pasv_reply(&encode_pasv_reply(addr)), Ok(addr));
+        for shape in PASV_SHAPES {
+            prop_assert_eq!(parse_pasv_reply(&encode_pasv_reply(addr, shape)), Ok(addr));
+        }
     }
 
     #[test]

@@ -36,15 +36,6 @@ fn bare_lf_is_accepted_and_recorded() {
 }
 
 #[test]
-fn new_and_encode() {
-    let cmd = Command::new("stor", Some("a b"));
-    assert_eq!(cmd.encode(), b"STOR a b\r\n");
-    assert_eq!(cmd.raw, b"STOR a b\r\n");
-    assert_eq!(Command::new("QUIT", None).encode(), b"QUIT\r\n");
-    assert_eq!(parse_line(&cmd.encode()).unwrap(), cmd);
-}
-
-#[test]
 fn telnet_ip_synch_before_abor_is_skipped_but_kept_raw() {
     let raw = b"\xff\xf4\xff\xf2ABOR\r\n";
     let cmd = parse_line(raw).unwrap();

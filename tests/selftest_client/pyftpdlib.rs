@@ -134,7 +134,7 @@ async fn smoke_suite_from_yaml_passes_against_pyftpdlib() {
     assert!(!suite.cases.is_empty());
     let srv = start_pyftpdlib().await;
     let mut target = endpoint(srv.addr);
-    target.capabilities = vec!["upload".to_string()];
+    target.capabilities = vec![Capability::Upload];
     for case in &suite.cases {
         let tl = Timeline::new();
         let r = run_server_case(case, &suite.name, &target, &tl).await;

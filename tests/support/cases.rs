@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ftpconform::real::servers::ServerEndpoint;
 use ftpconform::script::*;
-use ftpconform::verdict::{CaseResult, Level, Loc, Role, Verdict, Violation};
+use ftpconform::verdict::{CaseResult, Level, Loc, Verdict, Violation};
 
 /// Line `line` of the file the built cases claim to come from.
 pub fn loc(line: usize) -> Loc {
@@ -48,20 +48,20 @@ pub fn server_case(id: &str, level: Level, steps: Vec<StepKind>) -> Case {
         title: id.to_string(),
         rfc: vec!["RFC 959 4.1".to_string()],
         level,
-        role: Role::Server,
         requires: Vec::new(),
         timeout: Duration::from_secs(2),
         loc: loc(1),
-        steps: steps
-            .into_iter()
-            .enumerate()
-            .map(|(i, kind)| Step {
-                loc: loc(i + 2),
-                timeout: None,
-                kind,
-            })
-            .collect(),
-        server: None,
+        body: CaseBody::Server(
+            steps
+                .into_iter()
+                .enumerate()
+                .map(|(i, kind)| Step {
+                    loc: loc(i + 2),
+                    timeout: None,
+                    kind,
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -121,8 +121,8 @@ pub fn endpoint(addr: SocketAddr) -> ServerEndpoint {
 
 /// A fake server holding `files`, asking the client for `op` on `path`
 /// in passive mode (PASV, IPv4), expecting success and intact bytes.
-pub fn fake_server(files: Vec<VirtualFile>, op: ClientOp, path: &str) -> FakeServer {
-    FakeServer {
+pub fn fake_server(files: Vec<VirtualFile>, op: ClientOp, path: &str) -> ClientScript {
+    ClientScript {
         files,
         op,
         path: path.into(),
@@ -140,18 +140,16 @@ pub fn fake_server(files: Vec<VirtualFile>, op: ClientOp, path: &str) -> FakeSer
 }
 
 /// A client-role case around `fs`.
-pub fn client_case(id: &str, fs: FakeServer) -> Case {
+pub fn client_case(id: &str, fs: ClientScript) -> Case {
     Case {
         id: id.into(),
         title: id.into(),
         rfc: vec!["RFC 959 5.4".into()],
         level: Level::Must,
-        role: Role::Client,
         requires: Vec::new(),
         timeout: Duration::from_secs(2),
         loc: loc(1),
-        steps: Vec::new(),
-        server: Some(fs),
+        body: CaseBody::Client(fs),
     }
 }
 

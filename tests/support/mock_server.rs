@@ -20,7 +20,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ftpconform::wire::addr::{encode_epsv_reply, encode_pasv_reply, parse_eprt, parse_port};
+use ftpconform::wire::addr::{
+    encode_epsv_reply, encode_pasv_reply, parse_eprt, parse_port, PasvShape,
+};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
@@ -48,7 +50,7 @@ pub enum Step {
     /// Waits this long, reading nothing.
     Sleep(Duration),
     /// Listens on 127.0.0.1 and answers 227 naming this address (and the
-    /// port listened on).
+    /// port listened on): `227 Entering Passive Mode (h1,...,p2).`
     Pasv(Ipv4Addr),
     /// Listens on the control connection's address and answers 229.
     Epsv,
@@ -240,7 +242,8 @@ impl Conn {
             Sleep(d) => Ok(tokio::time::sleep(d).await),
             Pasv(ip) => {
                 let port = self.listen(IpAddr::V4(Ipv4Addr::LOCALHOST)).await?;
-                let text = encode_pasv_reply(std::net::SocketAddrV4::new(ip, port));
+                let addr = std::net::SocketAddrV4::new(ip, port);
+                let text = encode_pasv_reply(addr, PasvShape::TrailingPeriod);
                 self.send(format!("227 {text}\r\n").as_bytes()).await
             }
             Epsv => {

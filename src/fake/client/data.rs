@@ -7,12 +7,17 @@ use std::time::Duration;
 use super::expect;
 use super::session::{first_line, FakeClient, Stop};
 use crate::check::facts::Negotiation;
-use crate::net::listener::PendingAccept;
-use crate::net::{DataConn, DataListener};
+use crate::net::{Catch, Conn, Listener, PendingAccept, Sides};
 use crate::script::{DataMode, DataSetup, Direction, Family, ReplyExpect, Step};
 use crate::timeline::{OpenRole, Side};
 use crate::wire::addr::{encode_eprt, encode_port, parse_epsv_reply, parse_pasv_reply};
 use crate::wire::reply::Reply;
+
+/// The fake client's sides on its control and data connections.
+pub const AS_CLIENT: Sides = Sides::new(Side::Client, Side::Server);
+/// The sides of a theft attempt and of a bounce trap: a third party
+/// facing the server.
+const AS_THIRD: Sides = Sides::new(Side::Third, Side::Server);
 
 /// Turns on fixed-port listeners, shared by all cases of the process.
 static FIXED_PORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -27,7 +32,7 @@ const UNSOLICITED_WAIT: Duration = Duration::from_millis(200);
 /// The data connection the next transfer uses.
 pub enum PendingData {
     /// Passive, connected right after the reply.
-    Connected(DataConn),
+    Connected(Conn),
     /// Passive, to connect after the transfer command was sent.
     Late(SocketAddr),
     /// Active: the server will connect to our listener.
@@ -36,8 +41,8 @@ pub enum PendingData {
 
 /// Where the active side listens: the legitimate listener or a trap.
 enum Listen {
-    Normal(DataListener),
-    Trap(Option<DataListener>),
+    Normal(Listener),
+    Trap(Option<Listener>),
 }
 
 impl FakeClient<'_> {
@@ -151,8 +156,8 @@ impl FakeClient<'_> {
         } else {
             "active data"
         };
-        let side = if foreign { Side::Third } else { Side::Client };
-        match DataListener::bind(bind, side, purpose, &self.tl).await {
+        let sides = if foreign { AS_THIRD } else { AS_CLIENT };
+        match Listener::bind(bind, sides, purpose, &self.tl).await {
             Ok(l) if foreign => Ok(Listen::Trap(Some(l))),
             Ok(l) => Ok(Listen::Normal(l)),
             Err(e) if foreign => {
@@ -170,7 +175,7 @@ impl FakeClient<'_> {
             Listen::Normal(l) => {
                 neg.listener = Some(l.local_addr());
                 if accepted {
-                    match l.into_pending() {
+                    match l.into_pending(OpenRole::Data) {
                         Ok(p) => self.pending = Some(PendingData::Active(p)),
                         Err(e) => self.found.note(format!("active listener lost: {e}")),
                     }
@@ -178,7 +183,7 @@ impl FakeClient<'_> {
             }
             Listen::Trap(Some(l)) => {
                 neg.listener = Some(l.local_addr());
-                self.traps.push(l.into_trap(self.case.timeout));
+                self.traps.push(l.into_trap(Catch::Read(self.case.timeout)));
                 self.strays_checked = false;
             }
             Listen::Trap(None) => {}
@@ -239,9 +244,8 @@ impl FakeClient<'_> {
         target: SocketAddr,
         server: IpAddr,
         t: Duration,
-    ) -> Result<DataConn, Stop> {
-        let first =
-            DataConn::connect(target, None, OpenRole::Data, Side::Client, t, &self.tl).await;
+    ) -> Result<Conn, Stop> {
+        let first = Conn::connect(target, None, OpenRole::Data, AS_CLIENT, t, &self.tl).await;
         let err = match first {
             Ok(c) => return Ok(c),
             Err(e) => e,
@@ -251,8 +255,7 @@ impl FakeClient<'_> {
             self.found.note(format!(
                 "{target}: {err}; retried the control address {retry}"
             ));
-            let second =
-                DataConn::connect(retry, None, OpenRole::Data, Side::Client, t, &self.tl).await;
+            let second = Conn::connect(retry, None, OpenRole::Data, AS_CLIENT, t, &self.tl).await;
             if let Ok(c) = second {
                 return Ok(c);
             }
@@ -271,15 +274,7 @@ impl FakeClient<'_> {
             return;
         }
         self.strays_checked = false;
-        let res = DataConn::connect(
-            target,
-            Some(thief),
-            OpenRole::Stray,
-            Side::Third,
-            t,
-            &self.tl,
-        )
-        .await;
+        let res = Conn::connect(target, Some(thief), OpenRole::Stray, AS_THIRD, t, &self.tl).await;
         let Ok(conn) = res else {
             return;
         };
@@ -301,7 +296,7 @@ impl FakeClient<'_> {
                 let _ = conn.write_all(THIEF_DATA, read_for).await;
                 conn.shutdown().await;
             }
-            let _ = conn.read_to_end(1 << 20, read_for).await;
+            conn.drain(1 << 20, read_for).await;
         }));
     }
 }
@@ -315,7 +310,7 @@ impl FakeClient<'_> {
         let Some(ctrl) = self.ctrl.as_mut() else {
             return;
         };
-        if let Ok(reply) = ctrl.read_reply(UNSOLICITED_WAIT).await {
+        if let Ok(reply) = ctrl.recv(UNSOLICITED_WAIT).await {
             self.remember_reply(&reply);
             let line = first_line(&reply);
             self.found

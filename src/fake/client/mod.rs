@@ -18,9 +18,9 @@ mod transfer;
 use std::time::{Duration, Instant};
 
 use crate::real::servers::ServerEndpoint;
-use crate::script::{Case, Step, StepKind};
+use crate::script::{Case, CaseBody, Step, StepKind};
 use crate::timeline::Timeline;
-use crate::verdict::{CaseResult, Role, Verdict};
+use crate::verdict::{CaseResult, Verdict};
 
 use session::{FakeClient, Stop};
 
@@ -80,11 +80,13 @@ async fn run_owned(
 ) -> CaseResult {
     let started = Instant::now();
     let mut result = crate::check::blank(case, suite, &target.name);
-    if let Some(reason) = not_runnable(case, target) {
-        result.verdict = reason.0;
-        result.reason = Some(reason.1);
+    // Capabilities are the runner's concern: it skips a case the target
+    // cannot run before calling here.
+    let CaseBody::Server(steps) = &case.body else {
+        result.verdict = Verdict::Error;
+        result.reason = Some("a client-role case cannot run against a server".to_string());
         return result;
-    }
+    };
     let mut s = match FakeClient::connect(case, target, timeline).await {
         Ok(s) => s,
         Err(reason) => {
@@ -94,30 +96,11 @@ async fn run_owned(
             return result;
         }
     };
-    let stop = run_steps(&mut s, &case.steps).await;
+    let stop = run_steps(&mut s, steps).await;
     s.wind_down(STRAY_GRACE).await;
     s.fill(&mut result, stop);
     result.duration = started.elapsed();
     result
-}
-
-/// A case of the wrong role (error) or needing a missing capability (skip).
-fn not_runnable(case: &Case, target: &ServerEndpoint) -> Option<(Verdict, String)> {
-    if case.role != Role::Server {
-        let why = "a client-role case cannot run against a server".to_string();
-        return Some((Verdict::Error, why));
-    }
-    let missing: Vec<&str> = case
-        .requires
-        .iter()
-        .filter(|r| !target.capabilities.contains(r))
-        .map(String::as_str)
-        .collect();
-    if missing.is_empty() {
-        return None;
-    }
-    let why = format!("target {} lacks {}", target.name, missing.join(", "));
-    Some((Verdict::Skipped, why))
 }
 
 /// Runs the steps in order until one stops the case.

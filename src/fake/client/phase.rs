@@ -4,11 +4,10 @@
 
 use std::time::Duration;
 
-use crate::net::listener::PendingAccept;
-use crate::net::{ControlConn, DataConn, NetError};
+use crate::net::{Conn, ControlConn, NetError, PendingAccept};
 use crate::script::{Content, Direction, Transfer};
 use crate::timeline::ConnId;
-use crate::wire::reply::Reply;
+use crate::wire::reply::{Reply, ReplyDecoder};
 
 /// Download cap when the script does not give a size.
 const DEFAULT_CAP: u64 = 64 << 20;
@@ -38,7 +37,7 @@ pub struct Moved {
 /// The data connection as the transfer starts.
 pub enum Source {
     None,
-    Ready(DataConn),
+    Ready(Conn),
     Accept(PendingAccept),
 }
 
@@ -59,7 +58,7 @@ fn download_cap(x: &Transfer) -> u64 {
 struct Phase<'x> {
     x: &'x Transfer,
     upload: &'x [u8],
-    conn: Option<DataConn>,
+    conn: Option<Conn>,
     accept: Option<PendingAccept>,
     pos: usize,
     prelim: bool,
@@ -73,7 +72,7 @@ struct Phase<'x> {
 /// Moves the data and reads replies until the exchange is over or nothing
 /// happened for `t`.
 pub async fn move_data(
-    ctrl: &mut ControlConn,
+    ctrl: &mut ControlConn<ReplyDecoder>,
     source: Source,
     x: &Transfer,
     upload: &[u8],
@@ -89,7 +88,7 @@ pub async fn move_data(
         upload,
         data_done: conn.is_none() && accept.is_none(),
         m: Moved {
-            data: conn.as_ref().map(DataConn::id),
+            data: conn.as_ref().map(Conn::id),
             ..Moved::default()
         },
         conn,
@@ -136,7 +135,7 @@ impl Phase<'_> {
     }
 
     /// One event: a reply, the server's connection, a data chunk, a write.
-    async fn turn(&mut self, ctrl: &mut ControlConn, t: Duration) {
+    async fn turn(&mut self, ctrl: &mut ControlConn<ReplyDecoder>, t: Duration) {
         let download = self.x.direction == Direction::Download;
         let can_write = !download && self.prelim && self.pos < self.upload.len();
         // Let the I/O driver run so that a reply that has arrived is read
@@ -144,7 +143,7 @@ impl Phase<'_> {
         tokio::task::yield_now().await;
         tokio::select! {
             biased;
-            r = ctrl.read_reply(t), if !self.finished => self.on_reply(r),
+            r = ctrl.recv(t), if !self.finished => self.on_reply(r),
             c = next_accept(&mut self.accept), if self.accept.is_some() => self.on_accept(c),
             r = data_io(&mut self.conn, download, &self.upload[self.pos..]), if (download || can_write) && self.conn.is_some() && !self.data_done => match r {
                 DataIo::Read(r) => self.on_chunk(r),
@@ -181,7 +180,7 @@ impl Phase<'_> {
         }
     }
 
-    fn on_accept(&mut self, c: Result<DataConn, NetError>) {
+    fn on_accept(&mut self, c: Result<Conn, NetError>) {
         self.accept = None;
         match c {
             Ok(conn) => {
@@ -228,14 +227,14 @@ impl Phase<'_> {
     /// Once every upload byte is written, close our side (EOF); a reply
     /// already waiting is read first, so that the timeline shows it before
     /// the close.
-    async fn maybe_finish_upload(&mut self, ctrl: &mut ControlConn) {
+    async fn maybe_finish_upload(&mut self, ctrl: &mut ControlConn<ReplyDecoder>) {
         let upload = self.x.direction == Direction::Upload;
         if !upload || self.data_done || !self.prelim || self.pos < self.upload.len() {
             return;
         }
         tokio::task::yield_now().await;
         if !self.finished {
-            if let Ok(r) = tokio::time::timeout(Duration::ZERO, ctrl.read_reply(NO_LIMIT)).await {
+            if let Ok(r) = tokio::time::timeout(Duration::ZERO, ctrl.recv(NO_LIMIT)).await {
                 self.on_reply(r);
             }
         }
@@ -264,24 +263,24 @@ impl Phase<'_> {
         let Some(c) = self.conn.as_mut().filter(|_| upload && self.data_done) else {
             return;
         };
-        let _ = c.read_to_end(1 << 16, UPLOAD_CLOSE_WAIT).await;
+        c.drain(1 << 16, UPLOAD_CLOSE_WAIT).await;
     }
 
     /// After ABOR a lone 2xx may be the transfer's own completion, with the
     /// answer to ABOR still to come: wait briefly for it so that it is not
     /// taken for the answer to the next command.
-    async fn second_abort_reply(&mut self, ctrl: &mut ControlConn) {
+    async fn second_abort_reply(&mut self, ctrl: &mut ControlConn<ReplyDecoder>) {
         let finals: Vec<u16> = finals(&self.m).iter().map(|r| r.code).collect();
         if finals.len() != 1 || finals[0] / 100 != 2 {
             return;
         }
-        if let Ok(r) = ctrl.read_reply(ABORT_LINGER).await {
+        if let Ok(r) = ctrl.recv(ABORT_LINGER).await {
             self.m.replies.push(r);
         }
     }
 
     /// Sends ABOR once `abort-after` bytes moved.
-    async fn maybe_abort(&mut self, ctrl: &mut ControlConn, t: Duration) {
+    async fn maybe_abort(&mut self, ctrl: &mut ControlConn<ReplyDecoder>, t: Duration) {
         let Some(n) = self.x.abort_after else {
             return;
         };
@@ -307,7 +306,7 @@ impl Phase<'_> {
     }
 }
 
-async fn next_accept(a: &mut Option<PendingAccept>) -> Result<DataConn, NetError> {
+async fn next_accept(a: &mut Option<PendingAccept>) -> Result<Conn, NetError> {
     match a {
         Some(a) => a.next().await,
         None => std::future::pending().await,
@@ -320,7 +319,7 @@ enum DataIo {
 }
 
 /// Reads a chunk (download) or writes one (upload); cancel-safe.
-async fn data_io(c: &mut Option<DataConn>, download: bool, bytes: &[u8]) -> DataIo {
+async fn data_io(c: &mut Option<Conn>, download: bool, bytes: &[u8]) -> DataIo {
     let Some(c) = c else {
         return std::future::pending().await;
     };

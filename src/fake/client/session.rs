@@ -6,17 +6,17 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::data::PendingData;
+use super::data::{PendingData, AS_CLIENT};
 use super::expect::{self, Judgement};
 use super::template::{self, UnknownVar};
 use crate::check::facts::{server_checks, CheckCtx, Findings, Negotiation};
-use crate::net::listener::Trap;
-use crate::net::{ControlConn, NetError};
+use crate::net::{Conn, ControlConn, NetError, Trap};
 use crate::real::servers::ServerEndpoint;
 use crate::script::{Case, Payload, ReplyExpect, Step, Template};
 use crate::timeline::{ConnId, EventKind, Timeline};
 use crate::verdict::{CaseResult, Level, Loc, Rule, RuleId, Verdict, Violation};
-use crate::wire::reply::Reply;
+use crate::wire::escape::escape;
+use crate::wire::reply::{Reply, ReplyDecoder};
 
 /// Control lines kept for a violation's context.
 const CONTEXT_LINES: usize = 6;
@@ -34,7 +34,7 @@ pub struct FakeClient<'a> {
     pub case: &'a Case,
     pub target: &'a ServerEndpoint,
     pub tl: Timeline,
-    pub ctrl: Option<ControlConn>,
+    pub ctrl: Option<ControlConn<ReplyDecoder>>,
     pub control_id: ConnId,
     greeted: bool,
     pub vars: HashMap<String, String>,
@@ -47,7 +47,7 @@ pub struct FakeClient<'a> {
     /// This case's turn on fixed-port listeners (see `hold_fixed_ports`).
     pub fixed_port_turn: Option<tokio::sync::MutexGuard<'static, ()>>,
     /// A theft connection waiting for the transfer (see `release_thief`).
-    pub thief: Option<crate::net::DataConn>,
+    pub thief: Option<Conn>,
     pub thieves: Vec<JoinHandle<()>>,
     /// A stray check ran after the last trap or theft was set.
     pub strays_checked: bool,
@@ -60,7 +60,7 @@ impl<'a> FakeClient<'a> {
         target: &'a ServerEndpoint,
         tl: &Timeline,
     ) -> Result<FakeClient<'a>, String> {
-        let ctrl = ControlConn::connect(target.addr, case.timeout, tl)
+        let ctrl = ControlConn::connect(target.addr, AS_CLIENT, case.timeout, tl)
             .await
             .map_err(|e| e.to_string())?;
         Ok(FakeClient {
@@ -140,7 +140,7 @@ impl<'a> FakeClient<'a> {
 
     // ------------------------------------------------------------ control I/O
 
-    pub fn ctrl(&mut self) -> Result<&mut ControlConn, Stop> {
+    pub fn ctrl(&mut self) -> Result<&mut ControlConn<ReplyDecoder>, Stop> {
         self.ctrl
             .as_mut()
             .ok_or_else(|| Stop::Harness("the control connection is already closed".into()))
@@ -160,7 +160,7 @@ impl<'a> FakeClient<'a> {
 
     async fn send_raw(&mut self, bytes: &[u8], loc: &Loc, t: Duration) -> Result<(), Stop> {
         self.remember(format!("C> {}", escape(bytes)));
-        let res = self.ctrl()?.send_raw(bytes, t).await;
+        let res = self.ctrl()?.send(bytes, t).await;
         self.sent(res, loc)
     }
 
@@ -190,7 +190,7 @@ impl<'a> FakeClient<'a> {
 
     /// Reads the next reply, remembering it for the context.
     async fn next_reply(&mut self, t: Duration) -> Result<Result<Reply, NetError>, Stop> {
-        let res = self.ctrl()?.read_reply(t).await;
+        let res = self.ctrl()?.recv(t).await;
         self.greeted = true;
         if let Ok(reply) = &res {
             self.remember_reply(reply);
@@ -403,9 +403,4 @@ impl<'a> FakeClient<'a> {
 pub fn first_line(reply: &Reply) -> String {
     let text = String::from_utf8_lossy(&reply.raw);
     text.lines().next().unwrap_or("").to_string()
-}
-
-/// Printable form of raw bytes for the context.
-fn escape(bytes: &[u8]) -> String {
-    bytes.escape_ascii().to_string()
 }

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 
 use crate::real::servers::ServerEndpoint;
-use crate::script::{Template, TemplatePart};
+use crate::script::{foreign_ip, Builtin, Template, TemplatePart};
 
 /// A `${name}` with no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,28 +32,32 @@ pub fn resolve(t: &Template, vars: &HashMap<String, String>) -> Result<String, U
     Ok(out)
 }
 
-/// The loopback stand-in for "another host" in the control connection's
-/// family: 127.0.0.2, or ::1 for IPv6 (IPv6 loopback has one address).
-pub fn foreign_ip(control_local: IpAddr) -> IpAddr {
-    match control_local {
-        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
-        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
-    }
-}
-
-/// Built-ins: `user`, `pass`, `server_ip`, `client_ip`, `foreign_ip`.
+/// The built-in variables of a server-role case ([`Builtin`]), for the
+/// control connection from `local` to `peer`.
 pub fn builtins(
     target: &ServerEndpoint,
     local: SocketAddr,
     peer: SocketAddr,
 ) -> HashMap<String, String> {
-    let mut vars = HashMap::new();
-    vars.insert("user".to_string(), target.user.clone());
-    vars.insert("pass".to_string(), target.pass.clone());
-    vars.insert("server_ip".to_string(), peer.ip().to_string());
-    vars.insert("client_ip".to_string(), local.ip().to_string());
-    vars.insert("foreign_ip".to_string(), foreign_ip(local.ip()).to_string());
-    vars
+    let value = |b| builtin(b, target, local, peer).map(|v| (b.name().to_string(), v));
+    Builtin::ALL.into_iter().filter_map(value).collect()
+}
+
+/// One built-in's value; `None` for those of client-role cases only.
+fn builtin(
+    b: Builtin,
+    target: &ServerEndpoint,
+    local: SocketAddr,
+    peer: SocketAddr,
+) -> Option<String> {
+    Some(match b {
+        Builtin::User => target.user.clone(),
+        Builtin::Pass => target.pass.clone(),
+        Builtin::ServerIp => peer.ip().to_string(),
+        Builtin::ClientIp => local.ip().to_string(),
+        Builtin::ForeignIp => foreign_ip(local.ip()).to_string(),
+        Builtin::ServerPort => return None,
+    })
 }
 
 #[cfg(test)]
@@ -72,5 +76,23 @@ mod tests {
         assert_eq!(resolve(&t, &vars), Err(UnknownVar("user".into())));
         vars.insert("user".into(), "anonymous".into());
         assert_eq!(resolve(&t, &vars).as_deref(), Ok("USER anonymous"));
+    }
+
+    #[test]
+    fn sets_the_builtins_of_server_role_cases() {
+        let target = ServerEndpoint {
+            name: "t".into(),
+            addr: "[::1]:21".parse().unwrap(),
+            user: "u".into(),
+            pass: "p".into(),
+            passive_range: None,
+            capabilities: Vec::new(),
+        };
+        let vars = builtins(&target, "[::1]:4000".parse().unwrap(), target.addr);
+        for b in Builtin::ALL {
+            let server_role = b.roles().contains(&crate::verdict::Role::Server);
+            assert_eq!(vars.contains_key(b.name()), server_role, "{}", b.name());
+        }
+        assert_eq!(vars["foreign_ip"], "::1");
     }
 }

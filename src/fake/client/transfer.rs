@@ -12,6 +12,7 @@ use super::session::{first_line, FakeClient, Stop};
 use crate::check::facts::TransferFacts;
 use crate::script::{Content, Direction, Step, Transfer};
 use crate::verdict::{Rule, Verdict, Violation};
+use crate::wire::escape::escape_preview;
 use crate::wire::reply::Reply;
 
 impl FakeClient<'_> {
@@ -164,9 +165,7 @@ impl FakeClient<'_> {
 }
 
 fn preview(bytes: &[u8]) -> String {
-    let head = &bytes[..bytes.len().min(60)];
-    let more = if bytes.len() > 60 { "..." } else { "" };
-    format!("\"{}{more}\"", head.escape_ascii())
+    format!("\"{}\"", escape_preview(bytes, 60))
 }
 
 /// The bytes an upload sends: the given content, or `n` bytes of a

@@ -44,10 +44,9 @@
 //! address (always loopback); any other PORT/EPRT address is refused with
 //! 501 and never connected to.
 
-mod conn;
-mod data;
 mod rules;
 mod session;
+mod transfer;
 mod verbs;
 pub mod vfs;
 
@@ -56,19 +55,19 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::timeout;
 
 use crate::check::client_case::check_client_case;
+use crate::net::{Conn, ControlConn, Listener};
 use crate::real::clients::{basename, ClientProfile, ClientRun, Task};
-use crate::script::{Case, ClientOp, FakeServer, Family};
-use crate::timeline::{EventKind, OpenRole, Side, Timeline};
+use crate::script::{Case, CaseBody, ClientOp, ClientScript, Family};
+use crate::timeline::{EventKind, OpenRole, Timeline};
 use crate::verdict::{CaseResult, Verdict};
 
-use conn::ControlConn;
 use session::ServerSession;
+use transfer::AS_SERVER;
 
 /// Bytes uploaded by a `put` when the case names no such file.
 pub const DEFAULT_UPLOAD: &[u8] = b"ftpconform upload\nline two\n";
@@ -98,7 +97,7 @@ pub type Launch = Box<dyn FnOnce(Task) -> Pin<Box<dyn Future<Output = ClientRun>
 
 /// Whether `client` can run `case` here: `Err` is the verdict and reason.
 fn usable(case: &Case, client: &ClientProfile) -> Result<(), (Verdict, String)> {
-    if let Some(fs) = &case.server {
+    if let CaseBody::Client(fs) = &case.body {
         client
             .supports(fs.op, fs.passive, fs.extended, fs.family)
             .map_err(|why| (Verdict::Unimplemented, why))?;
@@ -163,10 +162,10 @@ async fn run_checked(
     timeline: &Timeline,
     notes: &mut Vec<String>,
 ) -> Outcome {
-    let fs = case.server.as_ref().ok_or((
-        Verdict::Error,
-        "the case has no client-role section".to_string(),
-    ))?;
+    let CaseBody::Client(fs) = &case.body else {
+        let why = "a server-role case cannot run against a client".to_string();
+        return Err((Verdict::Error, why));
+    };
     let run = serve_and_run(case, fs, launch, timeline, notes).await?;
     if let Some(e) = &run.error {
         return Err((Verdict::Error, e.clone()));
@@ -186,7 +185,7 @@ async fn run_checked(
 /// Listens, runs the session and the client side by side, returns the run.
 async fn serve_and_run(
     case: &Case,
-    fs: &FakeServer,
+    fs: &ClientScript,
     launch: Launch,
     timeline: &Timeline,
     notes: &mut Vec<String>,
@@ -195,17 +194,10 @@ async fn serve_and_run(
         Family::V4 => Ipv4Addr::LOCALHOST.into(),
         Family::V6 => Ipv6Addr::LOCALHOST.into(),
     };
-    let listener = TcpListener::bind(SocketAddr::new(ip, 0))
+    let listener = Listener::bind(SocketAddr::new(ip, 0), AS_SERVER, "control", timeline)
         .await
         .map_err(|e| (Verdict::Skipped, format!("cannot listen on {ip}: {e}")))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| (Verdict::Error, e.to_string()))?;
-    timeline.record(EventKind::Listening {
-        side: Side::Server,
-        addr,
-        purpose: "control".into(),
-    });
+    let addr = listener.local_addr();
     let dir = tempfile::tempdir().map_err(|e| (Verdict::Error, format!("temp folder: {e}")))?;
     let task = make_task(case, fs, addr, dir.path())?;
     let deadline = task.deadline;
@@ -247,8 +239,8 @@ async fn finish_session(session: tokio::task::JoinHandle<Vec<String>>, notes: &m
 /// a refused EPSV) and runs a session on each, until the client has ended
 /// (`done`) or `idle` has passed.
 async fn serve(
-    listener: TcpListener,
-    fs: FakeServer,
+    listener: Listener,
+    fs: ClientScript,
     timeline: Timeline,
     wait: Duration,
     idle: Duration,
@@ -260,10 +252,9 @@ async fn serve(
     tokio::pin!(stop);
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let session = session(stream, peer, &fs, &timeline, wait, idle);
-                    sessions.spawn(session);
+            accepted = listener.accept(OpenRole::Control) => match accepted {
+                Ok(conn) => {
+                    sessions.spawn(session(conn, &fs, &timeline, wait, idle));
                 }
                 Err(e) => {
                     notes.push(format!("accept failed: {e}"));
@@ -289,24 +280,15 @@ async fn serve(
 
 /// One control session on an accepted connection.
 fn session(
-    stream: TcpStream,
-    peer: SocketAddr,
-    fs: &FakeServer,
+    conn: Conn,
+    fs: &ClientScript,
     timeline: &Timeline,
     wait: Duration,
     idle: Duration,
 ) -> impl Future<Output = Vec<String>> + Send + 'static {
     let (fs, timeline) = (fs.clone(), timeline.clone());
     async move {
-        let Ok(local) = stream.local_addr() else {
-            return vec!["control connection lost its address".into()];
-        };
-        let id = timeline.open(
-            OpenRole::Control,
-            (peer, Side::Client),
-            (local, Side::Server),
-        );
-        let ctl = ControlConn::new(stream, timeline.clone(), id, peer, local);
+        let ctl = ControlConn::new(conn);
         ServerSession::new(ctl, timeline, &fs, wait, idle)
             .run()
             .await
@@ -315,7 +297,7 @@ fn session(
 
 fn make_task(
     case: &Case,
-    fs: &FakeServer,
+    fs: &ClientScript,
     server: SocketAddr,
     dir: &std::path::Path,
 ) -> Result<Task, (Verdict, String)> {
@@ -340,8 +322,8 @@ fn make_task(
         extended: fs.extended,
         family: fs.family,
         server,
-        user: "anonymous".into(),
-        pass: "ftpconform@".into(),
+        user: session::USER.into(),
+        pass: session::PASS.into(),
         workdir: dir.to_path_buf(),
         local,
         timeout: case.timeout * 2,

@@ -1,11 +1,9 @@
-//! Reply rules and reply bytes: which actions answer a command (by verb and
-//! occurrence), how a reply is encoded (multiline styles, bare LF), the 227
-//! shapes seen on real servers, and `${var}` templates.
+//! Reply rules: which actions answer a command (by verb and occurrence),
+//! and `${var}` templates. The reply bytes come from `wire::reply::emit`.
 
 use std::collections::HashMap;
-use std::net::SocketAddrV4;
 
-use crate::script::{Action, MultilineStyle, PasvShape, ReplyRule, Template, TemplatePart};
+use crate::script::{Action, ReplyRule, Template, TemplatePart};
 
 /// Picks the rule for each command, counting occurrences per verb.
 #[derive(Debug, Default)]
@@ -57,55 +55,6 @@ impl RuleBook {
     }
 }
 
-/// Encodes a reply. One line: `xyz text`. Several: first `xyz-text`, last
-/// `xyz text`, interior lines per `style`. Line ends CRLF, or bare LF.
-pub fn encode_reply(code: u16, lines: &[String], style: MultilineStyle, bare_lf: bool) -> Vec<u8> {
-    let eol = if bare_lf { "\n" } else { "\r\n" };
-    let mut out = String::new();
-    let last = lines.len().saturating_sub(1);
-    if lines.len() <= 1 {
-        let text = lines.first().map(String::as_str).unwrap_or("");
-        return format!("{code} {text}{eol}").into_bytes();
-    }
-    for (i, line) in lines.iter().enumerate() {
-        let text = match (i, style) {
-            (0, _) => format!("{code}-{line}"),
-            (i, _) if i == last => format!("{code} {line}"),
-            (_, MultilineStyle::AllCoded) => format!("{code}-{line}"),
-            (_, MultilineStyle::Uncoded) => line.clone(),
-            (_, MultilineStyle::Indented) => format!(" {line}"),
-        };
-        out.push_str(&text);
-        out.push_str(eol);
-    }
-    out.into_bytes()
-}
-
-/// A plain single-line reply with CRLF.
-pub fn simple(code: u16, text: &str) -> Vec<u8> {
-    format!("{code} {text}\r\n").into_bytes()
-}
-
-/// A whole 227 reply line naming `addr` in the given shape.
-pub fn pasv_reply(addr: SocketAddrV4, shape: PasvShape) -> Vec<u8> {
-    let o = addr.ip().octets();
-    let (p1, p2) = (addr.port() >> 8, addr.port() & 0xff);
-    let nums = format!("{},{},{},{},{p1},{p2}", o[0], o[1], o[2], o[3]);
-    let text = match shape {
-        PasvShape::Standard => format!("Entering Passive Mode ({nums})"),
-        PasvShape::TrailingPeriod => format!("Entering Passive Mode ({nums})."),
-        PasvShape::NoParens => format!("Entering Passive Mode {nums}"),
-        PasvShape::LowerCase => format!("entering passive mode ({nums})"),
-        PasvShape::ExtraText => format!("={nums} extra words"),
-    };
-    simple(227, &text)
-}
-
-/// A 229 reply naming `port` (RFC 2428 3).
-pub fn epsv_reply(port: u16) -> Vec<u8> {
-    simple(229, &format!("Entering Extended Passive Mode (|||{port}|)"))
-}
-
 /// Resolves `${var}` references; an unknown variable becomes empty.
 pub fn render(t: &Template, vars: &HashMap<String, String>) -> String {
     t.parts
@@ -135,6 +84,7 @@ pub fn answers(actions: &[Action]) -> bool {
 mod tests {
     use super::*;
     use crate::verdict::Loc;
+    use crate::wire::reply::MultilineStyle;
     use std::path::PathBuf;
     use std::sync::Arc;
 
@@ -171,35 +121,5 @@ mod tests {
         let mut b = RuleBook::new(&[rule("EPSV", None, 502)]);
         assert_eq!(code_of(b.actions_for("epsv")), Some(502));
         assert_eq!(code_of(b.actions_for("PASV")), None);
-    }
-
-    #[test]
-    fn multiline_styles() {
-        let lines: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
-        let enc = |s, lf| String::from_utf8(encode_reply(211, &lines, s, lf)).unwrap();
-        assert_eq!(
-            enc(MultilineStyle::AllCoded, false),
-            "211-a\r\n211-b\r\n211 c\r\n"
-        );
-        assert_eq!(
-            enc(MultilineStyle::Uncoded, false),
-            "211-a\r\nb\r\n211 c\r\n"
-        );
-        assert_eq!(enc(MultilineStyle::Indented, true), "211-a\n b\n211 c\n");
-    }
-
-    #[test]
-    fn pasv_shapes() {
-        let a: SocketAddrV4 = "127.0.0.2:1027".parse().unwrap();
-        let s = |sh| String::from_utf8(pasv_reply(a, sh)).unwrap();
-        assert_eq!(
-            s(PasvShape::Standard),
-            "227 Entering Passive Mode (127,0,0,2,4,3)\r\n"
-        );
-        assert!(s(PasvShape::TrailingPeriod).ends_with("(127,0,0,2,4,3).\r\n"));
-        assert_eq!(
-            s(PasvShape::ExtraText),
-            "227 =127,0,0,2,4,3 extra words\r\n"
-        );
     }
 }

@@ -2,18 +2,18 @@
 //! each by the case's rules (or the defaults in `verbs`), and runs transfers.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::task::JoinHandle;
-
-use super::conn::{ConnError, ControlConn, Incoming};
-use super::data::{Mods, Pending};
 use super::rules::{self, RuleBook};
+use super::transfer::{Mods, Pending};
 use super::vfs::Vfs;
-use crate::script::{Action, ClientOp, FakeServer};
+use crate::net::{ControlConn, NetError, Trap};
+use crate::script::{foreign_ip, Action, Builtin, ClientOp, ClientScript};
 use crate::timeline::Timeline;
-use crate::wire::command::Command;
+use crate::wire::command::{Command, CommandDecoder};
+use crate::wire::line::LineEnd;
+use crate::wire::reply::{self, emit_line};
 
 /// Verbs that move data over a data connection.
 pub const TRANSFER_VERBS: &[&str] = &["RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD"];
@@ -25,21 +25,12 @@ pub enum Flow {
     End,
 }
 
-/// Tasks aborted when the session ends (trap listeners).
-#[derive(Default)]
-pub struct Tasks(pub Vec<JoinHandle<()>>);
-
-impl Drop for Tasks {
-    fn drop(&mut self) {
-        for t in &self.0 {
-            t.abort();
-        }
-    }
-}
+/// How long writing a reply may take (the client must read it).
+const REPLY_WAIT: Duration = Duration::from_secs(5);
 
 /// The state of one fake-server session.
 pub struct ServerSession {
-    pub ctl: ControlConn,
+    pub ctl: ControlConn<CommandDecoder>,
     pub timeline: Timeline,
     pub vfs: Vfs,
     pub rules: RuleBook,
@@ -51,16 +42,17 @@ pub struct ServerSession {
     pub wait: Duration,
     /// How long the session may idle waiting for a command.
     pub idle: Duration,
-    pub tasks: Tasks,
+    /// Trap listeners; they stop when the session ends.
+    pub traps: Vec<Trap>,
     pub notes: Vec<String>,
     pub rename_from: Option<String>,
 }
 
 impl ServerSession {
     pub fn new(
-        ctl: ControlConn,
+        ctl: ControlConn<CommandDecoder>,
         timeline: Timeline,
-        fs: &FakeServer,
+        fs: &ClientScript,
         wait: Duration,
         idle: Duration,
     ) -> ServerSession {
@@ -76,7 +68,7 @@ impl ServerSession {
             rest: 0,
             wait,
             idle,
-            tasks: Tasks::default(),
+            traps: Vec::new(),
             notes: Vec::new(),
             rename_from: None,
         }
@@ -93,13 +85,13 @@ impl ServerSession {
             }
         }
         loop {
-            let flow = match self.ctl.next(self.idle).await {
-                Ok(Incoming::Command(cmd)) => self.answer(&cmd).await,
-                Ok(Incoming::Bad(e)) => {
-                    self.send(&rules::simple(500, &format!("Syntax error ({e})")))
+            let flow = match self.ctl.recv(self.idle).await {
+                Ok(cmd) => self.answer(&cmd).await,
+                Err(NetError::BadCommand(e)) => {
+                    self.send(&emit_line(500, &format!("Syntax error ({e})")))
                         .await
                 }
-                Ok(Incoming::Closed) => Ok(Flow::End),
+                Err(NetError::Closed) => Ok(Flow::End),
                 Err(e) => Err(e),
             };
             match flow {
@@ -111,27 +103,27 @@ impl ServerSession {
                 }
             }
         }
-        self.ctl.close().await;
+        self.ctl.shutdown().await;
         self.notes
     }
 
-    async fn greet(&mut self) -> Result<Flow, ConnError> {
+    async fn greet(&mut self) -> Result<Flow, NetError> {
         match self.rules.greeting_actions() {
             Some(actions) if rules::answers(&actions) => self.run_actions(None, &actions).await,
             _ => {
-                self.send(&rules::simple(220, "ftpconform fake server ready"))
+                self.send(&emit_line(220, "ftpconform fake server ready"))
                     .await
             }
         }
     }
 
-    pub async fn send(&mut self, bytes: &[u8]) -> Result<Flow, ConnError> {
-        self.ctl.send(bytes).await?;
+    pub async fn send(&mut self, bytes: &[u8]) -> Result<Flow, NetError> {
+        self.ctl.send(bytes, REPLY_WAIT).await?;
         Ok(Flow::Continue)
     }
 
     /// Answers one command by its rule, or by default.
-    async fn answer(&mut self, cmd: &Command) -> Result<Flow, ConnError> {
+    async fn answer(&mut self, cmd: &Command) -> Result<Flow, NetError> {
         match self.rules.actions_for(&cmd.verb) {
             None => self.default_reply(cmd).await,
             Some(actions) => self.run_actions(Some(cmd), &actions).await,
@@ -147,7 +139,7 @@ impl ServerSession {
         &mut self,
         cmd: Option<&Command>,
         actions: &[Action],
-    ) -> Result<Flow, ConnError> {
+    ) -> Result<Flow, NetError> {
         let transfer = cmd.is_some_and(|c| TRANSFER_VERBS.contains(&c.verb.as_str()))
             && runs_transfer(actions);
         for action in actions {
@@ -167,7 +159,7 @@ impl ServerSession {
         cmd: Option<&Command>,
         action: &Action,
         transfer: bool,
-    ) -> Result<Flow, ConnError> {
+    ) -> Result<Flow, NetError> {
         match action {
             Action::Reply {
                 code,
@@ -177,7 +169,12 @@ impl ServerSession {
             } => {
                 let lines: Vec<String> =
                     lines.iter().map(|t| rules::render(t, &self.vars)).collect();
-                let bytes = rules::encode_reply(*code, &lines, *style, *bare_lf);
+                let end = if *bare_lf {
+                    LineEnd::BareLf
+                } else {
+                    LineEnd::CrLf
+                };
+                let bytes = reply::emit(*code, &lines, *style, end);
                 if !transfer {
                     return self.send(&bytes).await;
                 }
@@ -198,7 +195,7 @@ impl ServerSession {
             Action::Use125 => self.mods.use125 = true,
             Action::Delay(d) => tokio::time::sleep(*d).await,
             Action::Disconnect => {
-                self.ctl.close().await;
+                self.ctl.shutdown().await;
                 return Ok(Flow::End);
             }
         }
@@ -222,7 +219,7 @@ fn runs_transfer(actions: &[Action]) -> bool {
 
 /// The server's tree: the case's files, except the file a `put` uploads
 /// (the client holds it; the server starts without it).
-fn server_tree(fs: &FakeServer) -> Vfs {
+fn server_tree(fs: &ClientScript) -> Vfs {
     let mut vfs = Vfs::new(&fs.files);
     if fs.op == ClientOp::Put {
         vfs.remove_file(&format!("/{}", fs.path.trim_start_matches('/')));
@@ -230,21 +227,49 @@ fn server_tree(fs: &FakeServer) -> Vfs {
     vfs
 }
 
-/// Built-in template variables of a session.
-fn variables(ctl: &ControlConn) -> HashMap<String, String> {
-    let foreign = match ctl.local.ip() {
-        IpAddr::V4(_) => "127.0.0.2",
-        IpAddr::V6(_) => "::1",
-    };
-    [
-        ("server_ip", ctl.local.ip().to_string()),
-        ("client_ip", ctl.peer.ip().to_string()),
-        ("foreign_ip", foreign.to_string()),
-        ("server_port", ctl.local.port().to_string()),
-        ("user", "anonymous".to_string()),
-        ("pass", "ftpconform@".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+/// The user name and password the client under test is given.
+pub const USER: &str = "anonymous";
+pub const PASS: &str = "ftpconform@";
+
+/// The built-in variables of a client-role session ([`Builtin`]).
+fn variables(ctl: &ControlConn<CommandDecoder>) -> HashMap<String, String> {
+    let (local, peer) = (ctl.local_addr(), ctl.peer_addr());
+    let value = |b| builtin(b, local, peer).map(|v| (b.name().to_string(), v));
+    Builtin::ALL.into_iter().filter_map(value).collect()
+}
+
+/// One built-in's value on the control connection from `peer` to `local`.
+fn builtin(b: Builtin, local: SocketAddr, peer: SocketAddr) -> Option<String> {
+    Some(match b {
+        Builtin::User => USER.to_string(),
+        Builtin::Pass => PASS.to_string(),
+        Builtin::ServerIp => local.ip().to_string(),
+        Builtin::ClientIp => peer.ip().to_string(),
+        Builtin::ForeignIp => foreign_ip(local.ip()).to_string(),
+        Builtin::ServerPort => local.port().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::Role;
+
+    #[test]
+    fn sets_every_builtin_of_client_role_cases() {
+        let (local, peer) = ("[::1]:2121".parse().unwrap(), "[::1]:4000".parse().unwrap());
+        for b in Builtin::ALL {
+            let client_role = b.roles().contains(&Role::Client);
+            assert_eq!(
+                builtin(b, local, peer).is_some(),
+                client_role,
+                "{}",
+                b.name()
+            );
+        }
+        assert_eq!(
+            builtin(Builtin::ForeignIp, local, peer).as_deref(),
+            Some("::1")
+        );
+    }
 }

@@ -3,14 +3,14 @@
 
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 
-use super::conn::ConnError;
-use super::data::{self, Mods, Pending};
-use super::rules::{self, simple};
 use super::session::{Flow, ServerSession};
+use super::transfer::{self, Mods, Pending};
 use super::vfs;
-use crate::script::{MultilineStyle, PasvShape};
-use crate::wire::addr::{self, AddrError};
+use crate::net::NetError;
+use crate::wire::addr::{self, AddrError, PasvShape};
 use crate::wire::command::Command;
+use crate::wire::line::LineEnd;
+use crate::wire::reply::{self, emit_line, MultilineStyle};
 
 /// FEAT lines (RFC 2389): what the fake server offers.
 const FEATURES: &[&str] = &[
@@ -27,23 +27,18 @@ const FEATURES: &[&str] = &[
 
 impl ServerSession {
     /// The default answer to a command.
-    pub async fn default_reply(&mut self, cmd: &Command) -> Result<Flow, ConnError> {
+    pub async fn default_reply(&mut self, cmd: &Command) -> Result<Flow, NetError> {
         let arg = cmd.arg.clone().unwrap_or_default();
         match cmd.verb.as_str() {
             "QUIT" => {
-                self.send(&simple(221, "Goodbye")).await?;
-                self.ctl.close().await;
+                self.send(&emit_line(221, "Goodbye")).await?;
+                self.ctl.shutdown().await;
                 Ok(Flow::End)
             }
             "FEAT" => {
                 let lines: Vec<String> = FEATURES.iter().map(|s| s.to_string()).collect();
-                self.send(&rules::encode_reply(
-                    211,
-                    &lines,
-                    MultilineStyle::Uncoded,
-                    false,
-                ))
-                .await
+                let feat = reply::emit(211, &lines, MultilineStyle::Uncoded, LineEnd::CrLf);
+                self.send(&feat).await
             }
             "PASV" => self.pasv(None, PasvShape::TrailingPeriod).await,
             "EPSV" => self.epsv(&arg).await,
@@ -60,18 +55,18 @@ impl ServerSession {
     /// Replies that need no data connection.
     fn housekeeping(&mut self, verb: &str, arg: &str) -> Vec<u8> {
         match verb {
-            "USER" => simple(331, "Password required"),
-            "PASS" => simple(230, "Logged in"),
-            "ACCT" => simple(202, "No account needed"),
-            "SYST" => simple(215, "UNIX Type: L8"),
-            "PWD" | "XPWD" => simple(
+            "USER" => emit_line(331, "Password required"),
+            "PASS" => emit_line(230, "Logged in"),
+            "ACCT" => emit_line(202, "No account needed"),
+            "SYST" => emit_line(215, "UNIX Type: L8"),
+            "PWD" | "XPWD" => emit_line(
                 257,
                 &format!("\"{}\" is the current directory", self.vfs.cwd()),
             ),
             "CWD" | "XCWD" => self.cwd(arg),
             "CDUP" | "XCUP" => self.cwd(".."),
-            "TYPE" | "MODE" | "STRU" | "OPTS" | "NOOP" | "CLNT" => simple(200, "OK"),
-            "ALLO" => simple(202, "No storage allocation needed"),
+            "TYPE" | "MODE" | "STRU" | "OPTS" | "NOOP" | "CLNT" => emit_line(200, "OK"),
+            "ALLO" => emit_line(202, "No storage allocation needed"),
             "SIZE" => self.size(arg),
             "MDTM" => self.mdtm(arg),
             "REST" => self.restart(arg),
@@ -80,10 +75,10 @@ impl ServerSession {
             "DELE" => ok_or_550(self.vfs.remove_file(arg), 250, "File deleted"),
             "RNFR" => self.rnfr(arg),
             "RNTO" => self.rnto(arg),
-            "ABOR" => simple(225, "No transfer to abort"),
-            "HELP" => simple(214, "Help OK"),
-            "STAT" => simple(211, "ftpconform fake server"),
-            _ => simple(502, "Command not implemented"),
+            "ABOR" => emit_line(225, "No transfer to abort"),
+            "HELP" => emit_line(214, "Help OK"),
+            "STAT" => emit_line(211, "ftpconform fake server"),
+            _ => emit_line(502, "Command not implemented"),
         }
     }
 
@@ -93,15 +88,15 @@ impl ServerSession {
 
     fn size(&self, arg: &str) -> Vec<u8> {
         match self.vfs.get(arg) {
-            Some(c) => simple(213, &c.len().to_string()),
-            None => simple(550, "No such file"),
+            Some(c) => emit_line(213, &c.len().to_string()),
+            None => emit_line(550, "No such file"),
         }
     }
 
     fn mdtm(&self, arg: &str) -> Vec<u8> {
         match self.vfs.get(arg) {
-            Some(_) => simple(213, "20260101000000"),
-            None => simple(550, "No such file"),
+            Some(_) => emit_line(213, "20260101000000"),
+            None => emit_line(550, "No such file"),
         }
     }
 
@@ -109,35 +104,35 @@ impl ServerSession {
         match arg.trim().parse::<u64>() {
             Ok(n) => {
                 self.rest = n;
-                simple(350, "Restart position accepted")
+                emit_line(350, "Restart position accepted")
             }
-            Err(_) => simple(501, "Bad restart position"),
+            Err(_) => emit_line(501, "Bad restart position"),
         }
     }
 
     fn mkd(&mut self, arg: &str) -> Vec<u8> {
         match self.vfs.mkdir(arg) {
-            true => simple(257, &format!("\"/{}\" created", self.vfs.resolve(arg))),
-            false => simple(550, "Cannot create directory"),
+            true => emit_line(257, &format!("\"/{}\" created", self.vfs.resolve(arg))),
+            false => emit_line(550, "Cannot create directory"),
         }
     }
 
     fn rnfr(&mut self, arg: &str) -> Vec<u8> {
         if self.vfs.get(arg).is_none() {
-            return simple(550, "No such file");
+            return emit_line(550, "No such file");
         }
         self.rename_from = Some(arg.to_string());
-        simple(350, "Ready for RNTO")
+        emit_line(350, "Ready for RNTO")
     }
 
     fn rnto(&mut self, arg: &str) -> Vec<u8> {
         let Some(from) = self.rename_from.take() else {
-            return simple(503, "RNFR first");
+            return emit_line(503, "RNFR first");
         };
         let content = self.vfs.get(&from).map(<[u8]>::to_vec).unwrap_or_default();
         self.vfs.remove_file(&from);
         self.vfs.put(arg, content);
-        simple(250, "Renamed")
+        emit_line(250, "Renamed")
     }
 
     /// Answers PASV with a 227 naming `address` (default: the control
@@ -147,90 +142,99 @@ impl ServerSession {
         &mut self,
         address: Option<IpAddr>,
         shape: PasvShape,
-    ) -> Result<Flow, ConnError> {
-        let local = self.ctl.local.ip();
+    ) -> Result<Flow, NetError> {
+        let local = self.ctl.local_addr().ip();
         if local.is_ipv6() {
-            return self.send(&simple(500, "PASV is IPv4 only; use EPSV")).await;
+            return self
+                .send(&emit_line(500, "PASV is IPv4 only; use EPSV"))
+                .await;
         }
         let port = match self.listen(local).await {
             Some(p) => p,
             None => {
                 return self
-                    .send(&simple(425, "Cannot open passive connection"))
+                    .send(&emit_line(425, "Cannot open passive connection"))
                     .await
             }
         };
         let named = address.unwrap_or(local);
         let IpAddr::V4(v4) = named else {
             return self
-                .send(&simple(500, "PASV cannot name an IPv6 address"))
+                .send(&emit_line(500, "PASV cannot name an IPv6 address"))
                 .await;
         };
         if named != local && named.is_loopback() {
             self.set_trap(SocketAddr::new(named, port)).await;
         }
-        self.send(&rules::pasv_reply(SocketAddrV4::new(v4, port), shape))
-            .await
+        self.send(&emit_line(
+            227,
+            &addr::encode_pasv_reply(SocketAddrV4::new(v4, port), shape),
+        ))
+        .await
     }
 
     async fn listen(&mut self, ip: IpAddr) -> Option<u16> {
-        let listener = data::passive_listener(ip, &self.timeline).await.ok()?;
-        let port = listener.local_addr().ok()?.port();
+        let listener = transfer::passive_listener(ip, &self.timeline).await.ok()?;
+        let port = listener.local_addr().port();
         self.pending = Pending::Passive(listener);
         Some(port)
     }
 
     async fn set_trap(&mut self, at: SocketAddr) {
-        match data::trap(at, &self.timeline, self.idle).await {
-            Some(task) => self.tasks.0.push(task),
-            None => self.notes.push(format!(
+        match transfer::trap(at, &self.timeline, self.wait).await {
+            Ok(trap) => self.traps.push(trap),
+            Err(_) => self.notes.push(format!(
                 "could not listen on {at} to catch a trusting client"
             )),
         }
     }
 
-    async fn epsv(&mut self, arg: &str) -> Result<Flow, ConnError> {
+    async fn epsv(&mut self, arg: &str) -> Result<Flow, NetError> {
         let arg = arg.trim();
         if arg.eq_ignore_ascii_case("ALL") {
-            return self.send(&simple(200, "EPSV ALL accepted")).await;
+            return self.send(&emit_line(200, "EPSV ALL accepted")).await;
         }
-        let family = if self.ctl.local.is_ipv4() { "1" } else { "2" };
+        let local = self.ctl.local_addr();
+        let family = if local.is_ipv4() { "1" } else { "2" };
         if !arg.is_empty() && arg != family {
             return self
-                .send(&simple(
+                .send(&emit_line(
                     522,
                     &format!("Network protocol not supported, use ({family})"),
                 ))
                 .await;
         }
-        match self.listen(self.ctl.local.ip()).await {
-            Some(port) => self.send(&rules::epsv_reply(port)).await,
+        match self.listen(local.ip()).await {
+            Some(port) => {
+                self.send(&emit_line(229, &addr::encode_epsv_reply(port)))
+                    .await
+            }
             None => {
-                self.send(&simple(425, "Cannot open passive connection"))
+                self.send(&emit_line(425, "Cannot open passive connection"))
                     .await
             }
         }
     }
 
-    async fn port(&mut self, arg: &str) -> Result<Flow, ConnError> {
+    async fn port(&mut self, arg: &str) -> Result<Flow, NetError> {
         match addr::parse_port(arg.trim()) {
             Ok(a) => self.active_target(SocketAddr::V4(a)).await,
             Err(e) => {
-                self.send(&simple(501, &format!("Bad PORT argument: {e}")))
+                self.send(&emit_line(501, &format!("Bad PORT argument: {e}")))
                     .await
             }
         }
     }
 
-    async fn eprt(&mut self, arg: &str) -> Result<Flow, ConnError> {
+    async fn eprt(&mut self, arg: &str) -> Result<Flow, NetError> {
         match addr::parse_eprt(arg.trim()) {
             Ok(a) => self.active_target(a).await,
             Err(AddrError::UnknownFamily(_)) => {
-                self.send(&simple(522, "Network protocol not supported, use (1,2)"))
+                self.send(&emit_line(522, "Network protocol not supported, use (1,2)"))
                     .await
             }
             Err(e) => {
-                self.send(&simple(501, &format!("Bad EPRT argument: {e}")))
+                self.send(&emit_line(501, &format!("Bad EPRT argument: {e}")))
                     .await
             }
         }
@@ -239,23 +243,26 @@ impl ServerSession {
     /// Accepts an active target only when it is the client's control
     /// address (always loopback here); anything else is refused with 501
     /// and never connected to.
-    async fn active_target(&mut self, target: SocketAddr) -> Result<Flow, ConnError> {
-        let client = self.ctl.peer.ip();
+    async fn active_target(&mut self, target: SocketAddr) -> Result<Flow, NetError> {
+        let client = self.ctl.peer_addr().ip();
         if target.ip() != client || !target.ip().is_loopback() || target.port() == 0 {
             self.notes.push(format!(
                 "refused active address {target} (client control address {client})"
             ));
             return self
-                .send(&simple(501, "Address must be the client's control address"))
+                .send(&emit_line(
+                    501,
+                    "Address must be the client's control address",
+                ))
                 .await;
         }
         self.pending = Pending::Active(target);
-        self.send(&simple(200, "Command OK")).await
+        self.send(&emit_line(200, "Command OK")).await
     }
 
     /// Runs a transfer command with the pending data connection and the
     /// modifiers the rule set.
-    pub async fn transfer(&mut self, cmd: &Command) -> Result<Flow, ConnError> {
+    pub async fn transfer(&mut self, cmd: &Command) -> Result<Flow, NetError> {
         let mods = std::mem::take(&mut self.mods);
         let rest = std::mem::take(&mut self.rest);
         let arg = cmd.arg.clone().unwrap_or_default();
@@ -265,7 +272,7 @@ impl ServerSession {
         };
         let pending = std::mem::take(&mut self.pending);
         if matches!(pending, Pending::None) {
-            return self.send(&simple(425, "Use PORT or PASV first")).await;
+            return self.send(&emit_line(425, "Use PORT or PASV first")).await;
         }
         if mods.no_data {
             return self.without_data(&mods).await;
@@ -283,12 +290,12 @@ impl ServerSession {
             Ok(()) => mods
                 .last
                 .clone()
-                .unwrap_or_else(|| simple(226, "Transfer complete")),
+                .unwrap_or_else(|| emit_line(226, "Transfer complete")),
             Err(e) => {
                 self.notes.push(e.clone());
                 mods.last
                     .clone()
-                    .unwrap_or_else(|| simple(425, &format!("Data connection failed: {e}")))
+                    .unwrap_or_else(|| emit_line(425, &format!("Data connection failed: {e}")))
             }
         };
         self.send(&last).await
@@ -301,12 +308,12 @@ impl ServerSession {
         let entries = || {
             self.vfs
                 .entries(path)
-                .ok_or_else(|| simple(450, "No such file or directory"))
+                .ok_or_else(|| emit_line(450, "No such file or directory"))
         };
         match verb {
             "RETR" => match self.vfs.get(path) {
                 Some(c) => Ok(Some(c.get(rest as usize..).unwrap_or_default().to_vec())),
-                None => Err(simple(550, "No such file")),
+                None => Err(emit_line(550, "No such file")),
             },
             "LIST" => Ok(Some(vfs::ls_long(&entries()?))),
             "NLST" => Ok(Some(vfs::names(&entries()?))),
@@ -317,13 +324,13 @@ impl ServerSession {
 
     /// NoDataConnection: the preliminary reply, a wait, then 425 (or the
     /// rule's last reply); the negotiated connection is dropped unused.
-    async fn without_data(&mut self, mods: &Mods) -> Result<Flow, ConnError> {
+    async fn without_data(&mut self, mods: &Mods) -> Result<Flow, NetError> {
         self.send(&preliminary(mods, "")).await?;
         tokio::time::sleep(self.wait).await;
         let last = mods
             .last
             .clone()
-            .unwrap_or_else(|| simple(425, "Cannot open data connection"));
+            .unwrap_or_else(|| emit_line(425, "Cannot open data connection"));
         self.send(&last).await
     }
 
@@ -335,19 +342,19 @@ impl ServerSession {
         arg: &str,
         mods: &Mods,
     ) -> Result<(), String> {
-        let conn = data::open(pending, self.ctl.local.ip(), &self.timeline, self.wait).await?;
+        let local = self.ctl.local_addr().ip();
+        let conn = transfer::open(pending, local, &self.timeline, self.wait).await?;
         match outgoing {
             Some(bytes) => {
                 let n = mods
                     .close_after
                     .map_or(bytes.len(), |l| bytes.len().min(l as usize));
-                conn.send_and_close(&bytes[..n], self.wait)
+                transfer::send_and_close(conn, &bytes[..n], self.wait)
                     .await
                     .map_err(|e| e.to_string())
             }
             None => {
-                let got = conn
-                    .receive(mods.close_after, self.wait)
+                let got = transfer::receive(conn, mods.close_after, self.wait)
                     .await
                     .map_err(|e| e.to_string())?;
                 match verb {
@@ -367,8 +374,8 @@ fn preliminary(mods: &Mods, verb: &str) -> Vec<u8> {
         return p.clone();
     }
     match mods.use125 {
-        true => simple(125, "Data connection already open; transfer starting"),
-        false => simple(
+        true => emit_line(125, "Data connection already open; transfer starting"),
+        false => emit_line(
             150,
             &format!("Opening BINARY mode data connection for {verb}"),
         ),
@@ -377,8 +384,8 @@ fn preliminary(mods: &Mods, verb: &str) -> Vec<u8> {
 
 fn ok_or_550(ok: bool, code: u16, text: &str) -> Vec<u8> {
     match ok {
-        true => simple(code, text),
-        false => simple(550, "Requested action not taken"),
+        true => emit_line(code, text),
+        false => emit_line(550, "Requested action not taken"),
     }
 }
 

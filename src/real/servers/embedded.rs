@@ -21,6 +21,7 @@ use super::ports::{free_port, free_range};
 use super::process::{greets, START_TIMEOUT};
 use super::running::{server_dir, Keeper, RunningServer};
 use super::ServerEndpoint;
+use crate::script::Capability;
 
 /// Tries with fresh ports when the chosen ones were taken meanwhile.
 const START_ATTEMPTS: u32 = 5;
@@ -33,7 +34,12 @@ const STOP_GRACE: Duration = Duration::from_secs(1);
 const POLL: Duration = Duration::from_millis(20);
 
 /// Capabilities of the embedded server (see `ServerEndpoint::capabilities`).
-const CAPABILITIES: &[&str] = &["active", "passive", "epsv", "upload"];
+const CAPABILITIES: &[Capability] = &[
+    Capability::Active,
+    Capability::Passive,
+    Capability::Epsv,
+    Capability::Upload,
+];
 
 /// Keeps the embedded server's thread; dropping it stops the server.
 #[derive(Debug)]
@@ -77,12 +83,12 @@ pub async fn start_embedded() -> Result<RunningServer, StartError> {
 
 fn endpoint(addr: SocketAddr, range: (u16, u16)) -> ServerEndpoint {
     ServerEndpoint {
-        name: "embedded".to_string(),
+        name: super::EMBEDDED.to_string(),
         addr,
         user: "anonymous".to_string(),
         pass: "ftpconform@".to_string(),
         passive_range: Some(range),
-        capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+        capabilities: CAPABILITIES.to_vec(),
     }
 }
 

@@ -2,6 +2,12 @@
 
 use std::net::SocketAddr;
 
+use crate::script::Capability;
+
+use error::StartError;
+use profiles::{start_profile, ProfileOptions, PROFILES};
+use running::RunningServer;
+
 /// How to reach a server under test.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerEndpoint {
@@ -13,9 +19,51 @@ pub struct ServerEndpoint {
     pub pass: String,
     /// The passive port range the server was configured with, if known.
     pub passive_range: Option<(u16, u16)>,
-    /// Capabilities (`ipv6`, `active`, `upload`, ...); cases whose
-    /// `requires` are not all here are skipped with a reason.
-    pub capabilities: Vec<String>,
+    /// What the server can do; the runner skips a case whose `requires`
+    /// are not all here.
+    pub capabilities: Vec<Capability>,
+}
+
+/// The name of the in-process libunftp server ([`embedded`]).
+pub const EMBEDDED: &str = "embedded";
+
+/// Every server [`start`] knows, in report order: the embedded one, then
+/// the real servers of [`profiles`].
+pub fn server_names() -> Vec<&'static str> {
+    std::iter::once(EMBEDDED)
+        .chain(PROFILES.iter().map(|p| p.name))
+        .collect()
+}
+
+/// Whether [`start`] can run the server on ::1 (`ProfileOptions::ipv6`):
+/// the real servers can; the embedded one listens on IPv4 only.
+pub fn runs_on_ipv6(name: &str) -> bool {
+    name != EMBEDDED
+}
+
+/// Starts the server called `name` (one of [`server_names`]) on loopback
+/// and waits until it greets. A real server starts on a blocking thread.
+pub async fn start(name: &str, opts: &ProfileOptions) -> Result<RunningServer, StartError> {
+    if name != EMBEDDED {
+        let (owned, opts) = (name.to_string(), opts.clone());
+        return match tokio::task::spawn_blocking(move || start_profile(&owned, &opts)).await {
+            Ok(started) => started,
+            Err(e) => Err(StartError::io(format!("start {name}"))(
+                std::io::Error::other(e),
+            )),
+        };
+    }
+    let unsupported = |option: &str| StartError::Unsupported {
+        server: EMBEDDED.to_string(),
+        option: option.to_string(),
+    };
+    if opts.ipv6 {
+        return Err(unsupported("ipv6 (libunftp listens on 127.0.0.1 here)"));
+    }
+    if opts.pasv_address.is_some() {
+        return Err(unsupported("pasv_address"));
+    }
+    embedded::start_embedded().await
 }
 
 pub mod embedded;

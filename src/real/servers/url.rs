@@ -6,6 +6,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use super::ServerEndpoint;
+use crate::script::Capability;
 
 /// A parsed `ftp://user:pass@host:port` target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +78,8 @@ impl FtpUrl {
             .ok_or_else(|| TargetError::BadUrl(format!("cannot resolve {}", self.host)))
     }
 
-    /// An endpoint for this URL; capabilities are assumed (every case runs).
+    /// An endpoint for this URL; every capability is assumed (every case
+    /// runs).
     pub fn endpoint(&self) -> Result<ServerEndpoint, TargetError> {
         let addr = self.resolve()?;
         Ok(ServerEndpoint {
@@ -86,9 +88,7 @@ impl FtpUrl {
             user: self.user.clone(),
             pass: self.pass.clone(),
             passive_range: None,
-            capabilities: ["active", "upload", "ipv6", "epsv"]
-                .map(String::from)
-                .to_vec(),
+            capabilities: Capability::ALL.to_vec(),
         })
     }
 }

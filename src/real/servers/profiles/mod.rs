@@ -19,9 +19,16 @@ use super::ports::{free_port, free_range};
 use super::process::{ServerProcess, START_TIMEOUT};
 use super::running::{server_dir, Keeper, RunningServer};
 use super::ServerEndpoint;
+use crate::script::Capability;
 
 /// The profiles [`start_profile`] knows, in report order.
-pub const PROFILES: &[&str] = &["vsftpd", "proftpd", "pure-ftpd", "pyftpdlib", "twisted"];
+pub(crate) const PROFILES: [Profile; 5] = [
+    vsftpd::PROFILE,
+    proftpd::PROFILE,
+    pureftpd::PROFILE,
+    python::PYFTPDLIB,
+    python::TWISTED,
+];
 
 /// Tries with fresh ports when a server exits before greeting.
 const START_ATTEMPTS: u32 = 3;
@@ -81,7 +88,7 @@ pub fn start_profile(name: &str, opts: &ProfileOptions) -> Result<RunningServer,
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match start_once(&profile, dir.path(), ip, opts) {
+        match start_once(profile, dir.path(), ip, opts) {
             Ok((process, endpoint)) => {
                 return Ok(RunningServer::new(endpoint, dir, Keeper::Process(process)))
             }
@@ -91,18 +98,10 @@ pub fn start_profile(name: &str, opts: &ProfileOptions) -> Result<RunningServer,
     }
 }
 
-fn profile(name: &str) -> Result<Profile, StartError> {
-    match name {
-        "vsftpd" => Ok(vsftpd::PROFILE),
-        "proftpd" => Ok(proftpd::PROFILE),
-        "pure-ftpd" => Ok(pureftpd::PROFILE),
-        "pyftpdlib" => Ok(python::PYFTPDLIB),
-        "twisted" => Ok(python::TWISTED),
-        other => Err(StartError::UnknownProfile(
-            other.to_string(),
-            PROFILES.join(", "),
-        )),
-    }
+fn profile(name: &str) -> Result<&'static Profile, StartError> {
+    PROFILES.iter().find(|p| p.name == name).ok_or_else(|| {
+        StartError::UnknownProfile(name.to_string(), super::server_names().join(", "))
+    })
 }
 
 fn start_once(
@@ -126,9 +125,10 @@ fn start_once(
 }
 
 fn endpoint(profile: &Profile, setup: &Setup) -> ServerEndpoint {
-    let mut capabilities = vec!["active", "passive", "epsv", "upload"];
+    use Capability::*;
+    let mut capabilities = vec![Active, Passive, Epsv, Upload];
     if setup.opts.ipv6 {
-        capabilities.push("ipv6");
+        capabilities.push(Ipv6);
     }
     ServerEndpoint {
         name: profile.name.to_string(),
@@ -136,7 +136,7 @@ fn endpoint(profile: &Profile, setup: &Setup) -> ServerEndpoint {
         user: profile.user.to_string(),
         pass: profile.pass.to_string(),
         passive_range: Some(setup.passive),
-        capabilities: capabilities.into_iter().map(String::from).collect(),
+        capabilities,
     }
 }
 

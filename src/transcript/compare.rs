@@ -4,8 +4,8 @@ use std::path::Path;
 
 use similar::TextDiff;
 
-use super::{read_pcap, CaptureError};
-use crate::transcript::transcript;
+use super::transcript;
+use crate::capture::{read_pcap, CaptureError};
 
 /// Reads both captures and returns a unified diff of their normalized
 /// transcripts, or `None` when they are the same.

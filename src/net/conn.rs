@@ -1,0 +1,277 @@
+//! One connection as the harness sees it (a data connection, a stray one,
+//! or the connection under a control connection): it owns its stream and
+//! records every byte, half-close and reset in the timeline, each with the
+//! side that did it.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+
+use super::{is_reset, within, NetError, Sides, Stream};
+use crate::timeline::{CloseKind, ConnId, ConnRole, EventKind, OpenRole, Timeline};
+
+/// The most one read takes from the stream.
+const MAX_CHUNK: usize = 65536;
+/// The longest a half-close may take (a TLS close_notify waits for room).
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(1);
+
+/// One recorded connection.
+pub struct Conn {
+    stream: Box<dyn Stream>,
+    conn: ConnId,
+    timeline: Timeline,
+    sides: Sides,
+    control: bool,
+    local: SocketAddr,
+    peer: SocketAddr,
+    /// We half-closed, or the connection is dead: we send nothing more.
+    ours_done: bool,
+    /// The peer half-closed, or the connection is dead: nothing more comes.
+    theirs_done: bool,
+    /// The peer reset the connection (recorded once).
+    reset: bool,
+}
+
+impl Conn {
+    /// Connects to `addr` (from `bind` when given: bind before connect),
+    /// recording `Opened`, or `ConnectFailed` by `sides.ours`.
+    pub async fn connect(
+        addr: SocketAddr,
+        bind: Option<IpAddr>,
+        role: OpenRole,
+        sides: Sides,
+        timeout: Duration,
+        timeline: &Timeline,
+    ) -> Result<Conn, NetError> {
+        let what = match role {
+            OpenRole::Control => "connection",
+            _ => "data connection",
+        };
+        match within(what, timeout, open(addr, bind)).await {
+            Ok(stream) => Ok(Conn::opened(stream, addr, role, sides, true, timeline)),
+            Err(e) => {
+                timeline.record(EventKind::ConnectFailed {
+                    role: conn_role(role),
+                    from_side: sides.ours,
+                    target: addr,
+                    reason: e.to_string(),
+                });
+                Err(e)
+            }
+        }
+    }
+
+    /// Wraps a connection the peer (at `peer`) opened to one of our
+    /// listeners, recording `Opened`.
+    pub(super) fn accepted(
+        stream: TcpStream,
+        peer: SocketAddr,
+        role: OpenRole,
+        sides: Sides,
+        timeline: &Timeline,
+    ) -> Conn {
+        Conn::opened(stream, peer, role, sides, false, timeline)
+    }
+
+    fn opened(
+        stream: TcpStream,
+        peer: SocketAddr,
+        role: OpenRole,
+        sides: Sides,
+        we_initiated: bool,
+        timeline: &Timeline,
+    ) -> Conn {
+        let local = stream
+            .local_addr()
+            .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+        let peer = stream.peer_addr().unwrap_or(peer);
+        let (us, them) = ((local, sides.ours), (peer, sides.theirs));
+        let conn = match we_initiated {
+            true => timeline.open(role, us, them),
+            false => timeline.open(role, them, us),
+        };
+        Conn {
+            stream: Box::new(stream),
+            conn,
+            timeline: timeline.clone(),
+            sides,
+            control: role == OpenRole::Control,
+            local,
+            peer,
+            ours_done: false,
+            theirs_done: false,
+            reset: false,
+        }
+    }
+
+    pub fn id(&self) -> ConnId {
+        self.conn
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Reads one chunk (at most `max` bytes); an empty chunk means the peer
+    /// closed its side. Cancel-safe; the caller bounds the wait.
+    pub async fn read_chunk(&mut self, max: usize) -> Result<Vec<u8>, NetError> {
+        if self.reset {
+            return Err(NetError::Reset);
+        }
+        if self.theirs_done {
+            return Ok(Vec::new());
+        }
+        let mut buf = vec![0u8; max.clamp(1, MAX_CHUNK)];
+        match self.stream.read(&mut buf).await {
+            Ok(0) => {
+                self.theirs_done = true;
+                let by = self.sides.theirs;
+                self.timeline.close(self.conn, by, CloseKind::Fin);
+                Ok(Vec::new())
+            }
+            Ok(n) => {
+                buf.truncate(n);
+                self.timeline.bytes(self.conn, self.sides.theirs, &buf);
+                Ok(buf)
+            }
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    /// Writes part of `bytes`; returns how many were written. Cancel-safe.
+    pub async fn write_some(&mut self, bytes: &[u8]) -> Result<usize, NetError> {
+        if self.reset {
+            return Err(NetError::Reset);
+        }
+        if self.ours_done {
+            return Err(NetError::AlreadyClosed);
+        }
+        match self.stream.write(bytes).await {
+            Ok(0) if !bytes.is_empty() => Err(self.failed(io::ErrorKind::WriteZero.into())),
+            Ok(n) => {
+                self.timeline.bytes(self.conn, self.sides.ours, &bytes[..n]);
+                Ok(n)
+            }
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    /// Writes all of `bytes` within `timeout` (each write recorded as it
+    /// is taken, so a timeout leaves the part sent on the timeline).
+    pub async fn write_all(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), NetError> {
+        let what = match self.control {
+            true => "write",
+            false => "data write",
+        };
+        within(what, timeout, async {
+            let mut pos = 0;
+            while pos < bytes.len() {
+                pos += self.write_some(&bytes[pos..]).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Half-closes our sending side (FIN) and records it; nothing when we
+    /// already closed or the connection is dead.
+    pub async fn shutdown(&mut self) {
+        if self.ours_done {
+            return;
+        }
+        self.ours_done = true;
+        let _ = tokio::time::timeout(SHUTDOWN_WAIT, self.stream.shutdown()).await;
+        self.timeline
+            .close(self.conn, self.sides.ours, CloseKind::Fin);
+    }
+
+    /// Reads (recording, then discarding) what the peer still sends, until
+    /// it closes or resets, `cap` bytes arrived, or `timeout` passed.
+    pub async fn drain(&mut self, cap: u64, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut got = 0u64;
+        while got < cap {
+            let want = (cap - got).min(MAX_CHUNK as u64) as usize;
+            match tokio::time::timeout_at(deadline, self.read_chunk(want)).await {
+                Ok(Ok(chunk)) if !chunk.is_empty() => got += chunk.len() as u64,
+                _ => return,
+            }
+        }
+    }
+
+    /// Resets the connection (RST via SO_LINGER 0) and records it.
+    pub fn abort(mut self) {
+        if self.reset {
+            return;
+        }
+        let _ = self.stream.tcp().set_zero_linger();
+        self.ours_done = true;
+        self.timeline
+            .close(self.conn, self.sides.ours, CloseKind::Reset);
+    }
+
+    /// A failed read or write: the connection is dead both ways (a later
+    /// close must not be recorded as a FIN); a reset is recorded as the
+    /// peer's, once.
+    fn failed(&mut self, e: io::Error) -> NetError {
+        self.ours_done = true;
+        self.theirs_done = true;
+        if !is_reset(&e) {
+            return NetError::Io(e);
+        }
+        if !self.reset {
+            self.reset = true;
+            let by = self.sides.theirs;
+            self.timeline.close(self.conn, by, CloseKind::Reset);
+        }
+        NetError::Reset
+    }
+}
+
+impl Drop for Conn {
+    /// Dropping the stream closes it: a FIN from our side.
+    fn drop(&mut self) {
+        if !self.ours_done {
+            self.timeline
+                .close(self.conn, self.sides.ours, CloseKind::Fin);
+        }
+    }
+}
+
+async fn open(addr: SocketAddr, bind: Option<IpAddr>) -> Result<TcpStream, NetError> {
+    let Some(ip) = bind else {
+        return TcpStream::connect(addr)
+            .await
+            .map_err(|source| NetError::Connect { addr, source });
+    };
+    let local = SocketAddr::new(ip, 0);
+    let socket = if ip.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(NetError::Io)?;
+    socket.bind(local).map_err(|source| NetError::Bind {
+        addr: local,
+        source,
+    })?;
+    socket
+        .connect(addr)
+        .await
+        .map_err(|source| NetError::Connect { addr, source })
+}
+
+fn conn_role(role: OpenRole) -> ConnRole {
+    match role {
+        OpenRole::Control => ConnRole::Control,
+        OpenRole::Data => ConnRole::Data(0),
+        OpenRole::Stray => ConnRole::Stray,
+    }
+}
