@@ -12,7 +12,7 @@ use ftpconform::script::*;
 use ftpconform::verdict::{CaseResult, Level, Loc, Verdict, Violation};
 
 /// Line `line` of the file the built cases claim to come from.
-pub fn loc(line: usize) -> Loc {
+fn loc(line: usize) -> Loc {
     Loc {
         file: Arc::new(PathBuf::from("selftest.yaml")),
         line,

@@ -239,7 +239,10 @@ impl Conn {
             Reply(line) => self.send(format!("{line}\r\n").as_bytes()).await,
             Send(bytes) => self.send(bytes).await,
             Expect(want) => self.expect(want).await,
-            Sleep(d) => Ok(tokio::time::sleep(d).await),
+            Sleep(d) => {
+                tokio::time::sleep(d).await;
+                Ok(())
+            }
             Pasv(ip) => {
                 let port = self.listen(IpAddr::V4(Ipv4Addr::LOCALHOST)).await?;
                 let addr = std::net::SocketAddrV4::new(ip, port);
