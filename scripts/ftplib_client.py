@@ -1,41 +1,22 @@
 #!/usr/bin/env python3
-"""ftpconform's Python ftplib client: one FTP operation, chosen by flags.
+"""ftpconform's driver for Python's ftplib: one FTP operation, chosen by flags.
+
+It uses ftplib.FTP as an application would, with no subclass and no raw
+commands, so what the fake server sees is ftplib's own behaviour: over IPv4
+ftplib sends PASV and PORT, over IPv6 EPSV and EPRT (it has no switch for
+EPSV or EPRT over IPv4), and in passive mode it connects to the control
+connection's host whatever address a 227 names
+(`trust_server_pasv_ipv4_address` stays False).
 
 Exit status 0 on success, 1 on an FTP or network error (printed to stderr).
-`--extended=1` makes an IPv4 session use EPSV/EPRT (ftplib uses them by
-itself over IPv6).
 """
 import argparse
 import ftplib
-import socket
 import sys
 
 
-class Client(ftplib.FTP):
-    """ftplib.FTP that can use EPSV/EPRT over IPv4 too."""
-
-    extended = False
-
-    def makepasv(self):
-        if self.extended and self.af == socket.AF_INET:
-            host, port = ftplib.parse229(self.sendcmd("EPSV"), self.sock.getpeername())
-            return host, port
-        return super().makepasv()
-
-    def makeport(self):
-        if not (self.extended and self.af == socket.AF_INET):
-            return super().makeport()
-        sock = socket.create_server((self.sock.getsockname()[0], 0), family=self.af, backlog=1)
-        port = sock.getsockname()[1]
-        self.sendeprt(self.sock.getsockname()[0], port)
-        if self.timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
-            sock.settimeout(self.timeout)
-        return sock
-
-
 def run(a):
-    ftp = Client(timeout=a.timeout)
-    ftp.extended = a.extended == 1
+    ftp = ftplib.FTP(timeout=a.timeout)
     ftp.connect(a.host, a.port)
     ftp.login(a.user, a.password)
     ftp.set_pasv(a.mode == "passive")
@@ -62,7 +43,6 @@ def main():
     for name in ("host", "user", "password", "op", "path", "local", "mode"):
         p.add_argument("--" + name, default="")
     p.add_argument("--port", type=int, default=21)
-    p.add_argument("--extended", type=int, default=0)
     p.add_argument("--timeout", type=float, default=10)
     a = p.parse_args()
     try:

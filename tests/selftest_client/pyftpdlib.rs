@@ -55,6 +55,8 @@ async fn start_pyftpdlib() -> Pyftpd {
 async fn start_pyftpdlib_on(ip: IpAddr) -> Pyftpd {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("hello.txt"), HELLO).unwrap();
+    // The suites store into upload/, as in the seeded roots of real servers.
+    std::fs::create_dir(dir.path().join("upload")).unwrap();
     let port = free_port();
     let child = std::process::Command::new(peers_python())
         .args([

@@ -26,6 +26,9 @@ pub fn supports(
         }
         Ncftp if extended || !v4 => Err("ncftp uses PASV and PORT only, IPv4 only".into()),
         Lftp if v4 && extended && !passive => Err("lftp uses PORT (not EPRT) over IPv4".into()),
+        Ftplib if v4 && extended => {
+            Err("ftplib uses PASV and PORT over IPv4 (EPSV and EPRT over IPv6 only)".into())
+        }
         Busybox if !matches!(op, Get | Put) => Err("busybox ftpget/ftpput only get and put".into()),
         Busybox if !passive => Err("busybox ftpget/ftpput are passive only".into()),
         Busybox if !extended => Err("busybox always tries EPSV first".into()),
@@ -90,6 +93,7 @@ fn plain(program: &str, args: Vec<String>) -> Spec {
         program: program.into(),
         args,
         stdin: None,
+        netrc: None,
         status_meaningful: true,
     }
 }
@@ -249,44 +253,54 @@ fn tnftp(t: &Task) -> Spec {
     } else {
         "epsv6"
     };
-    let script = format!(
-        "open {} {}\nuser {} {}\npassive {}\n{epsv} {}\nbinary\n{}\nquit\n",
-        host(t),
-        t.server.port(),
-        t.user,
-        t.pass,
-        onoff(t.passive),
-        onoff(t.extended),
-        interactive_op(t)
-    );
-    Spec {
-        program: "tnftp".into(),
-        args: vec!["-n".into(), "-i".into(), "-v".into()],
-        stdin: Some(script),
-        status_meaningful: false,
-    }
+    let commands = [
+        format!("passive {}", onoff(t.passive)),
+        format!("{epsv} {}", onoff(t.extended)),
+        "binary".to_string(),
+        interactive_op(t),
+    ];
+    let port = t.server.port().to_string();
+    bsd_client(
+        "tnftp",
+        vec!["-i".into(), "-v".into(), host(t), port],
+        t,
+        &commands,
+    )
 }
 
 fn inetutils(t: &Task) -> Spec {
     let mode = if t.passive { "-p" } else { "-A" };
     let family = if t.family == Family::V4 { "-4" } else { "-6" };
-    let epsv = if t.extended && t.family == Family::V4 {
-        "epsv4\n"
-    } else {
-        ""
-    };
-    let script = format!(
-        "open {} {}\nuser {} {}\n{epsv}binary\n{}\nquit\n",
-        host(t),
-        t.server.port(),
-        t.user,
-        t.pass,
-        interactive_op(t)
-    );
+    // `epsv4` toggles (default off); `passive` would toggle `-p` off again.
+    let mut commands = Vec::new();
+    if t.extended && t.family == Family::V4 {
+        commands.push("epsv4".to_string());
+    }
+    commands.extend(["binary".to_string(), interactive_op(t)]);
+    let port = t.server.port().to_string();
+    let args = vec!["-v".into(), mode.into(), family.into(), host(t), port];
+    bsd_client("inetutils-ftp", args, t, &commands)
+}
+
+/// tnftp and inetutils-ftp, driven as a user would drive them: they log
+/// in by themselves from `.netrc` and run its `macdef init` (the operation)
+/// only when the login succeeds. After a refused login they read stdin,
+/// where the user who saw the 530 types `quit`. (A script on stdin would
+/// go on with the operation after a 530, which no user would type.)
+/// Their exit status is 0 whatever happens.
+fn bsd_client(program: &str, args: Vec<String>, t: &Task, commands: &[String]) -> Spec {
+    let mut netrc = format!("default login {} password {} macdef init\n", t.user, t.pass);
+    for line in commands {
+        netrc.push_str(line);
+        netrc.push('\n');
+    }
+    // The macro ends the session; a blank line ends the macro.
+    netrc.push_str("quit\n\n");
     Spec {
-        program: "inetutils-ftp".into(),
-        args: vec!["-n".into(), "-v".into(), mode.into(), family.into()],
-        stdin: Some(script),
+        program: program.into(),
+        args,
+        stdin: Some("quit\n".into()),
+        netrc: Some(netrc),
         status_meaningful: false,
     }
 }
@@ -320,7 +334,6 @@ fn ftplib(t: &Task) -> Spec {
         format!("--path={}", t.path),
         format!("--local={}", local(t)),
         format!("--mode={mode}"),
-        format!("--extended={}", u8::from(t.extended)),
         format!("--timeout={}", secs(t)),
     ];
     plain("python3", a)
@@ -385,7 +398,24 @@ mod tests {
         assert!(supports(ClientKind::Wget, ClientOp::Put, true, false, v4).is_err());
         assert!(supports(ClientKind::Busybox, ClientOp::Get, false, true, v4).is_err());
         assert!(supports(ClientKind::Ncftp, ClientOp::Get, true, true, v4).is_err());
+        assert!(supports(ClientKind::Ftplib, ClientOp::Get, true, true, v4).is_err());
+        assert!(supports(ClientKind::Ftplib, ClientOp::Get, false, true, Family::V6).is_ok());
         assert!(supports(ClientKind::Curl, ClientOp::Delete, false, true, Family::V6).is_ok());
+    }
+
+    #[test]
+    fn bsd_clients_run_the_operation_only_after_a_login() {
+        let s = tnftp(&task(ClientOp::Get, true, false));
+        assert_eq!(s.args.join(" "), "-i -v 127.0.0.1 2121");
+        let netrc = "default login u password p macdef init\npassive on\nepsv4 off\nbinary\n\
+                     get dir/hello.txt /tmp/w/hello.txt\nquit\n\n";
+        assert_eq!(s.netrc.as_deref(), Some(netrc));
+        assert_eq!(s.stdin.as_deref(), Some("quit\n"));
+        let s = inetutils(&task(ClientOp::Mkdir, false, true));
+        assert_eq!(s.args.join(" "), "-v -A -4 127.0.0.1 2121");
+        let netrc =
+            "default login u password p macdef init\nepsv4\nbinary\nmkdir dir/hello.txt\nquit\n\n";
+        assert_eq!(s.netrc.as_deref(), Some(netrc));
     }
 
     #[test]

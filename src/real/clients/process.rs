@@ -1,6 +1,6 @@
-//! Runs a client process: in its own folder with its own HOME, stdin
-//! script fed, stdout and stderr kept, killed (its process group, by PID)
-//! after the deadline.
+//! Runs a client process: in its own folder with its own HOME (and a
+//! `.netrc` there when the spec has one), stdin script fed, stdout and
+//! stderr kept, killed (its process group, by PID) after the deadline.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -19,6 +19,8 @@ pub struct Spec {
     pub args: Vec<String>,
     /// Script written to the client's stdin (then closed).
     pub stdin: Option<String>,
+    /// Written to `HOME/.netrc` (mode 0600) before the client starts.
+    pub netrc: Option<String>,
     /// Whether exit status 0 reliably means success.
     pub status_meaningful: bool,
 }
@@ -33,7 +35,8 @@ pub fn on_path(program: &str) -> bool {
 
 /// Runs `spec` for `task`; never panics.
 pub async fn run(spec: &Spec, task: &Task) -> ClientRun {
-    let mut child = match spawn(spec, &task.workdir) {
+    let started = write_netrc(spec, &task.workdir).and_then(|()| spawn(spec, &task.workdir));
+    let mut child = match started {
         Ok(c) => c,
         Err(e) => {
             return ClientRun {
@@ -57,6 +60,18 @@ pub async fn run(spec: &Spec, task: &Task) -> ClientRun {
         stderr: joined(err).await,
         ..ClientRun::default()
     }
+}
+
+/// The BSD-style clients read their login and `macdef init` from here,
+/// and refuse a `.netrc` with a password that others can read.
+fn write_netrc(spec: &Spec, home: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(text) = &spec.netrc else {
+        return Ok(());
+    };
+    let path = home.join(".netrc");
+    std::fs::write(&path, text)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
 }
 
 fn spawn(spec: &Spec, dir: &Path) -> std::io::Result<Child> {
@@ -144,6 +159,7 @@ mod tests {
             program: "sh".into(),
             args: vec!["-c".into(), script.into()],
             stdin: None,
+            netrc: None,
             status_meaningful: true,
         }
     }
@@ -167,5 +183,14 @@ mod tests {
         assert_eq!(run.exit_code, Some(3));
         assert_eq!(run.stdout.trim(), dir.path().display().to_string());
         assert_eq!(run.stderr.trim(), "oops");
+    }
+
+    #[tokio::test]
+    async fn the_netrc_is_written_private_before_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = sh("stat -c %a \"$HOME/.netrc\"; cat \"$HOME/.netrc\"");
+        spec.netrc = Some("default login u password p\n".into());
+        let run = run(&spec, &task(dir.path(), Duration::from_secs(5))).await;
+        assert_eq!(run.stdout, "600\ndefault login u password p\n");
     }
 }

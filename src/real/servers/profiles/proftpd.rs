@@ -59,11 +59,14 @@ AuthPAM off
 AuthOrder mod_auth_unix.c
 ";
 
+/// `AllowStoreRestart on`: proftpd's default refuses APPE and REST before
+/// STOR (`451 Append/Restart not permitted`); the APPE cases need it.
 const ANONYMOUS: &str = "\
   User ftp
   Group nogroup
   UserAlias anonymous ftp
   AllowOverwrite on
+  AllowStoreRestart on
   <Limit WRITE>
     AllowAll
   </Limit>

@@ -29,6 +29,14 @@ fn command(setup: &Setup) -> Result<Command, StartError> {
 
 /// The configuration. Anonymous login needs a root the `ftp` user cannot
 /// write (the seed root is 0755; uploads go to `upload/`).
+///
+/// Local users are enabled (PAM service `vsftpd`) although the suites log
+/// in anonymously: with `local_enable=NO` vsftpd answers every other name
+/// `530 This FTP server is anonymous only.`, so a case about named users
+/// (`user-unknown-not-disclosed`) could not see how vsftpd treats them.
+/// ASCII transfers are converted (`ascii_download_enable`,
+/// `ascii_upload_enable`): by default vsftpd accepts `TYPE A` and then
+/// moves the bytes unchanged.
 fn config(setup: &Setup, empty: &str) -> String {
     let mut c = String::new();
     let listen = match setup.addr.ip() {
@@ -61,7 +69,10 @@ anon_mkdir_write_enable=YES
 anon_other_write_enable=YES
 anon_umask=022
 write_enable=YES
-local_enable=NO
+local_enable=YES
+pam_service_name=vsftpd
+ascii_download_enable=YES
+ascii_upload_enable=YES
 xferlog_enable=YES
 log_ftp_protocol=YES
 ";
