@@ -11,8 +11,8 @@
 //! - [`pyftpdlib`]: a real server, and the smoke suite from YAML.
 //! - [`scripts`]: the correct server's script, piece by piece.
 //!
-//! The tests run on multi-threaded runtimes: the fake client spawns tasks
-//! of its own, as it does in a real run.
+//! The tests run on multi-threaded runtimes, as `ftpconform run` does (the
+//! mock server has a thread and a runtime of its own).
 
 #[path = "../support/mod.rs"]
 pub mod support;
