@@ -43,7 +43,7 @@ async fn whole_run(
         Target::Server(ep),
         &config,
         &RunState::default(),
-        &mut |_| {},
+        &mut |_, _| {},
     )
     .await;
     (started.elapsed(), results.len())

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real FTP peers the harness tests against (see docs/peers.md).
 #
-# - vsftpd and the FTP clients / capture tools: apt-get install.
+# - vsftpd and the FTP clients / capture tools: apt-get install; so are
+#   xmllint and headless Chromium for the report tests.
 # - proftpd and pure-ftpd: they conflict with vsftpd as packages
 #   (`Conflicts: ftp-server`), so they are unpacked with `dpkg-deb -x` into
 #   .peers/root under the repo root; their shared libraries are apt-installed
@@ -19,7 +20,11 @@ DEBS="$PEERS/debs"
 VENV="$PEERS/venv"
 export DEBIAN_FRONTEND=noninteractive
 
-APT_PKGS=(vsftpd lftp ncftp tnftp inetutils-ftp busybox tshark tcpdump openssl)
+# iproute2 and nftables build the NAT and firewall topologies (docs/nat.md).
+APT_PKGS=(vsftpd lftp ncftp tnftp inetutils-ftp busybox tshark tcpdump openssl iproute2 nftables)
+# Report tests: xmllint validates the JUnit report against its schema,
+# headless Chromium renders the HTML report (a font for its text).
+REPORT_PKGS=(libxml2-utils chromium fonts-dejavu-core)
 # Shared libraries needed by the unpacked proftpd and pure-ftpd binaries.
 LIB_PKGS=(libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23)
 UNPACKED_PKGS=(proftpd-core pure-ftpd pure-ftpd-common)
@@ -127,7 +132,7 @@ summary() {
 
 main() {
     need_root
-    apt_install "${APT_PKGS[@]}" "${LIB_PKGS[@]}"
+    apt_install "${APT_PKGS[@]}" "${REPORT_PKGS[@]}" "${LIB_PKGS[@]}"
     local p
     for p in "${UNPACKED_PKGS[@]}"; do unpack_deb "$p"; done
     check_libs

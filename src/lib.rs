@@ -20,18 +20,27 @@
 //!   the JSON Schema.
 //! - [`net`]: control and data connections over tokio, recording into the
 //!   timeline.
-//! - [`peer`]: the fake peers; [`peer::run_server_case`] drives a real
-//!   server through a server-role case.
+//! - [`topology`]: NAT and firewall topologies in network namespaces the
+//!   harness creates (router rules, preflight, cleanup, router captures).
+//! - [`fake`]: the fake peers (client and server); they record what they do
+//!   in the timeline and judge nothing.
 //! - [`capture`]: the pcap view of the timeline (a streaming writer), the
 //!   pcap reader that rebuilds events, and capture comparison.
+//! - [`check`]: the checks, run once over a finished timeline.
 //! - [`runner`]: runs cases against a target, one timeline and capture
-//!   per case.
+//!   per case; runs the peer, catches its panics, then the checks.
+//! - [`nat`]: runs suites through a topology (fake peer on one side, real
+//!   peer on the other), the router's captures and rewrites, the NAT table.
 //! - [`report`]: the verdict table, JSON report and exit status.
 //! - [`transcript`]: the normalized, redacted text view of the timeline.
+//! - [`ladder`]: the SVG ladder diagram of a timeline, drawn from its
+//!   transcript.
 
 pub mod capture;
 pub mod check;
 pub mod fake;
+pub mod ladder;
+pub mod nat;
 pub mod net;
 pub mod real;
 pub mod report;
@@ -39,6 +48,7 @@ pub mod runner;
 pub mod script;
 pub mod suite;
 pub mod timeline;
+pub mod topology;
 pub mod transcript;
 pub mod verdict;
 pub mod wire;

@@ -36,8 +36,13 @@ enum Command {
         #[arg(default_value = "suites")]
         paths: Vec<PathBuf>,
     },
-    /// Print the JSON Schema of suite files.
-    Schema,
+    /// Print the JSON Schema of suite files (or, with --report, of the JSON
+    /// report).
+    Schema {
+        /// The schema of the JSON report written by `run --report json=PATH`.
+        #[arg(long)]
+        report: bool,
+    },
     /// Print the catalogue of the rules the harness itself checks (id, RFC
     /// section, level, role, meaning).
     Rules {
@@ -50,6 +55,9 @@ enum Command {
     },
     /// Run the suites against a server (default: the embedded libunftp).
     Run(cli::run::RunArgs),
+    /// Run every real server and client through every NAT and firewall
+    /// topology in the four data modes and write the table of docs/nat.md.
+    NatTable(cli::through::TableArgs),
     /// Compare two captures by their normalized transcripts: prints a
     /// unified diff and exits 1 when they differ, 0 when equal, 2 when a
     /// capture cannot be read.
@@ -63,16 +71,34 @@ enum Command {
         #[arg(long)]
         control_port: Option<u16>,
     },
+    /// Draw the ladder diagram (SVG) of a capture: exits 2 when the capture
+    /// cannot be read.
+    Ladder {
+        /// The capture (pcap).
+        capture: PathBuf,
+        /// Where the SVG goes (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Server port of the control connections (as for `compare`).
+        #[arg(long)]
+        control_port: Option<u16>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::List { paths } => list(&paths),
-        Command::Schema => schema(),
+        Command::Schema { report } => schema(report),
         Command::Rules { json, markdown } => rules(json, markdown),
         Command::Run(args) => run(args),
+        Command::NatTable(args) => nat_table(args),
         Command::Compare { a, b, control_port } => compare(&a, &b, control_port),
+        Command::Ladder {
+            capture,
+            output,
+            control_port,
+        } => ladder(&capture, output.as_deref(), control_port),
     };
     match result {
         Ok(code) => code,
@@ -157,6 +183,13 @@ fn run(args: cli::run::RunArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn nat_table(args: cli::through::TableArgs) -> anyhow::Result<ExitCode> {
+    match load(&cli::through::default_suites()) {
+        Ok(suites) => cli::through::table(args, suites).map(|()| ExitCode::SUCCESS),
+        Err(code) => Ok(code),
+    }
+}
+
 /// Exit status when two captures differ.
 const EXIT_CAPTURES_DIFFER: u8 = 1;
 
@@ -168,6 +201,28 @@ fn compare(a: &Path, b: &Path, control_port: Option<u16>) -> anyhow::Result<Exit
             Ok(ExitCode::from(EXIT_CAPTURES_DIFFER))
         }
     }
+}
+
+fn ladder(
+    capture: &Path,
+    output: Option<&Path>,
+    control_port: Option<u16>,
+) -> anyhow::Result<ExitCode> {
+    let events = ftpconform::capture::read_pcap(capture, control_port)?;
+    let title = capture
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let svg = ftpconform::ladder::from_events(&title, &events);
+    match output {
+        Some(path) => {
+            std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => std::io::stdout()
+            .lock()
+            .write_all(svg.as_bytes())
+            .context("writing the ladder")?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn rules(json: bool, markdown: bool) -> anyhow::Result<ExitCode> {
@@ -186,9 +241,13 @@ fn rules(json: bool, markdown: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn schema() -> anyhow::Result<ExitCode> {
-    let text =
-        serde_json::to_string_pretty(&suite::json_schema()).context("encoding the schema")?;
+fn schema(report: bool) -> anyhow::Result<ExitCode> {
+    let schema = if report {
+        ftpconform::report::json::json_schema()
+    } else {
+        suite::json_schema()
+    };
+    let text = serde_json::to_string_pretty(&schema).context("encoding the schema")?;
     println!("{text}");
     Ok(ExitCode::SUCCESS)
 }

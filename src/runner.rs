@@ -1,14 +1,23 @@
 //! Runs validated suites against a target: one timeline and one capture per
-//! case, results in suite order. Orchestration only; the peers do the work.
+//! case, results in suite order. For each case it runs the fake peer (and,
+//! for a client-role case, the client under test next to the fake server),
+//! catches a panicking peer, then runs the checks once over the finished
+//! timeline.
 
+mod client;
+
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+pub use client::{usable, Launch};
+
+use crate::check::server_case::check_server_case;
 use crate::fake;
 use crate::real::clients::ClientProfile;
 use crate::real::servers::ServerEndpoint;
-use crate::script::{Capability, Case, Suite};
+use crate::script::{Capability, Case, CaseBody, Suite};
 use crate::timeline::{Event, Timeline};
 use crate::verdict::{CaseResult, Role, Verdict};
 
@@ -59,6 +68,25 @@ fn sanitize(name: &str) -> String {
         .collect()
 }
 
+/// A passing result with nothing recorded yet: `case` of `suite` against
+/// `target`.
+fn blank(case: &Case, suite: &str, target: &str) -> CaseResult {
+    CaseResult {
+        id: case.id.clone(),
+        suite: suite.to_string(),
+        role: case.role(),
+        target: target.to_string(),
+        rfc: case.rfc.clone(),
+        level: case.level,
+        verdict: Verdict::Pass,
+        violations: Vec::new(),
+        notes: Vec::new(),
+        reason: None,
+        duration: Duration::ZERO,
+        capture: None,
+    }
+}
+
 /// A result for a case that did not run.
 pub fn not_run(
     suite: &Suite,
@@ -70,7 +98,7 @@ pub fn not_run(
     CaseResult {
         verdict,
         reason: Some(reason),
-        ..crate::check::blank(case, &suite.name, target)
+        ..blank(case, &suite.name, target)
     }
 }
 
@@ -207,15 +235,158 @@ async fn run_on(
     let capture = capture.and_then(|p| attach_capture(timeline, p));
     state.lock().running = Some((timeline.clone(), capture.clone()));
     let started = Instant::now();
-    let mut result = match target {
-        Target::Server(ep) => fake::run_server_case(case, &suite.name, ep, timeline).await,
-        Target::Client(p) => fake::run_client_case(case, &suite.name, p, timeline).await,
+    let peer = match Peer::of(case, target) {
+        Ok(peer) => peer,
+        Err((verdict, why)) => {
+            state.lock().running = None;
+            timeline.finish();
+            return not_run(suite, case, &target.name(), verdict, why);
+        }
     };
+    let mut result = play(case, &suite.name, peer, timeline).await;
     state.lock().running = None;
     timeline.finish();
     result.duration = started.elapsed();
     result.capture = capture;
     result
+}
+
+/// Runs one case of the target's role on `timeline` (no capture), as a
+/// self-test does to look at the timeline afterwards.
+pub async fn run_in(
+    case: &Case,
+    suite: &str,
+    target: Target<'_>,
+    timeline: &Timeline,
+) -> CaseResult {
+    let started = Instant::now();
+    let peer = match Peer::of(case, target) {
+        Ok(peer) => peer,
+        Err((verdict, why)) => {
+            let r = blank(case, suite, &target.name());
+            return CaseResult {
+                verdict,
+                reason: Some(why),
+                ..r
+            };
+        }
+    };
+    let mut result = play(case, suite, peer, timeline).await;
+    result.duration = started.elapsed();
+    result
+}
+
+/// Runs one client-role case with any client (`launch`, e.g. a broken
+/// client written in a test) named `target`, on `timeline`.
+pub async fn run_client_with(
+    case: &Case,
+    suite: &str,
+    target: &str,
+    launch: Launch,
+    timeline: &Timeline,
+) -> CaseResult {
+    let started = Instant::now();
+    let peer = Peer::Client(target.to_string(), launch);
+    let mut result = play(case, suite, peer, timeline).await;
+    result.duration = started.elapsed();
+    result
+}
+
+/// The peer a case runs with.
+enum Peer<'a> {
+    /// The fake client, against this server.
+    Server(&'a ServerEndpoint),
+    /// The fake server, with this client (name and launch).
+    Client(String, Launch),
+}
+
+impl<'a> Peer<'a> {
+    /// The peer that runs `case` against `target`, or why none can.
+    fn of(case: &Case, target: Target<'a>) -> Result<Peer<'a>, (Verdict, String)> {
+        match target {
+            Target::Server(ep) => Ok(Peer::Server(ep)),
+            Target::Client(p) => {
+                client::usable(case, p)?;
+                Ok(Peer::Client(p.name().to_string(), client::launch(p)))
+            }
+        }
+    }
+}
+
+/// Runs the case's peer, then judges the finished timeline.
+async fn play(case: &Case, suite: &str, peer: Peer<'_>, timeline: &Timeline) -> CaseResult {
+    match peer {
+        Peer::Server(ep) => {
+            let mut result = blank(case, suite, &ep.name);
+            let CaseBody::Server(steps) = &case.body else {
+                result.verdict = Verdict::Error;
+                result.reason = Some("a client-role case cannot run against a server".into());
+                return result;
+            };
+            let access = fake::client::ServerAccess {
+                addr: ep.addr,
+                user: ep.user.clone(),
+                pass: ep.pass.clone(),
+            };
+            let (c, s, tl) = (case.clone(), steps.clone(), timeline.clone());
+            let ran = guarded(async move { fake::client::run(&c, &s, &access, &tl).await }).await;
+            let found = check_server_case(case, steps, &timeline.events(), ep.passive_range);
+            result.violations = found.violations;
+            result.notes = found.notes;
+            result.verdict = CaseResult::grade(&result.violations);
+            if let Err(why) = ran.and_then(|r| r) {
+                result.verdict = Verdict::Error;
+                result.reason = Some(why);
+            }
+            result
+        }
+        Peer::Client(name, launch) => {
+            let mut result = blank(case, suite, &name);
+            let ran = guarded(client::serve_and_run(
+                case.clone(),
+                launch,
+                timeline.clone(),
+            ))
+            .await;
+            let events = timeline.events();
+            match ran {
+                Ok(Ok(run)) => client::judge(case, &run, &events, &mut result),
+                Ok(Err((verdict, why))) => {
+                    result.verdict = verdict;
+                    result.reason = Some(why);
+                    result.notes = crate::check::remarks(&events);
+                }
+                Err(why) => {
+                    result.verdict = Verdict::Error;
+                    result.reason = Some(why);
+                }
+            }
+            result
+        }
+    }
+}
+
+/// Runs a peer in its own task: should the harness itself panic there,
+/// `Err` names the panic (the case's verdict is `error`, never a crashed
+/// run).
+async fn guarded<T: Send + 'static>(
+    peer: impl Future<Output = T> + Send + 'static,
+) -> Result<T, String> {
+    tokio::spawn(peer)
+        .await
+        .map_err(|join| format!("harness failure: {}", panic_text(join).replace('\n', " ")))
+}
+
+fn panic_text(join: tokio::task::JoinError) -> String {
+    let Ok(payload) = join.try_into_panic() else {
+        return "the case task was cancelled".to_string();
+    };
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string());
+    format!("the case panicked: {text}")
 }
 
 /// Starts writing the case's pcap; a capture that cannot be created is
@@ -240,20 +411,22 @@ fn attach_capture(timeline: &Timeline, path: &Path) -> Option<PathBuf> {
 }
 
 /// Runs every selected case of `suites` whose role matches the target, in
-/// order, recording progress in `state` and calling `progress` after each.
+/// order, recording progress in `state` and calling `progress` after each
+/// with the case's finished timeline (for reports drawn from it).
 pub async fn run_suites(
     suites: &[Suite],
     target: Target<'_>,
     config: &RunConfig,
     state: &RunState,
-    progress: &mut dyn FnMut(&CaseResult),
+    progress: &mut dyn FnMut(&CaseResult, &Timeline),
 ) -> Vec<CaseResult> {
     let name = target.name();
     for suite in suites.iter().filter(|s| s.role == target.role()) {
         for case in suite.cases.iter().filter(|c| config.selects(suite, c)) {
             let path = config.capture_path(&name, &suite.name, &case.id);
-            let result = run_tracked(suite, case, target, Some(&path), state).await;
-            progress(&result);
+            let timeline = Timeline::new();
+            let result = run_on(suite, case, target, Some(&path), state, &timeline).await;
+            progress(&result, &timeline);
             state.lock().results.push(result);
         }
     }

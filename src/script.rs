@@ -223,6 +223,14 @@ pub enum CodeMatch {
 }
 
 impl CodeMatch {
+    /// The first digit every matching code has.
+    pub fn class(self) -> u8 {
+        match self {
+            CodeMatch::Exact(n) => (n / 100) as u8,
+            CodeMatch::Class(d) | CodeMatch::Group(d, _) => d,
+        }
+    }
+
     pub fn matches(self, code: u16) -> bool {
         match self {
             CodeMatch::Exact(c) => c == code,
@@ -285,6 +293,70 @@ pub struct ReplyExpect {
     pub rule: Option<String>,
 }
 
+impl ReplyExpect {
+    /// An expectation of exactly these codes, nothing else.
+    pub fn codes(list: &[u16]) -> ReplyExpect {
+        ReplyExpect {
+            codes: list.iter().map(|c| CodeMatch::Exact(*c)).collect(),
+            alternatives: Vec::new(),
+            text: Vec::new(),
+            captures: Vec::new(),
+            rule: None,
+        }
+    }
+
+    /// What a login step expects of the answer to USER.
+    pub fn user() -> ReplyExpect {
+        ReplyExpect::codes(&[230, 331])
+    }
+
+    /// What a login step expects of the answer to PASS.
+    pub fn pass() -> ReplyExpect {
+        ReplyExpect::codes(&[230, 202])
+    }
+
+    /// True when `code` passes or is an accepted alternative.
+    pub fn accepts(&self, code: u16) -> bool {
+        let alternatives = self.alternatives.iter().flat_map(|a| &a.codes);
+        self.codes
+            .iter()
+            .chain(alternatives)
+            .any(|c| c.matches(code))
+    }
+
+    /// True when some passing code is a success (2xx).
+    pub fn allows_success(&self) -> bool {
+        self.codes.iter().any(|c| c.class() == 2)
+    }
+
+    /// True when only success (2xx) codes pass, so that a refusal leaves
+    /// nothing for later steps to work on.
+    pub fn wants_success(&self) -> bool {
+        self.codes.iter().all(|c| c.class() == 2)
+    }
+}
+
+impl CaptureFrom {
+    /// The value this capture takes from a reply's text, or why there is
+    /// none.
+    pub fn extract(&self, text: &str) -> Result<String, String> {
+        match self {
+            CaptureFrom::PasvAddr => crate::wire::addr::parse_pasv_reply(text)
+                .map(|a| a.to_string())
+                .map_err(|e| format!("no 227 address: {e}")),
+            CaptureFrom::EpsvPort => crate::wire::addr::parse_epsv_reply(text)
+                .map(|p| p.to_string())
+                .map_err(|e| format!("no 229 port: {e}")),
+            CaptureFrom::Regex { re, group } => re
+                .captures(text)
+                .and_then(|c| c.get(*group))
+                .map(|m| m.as_str().to_string())
+                .ok_or_else(|| format!("/{}/ group {group} did not match", re.as_str())),
+            CaptureFrom::Text => Ok(text.to_string()),
+        }
+    }
+}
+
 /// Data-connection negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DataMode {
@@ -337,6 +409,21 @@ pub struct DataSetup {
     /// Passive: connect right after the reply (default) or only after the
     /// transfer command was sent.
     pub connect_late: bool,
+}
+
+impl DataSetup {
+    /// What the negotiation reply must be: the step's own expectation, or
+    /// 227 / 229 / 200 by mode.
+    pub fn reply_expect(&self) -> ReplyExpect {
+        let default = match self.mode {
+            DataMode::Pasv => 227,
+            DataMode::Epsv => 229,
+            DataMode::Port | DataMode::Eprt => 200,
+        };
+        self.expect
+            .clone()
+            .unwrap_or_else(|| ReplyExpect::codes(&[default]))
+    }
 }
 
 /// Direction of a transfer on the data connection.

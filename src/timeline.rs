@@ -9,6 +9,10 @@
 //! (such as the pcap writer) see each event as it is appended, so that a
 //! capture is written while the case runs and survives a failing case.
 
+mod peer;
+
+pub use peer::{Answer, PeerEvent, Purpose, TransferEnd};
+
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -117,6 +121,8 @@ pub enum EventKind {
     },
     /// A harness annotation (a timeout, a step boundary); not on the wire.
     Note { text: String },
+    /// What a fake peer did or saw beside the wire (see [`PeerEvent`]).
+    Peer(PeerEvent),
 }
 
 /// One entry of the timeline.
@@ -292,6 +298,11 @@ impl Timeline {
 
     pub fn note(&self, text: impl Into<String>) {
         self.record(EventKind::Note { text: text.into() });
+    }
+
+    /// Records what a fake peer did or saw.
+    pub fn peer(&self, event: PeerEvent) {
+        self.record(EventKind::Peer(event));
     }
 
     /// A copy of every event recorded so far.

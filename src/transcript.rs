@@ -22,6 +22,7 @@ mod compare;
 mod redact;
 
 use arrange::Place;
+pub use arrange::{is_negotiation, reply_end};
 pub use compare::compare;
 pub use redact::Redactor;
 
@@ -59,6 +60,55 @@ pub struct Entry {
     /// the first event; for a control line, the event that completed it).
     pub seq: u64,
     pub text: String,
+    /// What the line shows, for drawings of the transcript (the ladder).
+    pub shows: Shows,
+}
+
+/// What a transcript line shows, with its values already redacted: the
+/// line's facts for a view that lays them out rather than prints them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shows {
+    /// `label` (`ctrl`, `D1`, `X1`) was opened by `from` (the SYN sender).
+    Opened {
+        conn: ConnId,
+        label: String,
+        from: (Side, String),
+        to: (Side, String),
+    },
+    /// `from` could not connect to `target` (`label`: `ctrl`, `D1`, `X`).
+    ConnectFailed {
+        label: String,
+        from: Side,
+        target: String,
+        reason: String,
+    },
+    /// `side` listens on `addr` for `purpose`.
+    Listening {
+        side: Side,
+        addr: String,
+        purpose: String,
+    },
+    /// A control line sent by `from` (escaped, with its line-end mark).
+    Control {
+        conn: ConnId,
+        from: Side,
+        line: String,
+    },
+    /// `total` bytes sent by `from` to `to` on a data connection.
+    Data {
+        conn: ConnId,
+        from: Side,
+        to: Side,
+        total: u64,
+    },
+    /// `by` closed its direction (FIN) or reset the connection.
+    Closed {
+        conn: ConnId,
+        by: Side,
+        kind: CloseKind,
+    },
+    /// A harness note.
+    Note { text: String },
 }
 
 /// The transcript of `events` with the event behind each line, so that a
@@ -132,7 +182,16 @@ impl Writer {
             } => {
                 self.red.learn(addr.ip(), *side);
                 let addr = self.red.listener(*addr, *side);
-                self.push(format!("{} listening on {addr} ({purpose})", side.tag()));
+                let text = format!("{} listening on {addr} ({purpose})", side.tag());
+                let (side, purpose) = (*side, purpose.clone());
+                self.push(
+                    text,
+                    Shows::Listening {
+                        side,
+                        addr,
+                        purpose,
+                    },
+                );
             }
             EventKind::Bytes {
                 conn,
@@ -144,18 +203,20 @@ impl Writer {
             EventKind::Closed { conn, by, kind } => self.closed(*conn, *by, *kind),
             EventKind::Note { text } => {
                 let text = self.red.note(text);
-                self.push(format!("# {text}"));
+                self.push(format!("# {text}"), Shows::Note { text });
             }
+            // What the peer did beside the wire: the checks read it.
+            EventKind::Peer(_) => {}
         }
     }
 
-    fn push(&mut self, text: String) {
-        self.push_at(text, Place::Other);
+    fn push(&mut self, text: String, shows: Shows) {
+        self.push_at(text, shows, Place::Other);
     }
 
-    fn push_at(&mut self, text: String, place: Place) {
+    fn push_at(&mut self, text: String, shows: Shows, place: Place) {
         let seq = self.seq;
-        self.lines.push(Entry { seq, text });
+        self.lines.push(Entry { seq, text, shows });
         self.places.push(place);
     }
 
@@ -202,7 +263,13 @@ impl Writer {
             self.blocks.insert(conn, self.seq);
         }
         let text = format!("{label} opened by {} {from} -> {to}", init.1.tag());
-        self.push_at(text, self.place_of(conn));
+        let shows = Shows::Opened {
+            conn,
+            label: label.clone(),
+            from: (init.1, from),
+            to: (acc.1, to),
+        };
+        self.push_at(text, shows, self.place_of(conn));
         self.conns.insert(conn, ConnInfo { label, control });
         self.sides.insert(conn, [init.1, acc.1]);
     }
@@ -228,7 +295,13 @@ impl Writer {
             ConnRole::Control => Place::Other,
             _ => Place::Data(self.seq),
         };
-        self.push_at(text, place);
+        let shows = Shows::ConnectFailed {
+            label,
+            from,
+            target,
+            reason,
+        };
+        self.push_at(text, shows, place);
     }
 
     fn bytes(&mut self, conn: ConnId, from: Side, len: u64, bytes: &[u8]) {
@@ -247,6 +320,7 @@ impl Writer {
             run.total += len;
             let line = data_line(&self.conns[&conn].label, run);
             self.lines[run.line].text = line;
+            self.lines[run.line].shows = run.shows(conn);
             return;
         }
         let to = self.other_side(conn, from);
@@ -257,7 +331,7 @@ impl Writer {
             total: len,
         };
         let line = data_line(&self.conns[&conn].label, &run);
-        self.push_at(line, self.place_of(conn));
+        self.push_at(line, run.shows(conn), self.place_of(conn));
         self.runs.insert(conn, run);
     }
 
@@ -279,7 +353,11 @@ impl Writer {
             self.flush_partial(conn, from, "[no EOL]");
             let missing = len - bytes.len() as u64;
             let prefix = self.control_prefix(conn, from);
-            self.push(format!("{prefix}[{missing} bytes not retained]"));
+            let line = format!("[{missing} bytes not retained]");
+            self.push(
+                format!("{prefix}{line}"),
+                Shows::Control { conn, from, line },
+            );
             return;
         }
         let buf = self.partial_mut(conn, from);
@@ -330,7 +408,9 @@ impl Writer {
         let prefix = self.control_prefix(conn, from);
         let sep = if mark.is_empty() { "" } else { " " };
         let place = control_place(conn, from, &text);
-        self.push_at(format!("{prefix}{text}{sep}{mark}"), place);
+        let line = format!("{text}{sep}{mark}");
+        let shows = Shows::Control { conn, from, line };
+        self.push_at(format!("{prefix}{text}{sep}{mark}"), shows, place);
     }
 
     fn closed(&mut self, conn: ConnId, by: Side, kind: CloseKind) {
@@ -345,6 +425,7 @@ impl Writer {
         };
         self.push_at(
             format!("{label} {verb} by {}", by.tag()),
+            Shows::Closed { conn, by, kind },
             self.place_of(conn),
         );
     }
@@ -367,6 +448,17 @@ fn control_place(conn: ConnId, from: Side, text: &str) -> Place {
             None => Place::Other,
         },
         _ => Place::Other,
+    }
+}
+
+impl Run {
+    fn shows(&self, conn: ConnId) -> Shows {
+        Shows::Data {
+            conn,
+            from: self.from,
+            to: self.to,
+            total: self.total,
+        }
     }
 }
 

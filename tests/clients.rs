@@ -5,8 +5,8 @@ pub mod support;
 
 use std::time::Duration;
 
-use ftpconform::fake::server::run_client_case;
 use ftpconform::real::clients::ClientProfile;
+use ftpconform::runner::{run_in, Target};
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
 use ftpconform::verdict::{CaseResult, Verdict};
@@ -46,7 +46,7 @@ async fn run(name: &str, c: &Case) -> CaseResult {
         profile.installed(),
         "{name} is not installed: run scripts/install-peers.sh"
     );
-    run_client_case(c, "clients", &profile, &Timeline::new()).await
+    run_in(c, "clients", Target::Client(&profile), &Timeline::new()).await
 }
 
 async fn passive_get_is_intact(name: &str) {

@@ -7,8 +7,8 @@ pub mod support;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use ftpconform::fake::server::{run_client_case, run_with, Launch};
 use ftpconform::real::clients::{ClientProfile, Task};
+use ftpconform::runner::{run_client_with, run_in, Launch, Target};
 use ftpconform::script::*;
 use ftpconform::timeline::{ConnId, EventKind, Side, Timeline};
 use ftpconform::verdict::{CaseResult, Role, Verdict};
@@ -32,11 +32,17 @@ fn server(op: ClientOp, path: &str, passive: bool) -> ClientScript {
 }
 
 async fn embedded(c: &Case) -> CaseResult {
-    run_client_case(c, "selftest", &ClientProfile::default(), &Timeline::new()).await
+    run_in(
+        c,
+        "selftest",
+        Target::Client(&ClientProfile::default()),
+        &Timeline::new(),
+    )
+    .await
 }
 
 async fn broken(c: &Case, runner: Launch) -> CaseResult {
-    run_with(c, "selftest", "broken", Ok(()), runner, &Timeline::new()).await
+    run_client_with(c, "selftest", "broken", runner, &Timeline::new()).await
 }
 
 /// The case failed, breaking exactly `rules` (in this order).
@@ -196,7 +202,7 @@ async fn unsupported_combination_is_unimplemented_not_failed() {
     fs.extended = true;
     let c = case("wget-put", fs);
     let wget = ClientProfile::by_name("wget").unwrap();
-    let r = run_client_case(&c, "selftest", &wget, &Timeline::new()).await;
+    let r = run_in(&c, "selftest", Target::Client(&wget), &Timeline::new()).await;
     assert_eq!(r.verdict, Verdict::Unimplemented, "{r:#?}");
     assert!(r.reason.unwrap_or_default().contains("wget"));
 }
@@ -218,7 +224,7 @@ fn reply(code: u16, lines: &[&str], style: MultilineStyle, bare_lf: bool) -> Act
 async fn with_faults(fs: ClientScript, client: &str) -> (CaseResult, String) {
     let t = Timeline::new();
     let profile = ClientProfile::by_name(client).unwrap();
-    let r = run_client_case(&case("fault", fs), "selftest", &profile, &t).await;
+    let r = run_in(&case("fault", fs), "selftest", Target::Client(&profile), &t).await;
     let sent = ftpconform::timeline::stream(&t.events(), ConnId(0), Side::Server);
     (
         r,
@@ -277,7 +283,7 @@ async fn late_preliminary_comes_after_the_data() {
     let fs = get_with(vec![rule("RETR", vec![Action::LatePreliminary])], true);
     let t = Timeline::new();
     let curl = ClientProfile::by_name("curl").unwrap();
-    let r = run_client_case(&case("late", fs), "s", &curl, &t).await;
+    let r = run_in(&case("late", fs), "s", Target::Client(&curl), &t).await;
     assert_pass(&r);
     let ev = t.events();
     let pos = |what: &str, pred: &dyn Fn(&EventKind) -> bool| {
@@ -426,7 +432,13 @@ async fn client_suites_load_and_the_embedded_client_gets_the_known_verdicts() {
     }
     let mut unexpected = Vec::new();
     for (suite, c) in &cases {
-        let r = run_client_case(c, suite, &ClientProfile::default(), &Timeline::new()).await;
+        let r = run_in(
+            c,
+            suite,
+            Target::Client(&ClientProfile::default()),
+            &Timeline::new(),
+        )
+        .await;
         let known = EMBEDDED_FINDINGS.iter().find(|(id, _)| *id == c.id);
         let expected = known.map_or(Verdict::Pass, |(_, v)| *v);
         if r.verdict != expected {

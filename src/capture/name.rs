@@ -7,16 +7,40 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::read::{Flow, Raw};
-use crate::timeline::{ConnId, ConnRole, Event, EventKind, Side};
+use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Side};
 use crate::wire::addr::{find_in_command, find_in_reply};
 
 /// Longest control line scanned for negotiations.
 const LINE_CAP: usize = 8192;
 
+/// An event before roles and sides are known: directions are endpoint
+/// indexes (0 = initiator).
+pub(super) enum Raw {
+    Open(usize),
+    Data {
+        flow: usize,
+        dir: usize,
+        offset: u64,
+        bytes: Vec<u8>,
+    },
+    Close {
+        flow: usize,
+        dir: usize,
+        kind: CloseKind,
+    },
+    Note(String),
+}
+
+/// The endpoints of one TCP connection (0 = initiator), and whether its
+/// SYN was in the capture (without it, the initiator is a guess).
+pub(super) struct FlowEnds {
+    pub(super) ends: [SocketAddr; 2],
+    pub(super) syn_seen: bool,
+}
+
 /// Names roles and sides once the flows are known.
 pub(super) struct Namer<'a> {
-    flows: &'a [Flow],
+    flows: &'a [FlowEnds],
     control_port: Option<u16>,
     /// (client ip, server ip) of the latest control connection.
     ctx: Option<(IpAddr, IpAddr)>,
@@ -29,7 +53,7 @@ pub(super) struct Namer<'a> {
 }
 
 impl<'a> Namer<'a> {
-    pub(super) fn new(flows: &'a [Flow], control_port: Option<u16>) -> Self {
+    pub(super) fn new(flows: &'a [FlowEnds], control_port: Option<u16>) -> Self {
         let guess = || {
             let has_21 = flows.iter().any(|f| f.ends[1].port() == 21);
             let first = flows.first().map(|f| f.ends[1].port());

@@ -14,7 +14,7 @@ use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use pcap_file::pcap::PcapReader;
 use pcap_file::DataLink;
 
-use super::name::Namer;
+use super::name::{FlowEnds, Namer, Raw};
 use super::CaptureError;
 use crate::timeline::{CloseKind, Event};
 
@@ -57,7 +57,15 @@ pub fn read_pcap(path: &Path, control_port: Option<u16>) -> Result<Vec<Event>, C
         }
     }
     asm.finish();
-    Ok(Namer::new(&asm.flows, control_port).events(asm.raw))
+    let ends: Vec<FlowEnds> = asm
+        .flows
+        .iter()
+        .map(|f| FlowEnds {
+            ends: f.ends,
+            syn_seen: f.syn_seen,
+        })
+        .collect();
+    Ok(Namer::new(&ends, control_port).events(asm.raw))
 }
 
 fn supported(link: DataLink) -> bool {
@@ -119,24 +127,6 @@ fn decode(link: DataLink, data: &[u8]) -> Option<Seg<'_>> {
     })
 }
 
-/// An event before roles and sides are known: directions are endpoint
-/// indexes (0 = initiator).
-pub(super) enum Raw {
-    Open(usize),
-    Data {
-        flow: usize,
-        dir: usize,
-        offset: u64,
-        bytes: Vec<u8>,
-    },
-    Close {
-        flow: usize,
-        dir: usize,
-        kind: CloseKind,
-    },
-    Note(String),
-}
-
 /// One direction of a TCP connection being reassembled.
 #[derive(Default)]
 struct Dir {
@@ -151,9 +141,9 @@ struct Dir {
 }
 
 /// One TCP connection; endpoint 0 is the initiator.
-pub(super) struct Flow {
-    pub(super) ends: [SocketAddr; 2],
-    pub(super) syn_seen: bool,
+struct Flow {
+    ends: [SocketAddr; 2],
+    syn_seen: bool,
     dirs: [Dir; 2],
     reset: bool,
 }

@@ -32,6 +32,8 @@ pub struct Negotiation {
     pub explicit_expect: bool,
     /// Passive: the loopback address a theft attempt came from.
     pub thief: Option<IpAddr>,
+    /// Passive: the connection the theft attempt made.
+    pub thief_conn: Option<ConnId>,
     /// The transfer run over this negotiation.
     pub transfer: Option<TransferFacts>,
 }
@@ -107,18 +109,6 @@ impl Findings {
         self.violations.extend(other.violations);
         self.notes.extend(other.notes);
     }
-}
-
-/// Runs every timeline check of a server-role case.
-pub fn server_checks(events: &[Event], negs: &[Negotiation], ctx: &CheckCtx) -> Findings {
-    let mut out = Findings::default();
-    for neg in negs {
-        out.extend(super::pasv::check(events, neg, ctx));
-        out.extend(super::active::check(events, neg, ctx));
-        out.extend(super::ordering::check(events, neg, ctx));
-        out.extend(super::security::check(events, neg, ctx));
-    }
-    out
 }
 
 /// The `Opened` event of `conn`: (initiator, acceptor).

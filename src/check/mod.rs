@@ -2,26 +2,17 @@
 //! peer under test. The verdict types and the rule catalogue are in
 //! [`crate::verdict`].
 
-use crate::script::Case;
-use crate::verdict::{CaseResult, Verdict};
+use crate::timeline::{Event, EventKind, PeerEvent};
 
-/// A passing result with nothing recorded yet: `case` of `suite` against
-/// `target`.
-pub fn blank(case: &Case, suite: &str, target: &str) -> CaseResult {
-    CaseResult {
-        id: case.id.clone(),
-        suite: suite.to_string(),
-        role: case.role(),
-        target: target.to_string(),
-        rfc: case.rfc.clone(),
-        level: case.level,
-        verdict: Verdict::Pass,
-        violations: Vec::new(),
-        notes: Vec::new(),
-        reason: None,
-        duration: std::time::Duration::ZERO,
-        capture: None,
-    }
+/// What the fake peers remarked during a case (notes for the report).
+pub fn remarks(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Peer(PeerEvent::Remark { text }) => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 pub mod client_case;
@@ -32,8 +23,11 @@ pub mod client_view;
 // Timeline checks of server-role cases (pure functions over events and what
 // the fake client negotiated).
 pub mod active;
+mod expect;
 pub mod facts;
 pub mod ordering;
 pub mod pasv;
 pub mod replies;
 pub mod security;
+pub mod server_case;
+mod transfer;

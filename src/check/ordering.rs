@@ -241,6 +241,7 @@ mod tests {
             trap: false,
             explicit_expect: false,
             thief: None,
+            thief_conn: None,
             transfer: Some(TransferFacts {
                 verb: "RETR".into(),
                 direction: Direction::Download,

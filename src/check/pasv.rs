@@ -110,6 +110,7 @@ mod tests {
             trap: false,
             explicit_expect: false,
             thief: None,
+            thief_conn: None,
             transfer: None,
         }
     }

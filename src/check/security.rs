@@ -3,10 +3,10 @@
 
 use std::net::SocketAddr;
 
-use super::facts::{CheckCtx, Findings, Negotiation};
+use super::facts::{endpoints, CheckCtx, Findings, Negotiation};
 use super::replies::{answer_to, replies};
 use crate::script::Direction;
-use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Side};
+use crate::timeline::{CloseKind, ConnId, Event, EventKind, Side};
 use crate::verdict::{Level, Rule};
 
 pub fn check(events: &[Event], neg: &Negotiation, ctx: &CheckCtx) -> Findings {
@@ -84,7 +84,8 @@ fn trap_rule(named: SocketAddr) -> Rule {
 // RFC names) is flagged too, graded as a should.
 fn theft(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings) {
     let thief = neg.thief.map(|t| t.to_string()).unwrap_or_default();
-    for (conn, from) in thief_conns(events, neg.sent_seq) {
+    let conn = neg.thief_conn;
+    if let Some((conn, (from, _))) = conn.and_then(|c| endpoints(events, c).map(|e| (c, e))) {
         let served = server_bytes(events, conn);
         if served > 0 {
             out.violation(
@@ -130,52 +131,20 @@ fn theft(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings
     }
 }
 
-/// Stray connections that arrived at `listener`: (initiator, bytes sent).
+/// Connections that arrived at `listener`: (initiator, bytes sent).
 fn arrivals(events: &[Event], listener: SocketAddr) -> Vec<(SocketAddr, u64)> {
-    opened(events)
-        .filter(|o| o.acceptor == listener)
-        .map(|o| (o.initiator, server_bytes(events, o.conn)))
-        .collect()
-}
-
-/// Stray connections the harness opened as a thief after `from_seq`.
-fn thief_conns(events: &[Event], from_seq: u64) -> Vec<(ConnId, SocketAddr)> {
-    opened(events)
-        .filter(|o| {
-            o.seq > from_seq && o.role == ConnRole::Stray && o.initiator_side == Side::Third
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Opened {
+                conn,
+                initiator,
+                acceptor,
+                ..
+            } if *acceptor == listener => Some((*initiator, server_bytes(events, *conn))),
+            _ => None,
         })
-        .map(|o| (o.conn, o.initiator))
         .collect()
-}
-
-struct Opened {
-    seq: u64,
-    conn: ConnId,
-    role: ConnRole,
-    initiator: SocketAddr,
-    acceptor: SocketAddr,
-    initiator_side: Side,
-}
-
-fn opened(events: &[Event]) -> impl Iterator<Item = Opened> + '_ {
-    events.iter().filter_map(|e| match &e.kind {
-        EventKind::Opened {
-            conn,
-            role,
-            initiator,
-            acceptor,
-            initiator_side,
-            ..
-        } => Some(Opened {
-            seq: e.seq,
-            conn: *conn,
-            role: *role,
-            initiator: *initiator,
-            acceptor: *acceptor,
-            initiator_side: *initiator_side,
-        }),
-        _ => None,
-    })
 }
 
 fn server_bytes(events: &[Event], conn: ConnId) -> u64 {

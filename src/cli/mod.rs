@@ -1,3 +1,7 @@
-//! Subcommands of the binary that are more than a few lines.
+//! Subcommands of the binary that are more than a few lines, and what
+//! `run` shows and writes.
 
+pub mod progress;
+pub mod reports;
 pub mod run;
+pub mod through;

@@ -9,15 +9,20 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args;
 
+use super::progress::Progress;
+use super::reports;
+
 use ftpconform::real::clients::ClientProfile;
 use ftpconform::real::servers::profiles::ProfileOptions;
 use ftpconform::real::servers::running::RunningServer;
 use ftpconform::real::servers::url::{self, FtpUrl};
 use ftpconform::real::servers::{self, ServerEndpoint};
+use ftpconform::report::html::Ladders;
 use ftpconform::report::{self, Summary};
 use ftpconform::runner::{self, RunConfig, RunState, Target};
 use ftpconform::script::Suite;
-use ftpconform::verdict::CaseResult;
+use ftpconform::timeline::Timeline;
+use ftpconform::verdict::{CaseResult, Role, Verdict};
 
 /// Exit status for usage, configuration and harness errors.
 pub const EXIT_HARNESS: u8 = 2;
@@ -43,9 +48,13 @@ pub struct RunArgs {
     /// Run only cases whose `suite::case` name contains this (repeatable).
     #[arg(long = "case")]
     pub cases: Vec<String>,
-    /// Write a report: `json=PATH` (repeatable).
+    /// Write a report: `json=PATH`, `junit=PATH`, `html=PATH` or
+    /// `markdown=PATH` (repeatable).
     #[arg(long = "report")]
     pub reports: Vec<String>,
+    /// No progress bar and no line per case (the report is still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Where captures go (default target/ftpconform/captures).
     #[arg(long)]
     pub capture_dir: Option<PathBuf>,
@@ -56,6 +65,12 @@ pub struct RunArgs {
     /// NAT misconfiguration, e.g. 127.0.0.2).
     #[arg(long)]
     pub pasv_address: Option<Ipv4Addr>,
+    /// Run through a NAT or firewall topology built in network namespaces
+    /// (docs/nat.md): direct, client-nat, client-nat-alg, server-nat,
+    /// server-nat-alg, server-nat-masquerade, firewall-passive-range,
+    /// firewall-ipv6. Default suites: suites-nat/.
+    #[arg(long)]
+    pub topology: Option<String>,
 }
 
 /// The help of `--server`, naming every server that can be started.
@@ -64,21 +79,6 @@ fn server_help() -> String {
         "Server under test: `ftp://user:pass@host:port`, or a server started on loopback: {}",
         servers::server_names().join(", ")
     )
-}
-
-/// A requested report file.
-enum ReportSpec {
-    Json(PathBuf),
-}
-
-fn parse_reports(specs: &[String]) -> anyhow::Result<Vec<ReportSpec>> {
-    specs
-        .iter()
-        .map(|s| match s.split_once('=') {
-            Some(("json", path)) if !path.is_empty() => Ok(ReportSpec::Json(path.into())),
-            _ => bail!("bad --report `{s}`: use json=PATH"),
-        })
-        .collect()
 }
 
 /// Default suite folder: `suites/` here, else the one beside the sources.
@@ -92,7 +92,7 @@ fn default_suites() -> Vec<PathBuf> {
 
 /// Runs the command; errors are usage or harness errors (exit 2).
 pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
-    let reports = parse_reports(&args.reports)?;
+    let specs = reports::parse(&args.reports)?;
     let config = RunConfig {
         capture_dir: args
             .capture_dir
@@ -100,8 +100,28 @@ pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| PathBuf::from("target/ftpconform/captures")),
         filters: args.cases.clone(),
     };
-    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let results = rt.block_on(run_all(&args, &suites, &config))?;
+    let progress = Progress::new(selected(&args, &suites, &config), args.quiet);
+    let keep_ladders = reports::wants_ladders(&specs);
+    let mut ladders = Ladders::default();
+    let results = match &args.topology {
+        Some(name) => {
+            // Through a topology the cases run in the namespaces' own
+            // threads; their results come back at the end.
+            let (server, client) = (args.server.as_deref(), args.client.as_deref());
+            Some(super::through::run(name, server, client, &suites, &config)?)
+        }
+        None => {
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let mut on_case = |r: &CaseResult, timeline: &Timeline| {
+                progress.case_done(r);
+                if keep_ladders && r.verdict != Verdict::Pass {
+                    ladders.record(r, &timeline.events());
+                }
+            };
+            rt.block_on(run_all(&args, &suites, &config, &mut on_case))?
+        }
+    };
+    progress.finish();
     let Some(results) = results else {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     };
@@ -109,13 +129,29 @@ pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
         bail!("no case selected: check --suite and --case");
     }
     print!("{}", report::table::render(&results));
-    write_reports(&reports, &results)?;
+    reports::write(&specs, &results, &ladders)?;
     Ok(ExitCode::from(Summary::of(&results).exit_code() as u8))
+}
+
+/// How many cases the run will try (for the progress bar).
+fn selected(args: &RunArgs, suites: &[Suite], config: &RunConfig) -> usize {
+    let both = args.server.is_none() && args.client.is_none();
+    let runs = |role: Role| match role {
+        Role::Server => args.server.is_some() || both,
+        Role::Client => args.client.is_some() || both,
+    };
+    suites
+        .iter()
+        .filter(|s| runs(s.role))
+        .flat_map(|s| s.cases.iter().filter(move |c| config.selects(s, c)))
+        .count()
 }
 
 /// The suite paths the run loads.
 pub fn suite_paths(args: &RunArgs) -> Vec<PathBuf> {
-    if args.suites.is_empty() {
+    if args.suites.is_empty() && args.topology.is_some() {
+        super::through::default_suites()
+    } else if args.suites.is_empty() {
         default_suites()
     } else {
         args.suites.clone()
@@ -128,15 +164,16 @@ async fn run_all(
     args: &RunArgs,
     suites: &[Suite],
     config: &RunConfig,
+    on_case: &mut dyn FnMut(&CaseResult, &Timeline),
 ) -> anyhow::Result<Option<Vec<CaseResult>>> {
     let both = args.server.is_none() && args.client.is_none();
     let state = RunState::default();
     let work = async {
         if args.server.is_some() || both {
-            run_server_side(args, suites, config, &state).await?;
+            run_server_side(args, suites, config, &state, &mut *on_case).await?;
         }
         if args.client.is_some() || both {
-            run_client_side(args, suites, config, &state).await?;
+            run_client_side(args, suites, config, &state, on_case).await?;
         }
         anyhow::Ok(())
     };
@@ -149,10 +186,6 @@ async fn run_all(
     }
 }
 
-fn progress(r: &CaseResult) {
-    eprintln!("{}::{}::{} {}", r.target, r.suite, r.id, r.verdict.as_str());
-}
-
 /// Starts or reaches the server target, checks it greets, runs the server
 /// suites.
 async fn run_server_side(
@@ -160,6 +193,7 @@ async fn run_server_side(
     suites: &[Suite],
     config: &RunConfig,
     state: &RunState,
+    on_case: &mut dyn FnMut(&CaseResult, &Timeline),
 ) -> anyhow::Result<()> {
     let spec = args
         .server
@@ -168,7 +202,7 @@ async fn run_server_side(
     let (endpoint, _server) = server_target(&spec, args).await?;
     url::probe(&endpoint, PROBE_LIMIT).await?;
     let target = Target::Server(&endpoint);
-    runner::run_suites(suites, target, config, state, &mut progress).await;
+    runner::run_suites(suites, target, config, state, on_case).await;
     Ok(())
 }
 
@@ -178,6 +212,7 @@ async fn run_client_side(
     suites: &[Suite],
     config: &RunConfig,
     state: &RunState,
+    on_case: &mut dyn FnMut(&CaseResult, &Timeline),
 ) -> anyhow::Result<()> {
     let name = args.client.as_deref().unwrap_or("embedded");
     let Some(profile) = ClientProfile::by_name(name) else {
@@ -188,7 +223,7 @@ async fn run_client_side(
         bail!("client `{name}` is not installed: run scripts/install-peers.sh");
     }
     let target = Target::Client(&profile);
-    runner::run_suites(suites, target, config, state, &mut progress).await;
+    runner::run_suites(suites, target, config, state, on_case).await;
     Ok(())
 }
 
@@ -232,17 +267,4 @@ async fn server_target(
         endpoint.name.push_str("-ipv6");
     }
     Ok((endpoint, Some(server)))
-}
-
-fn write_reports(reports: &[ReportSpec], results: &[CaseResult]) -> anyhow::Result<()> {
-    for spec in reports {
-        match spec {
-            ReportSpec::Json(path) => {
-                let text = serde_json::to_string_pretty(&report::json::render(results))?;
-                std::fs::write(path, text + "\n")
-                    .with_context(|| format!("writing {}", path.display()))?;
-            }
-        }
-    }
-    Ok(())
 }

@@ -1,10 +1,68 @@
-//! Reports: views of case results for people (a verdict table) and for
-//! machines (JSON), and the run's exit status.
+//! Reports: views of case results for people (the terminal's table, an
+//! HTML page with ladders, Markdown) and for machines (JSON, JUnit XML),
+//! and the run's exit status.
 
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod table;
 
-use crate::verdict::{CaseResult, Level, Verdict};
+use std::fmt::Write;
+
+use crate::verdict::{CaseResult, Level, Verdict, Violation};
+
+/// The counts of each (target, suite) in order of first appearance.
+pub fn by_suite(results: &[CaseResult]) -> Vec<(String, String, Summary)> {
+    let mut groups: Vec<(String, String, Vec<CaseResult>)> = Vec::new();
+    for r in results {
+        match groups
+            .iter_mut()
+            .find(|(t, s, _)| *t == r.target && *s == r.suite)
+        {
+            Some(g) => g.2.push(r.clone()),
+            None => groups.push((r.target.clone(), r.suite.clone(), vec![r.clone()])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(t, s, rs)| (t, s, Summary::of(&rs)))
+        .collect()
+}
+
+/// What a case that did not pass shows in every text report: why it did not
+/// run, each violation (rule, RFC section, suite line, expected and actual,
+/// the transcript up to it), the notes and the capture path.
+pub fn details(r: &CaseResult) -> String {
+    let mut out = String::new();
+    if let Some(reason) = &r.reason {
+        let _ = writeln!(out, "reason: {reason}");
+    }
+    for v in &r.violations {
+        violation(&mut out, v);
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    if let Some(c) = &r.capture {
+        let _ = writeln!(out, "capture: {}", c.display());
+    }
+    out
+}
+
+fn violation(out: &mut String, v: &Violation) {
+    let at = v
+        .loc
+        .as_ref()
+        .map(|l| format!(" ({l})"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "{} {} [{}]{at}", v.grade.as_str(), v.rule, v.rfc);
+    let _ = writeln!(out, "  expected: {}", v.expected);
+    let _ = writeln!(out, "  actual:   {}", v.actual);
+    for line in &v.context {
+        let _ = writeln!(out, "  | {line}");
+    }
+}
 
 /// Counts of each verdict in a run.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -48,17 +106,22 @@ impl Summary {
         }
     }
 
+    /// Each verdict's count, best to worst (`skipped` last).
+    pub fn counts(&self) -> [(usize, Verdict); 7] {
+        [
+            (self.pass, Verdict::Pass),
+            (self.non_strict, Verdict::NonStrict),
+            (self.unimplemented, Verdict::Unimplemented),
+            (self.info, Verdict::Info),
+            (self.fail, Verdict::Fail),
+            (self.error, Verdict::Error),
+            (self.skipped, Verdict::Skipped),
+        ]
+    }
+
     /// One line: `85 cases: 70 pass, 3 non-strict, ...`.
     pub fn line(&self) -> String {
-        let parts = [
-            (self.pass, "pass"),
-            (self.non_strict, "non-strict"),
-            (self.unimplemented, "unimplemented"),
-            (self.info, "info"),
-            (self.fail, "fail"),
-            (self.error, "error"),
-            (self.skipped, "skipped"),
-        ];
+        let parts = self.counts().map(|(n, v)| (n, v.as_str()));
         let body: Vec<String> = parts
             .iter()
             .filter(|(n, _)| *n > 0)
@@ -88,3 +151,6 @@ impl Summary {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,6 @@
-//! The human report: an aligned verdict table, the violations of every case
-//! that did not pass, and a summary line.
+//! The terminal report: a table of verdict counts per target and suite,
+//! expected vs actual (with the transcript excerpt) for every case that did
+//! not pass, and a summary line.
 
 use std::fmt::Write;
 
@@ -7,16 +8,16 @@ use crate::verdict::{CaseResult, Verdict};
 
 use super::Summary;
 
-/// Renders the verdict table and the details of non-passing cases.
+/// Renders the summary table and the details of non-passing cases.
 pub fn render(results: &[CaseResult]) -> String {
     let mut out = String::new();
-    let header = ["TARGET", "SUITE", "CASE", "LEVEL", "VERDICT"];
-    let rows: Vec<[String; 5]> = results.iter().map(row).collect();
-    let widths = column_widths(&header, &rows);
-    push_row(&mut out, &header.map(String::from), &widths);
-    for r in &rows {
-        push_row(&mut out, r, &widths);
+    let mut rows = vec![header()];
+    for (target, suite, s) in super::by_suite(results) {
+        let mut row = vec![target, suite];
+        row.extend(s.counts().map(|(n, _)| n.to_string()));
+        rows.push(row);
     }
+    push_rows(&mut out, &rows);
     for r in results.iter().filter(|r| r.verdict != Verdict::Pass) {
         details(&mut out, r);
     }
@@ -24,33 +25,37 @@ pub fn render(results: &[CaseResult]) -> String {
     out
 }
 
-fn row(r: &CaseResult) -> [String; 5] {
-    [
-        r.target.clone(),
-        r.suite.clone(),
-        r.id.clone(),
-        r.level.as_str().to_string(),
-        r.verdict.as_str().to_string(),
-    ]
+fn header() -> Vec<String> {
+    let mut h = vec!["TARGET".to_string(), "SUITE".to_string()];
+    h.extend(
+        Summary::default()
+            .counts()
+            .map(|(_, v)| v.as_str().to_uppercase()),
+    );
+    h
 }
 
-fn column_widths(header: &[&str; 5], rows: &[[String; 5]]) -> [usize; 5] {
-    let mut w = header.map(str::len);
-    for r in rows {
-        for (i, cell) in r.iter().enumerate() {
-            w[i] = w[i].max(cell.len());
+/// Rows as columns two spaces apart: the first two left-aligned, the
+/// counts right-aligned.
+fn push_rows(out: &mut String, rows: &[Vec<String>]) {
+    let mut widths = vec![0; rows[0].len()];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
         }
     }
-    w
-}
-
-fn push_row(out: &mut String, cells: &[String; 5], widths: &[usize; 5]) {
-    let line: Vec<String> = cells
-        .iter()
-        .zip(widths)
-        .map(|(c, w)| format!("{c:<w$}"))
-        .collect();
-    let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| match i {
+                0 | 1 => format!("{c:<w$}"),
+                _ => format!("{c:>w$}"),
+            })
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+    }
 }
 
 fn details(out: &mut String, r: &CaseResult) {
@@ -63,26 +68,7 @@ fn details(out: &mut String, r: &CaseResult) {
         r.id,
         r.rfc.join(", ")
     );
-    if let Some(reason) = &r.reason {
-        let _ = writeln!(out, "  reason: {reason}");
-    }
-    for v in &r.violations {
-        let at = v
-            .loc
-            .as_ref()
-            .map(|l| format!(" ({l})"))
-            .unwrap_or_default();
-        let _ = writeln!(out, "  {} {} [{}]{at}", v.grade.as_str(), v.rule, v.rfc);
-        let _ = writeln!(out, "    expected: {}", v.expected);
-        let _ = writeln!(out, "    actual:   {}", v.actual);
-        for line in &v.context {
-            let _ = writeln!(out, "    | {line}");
-        }
-    }
-    for n in &r.notes {
-        let _ = writeln!(out, "  note: {n}");
-    }
-    if let Some(c) = &r.capture {
-        let _ = writeln!(out, "  capture: {}", c.display());
+    for line in super::details(r).lines() {
+        let _ = writeln!(out, "  {line}");
     }
 }

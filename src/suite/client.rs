@@ -1,6 +1,7 @@
 //! Stage 2 for client-role cases: the task given to the real client, the
 //! fake server's files and reply rules, and the expected client behaviour.
 
+use super::ctx::Ctx;
 use super::expect::Scope;
 use super::locate::NodePath;
 use super::raw::{
@@ -8,7 +9,6 @@ use super::raw::{
     RawCommandPattern, RawFamily, RawFile, RawOp, RawPasv, RawReply, RawRule, RawShape, RawStyle,
     StrOr,
 };
-use super::validate::Ctx;
 use super::values;
 use crate::script::{
     Action, ClientExpect, ClientOp, ClientScript, CommandPattern, Family, ReplyRule, VirtualFile,

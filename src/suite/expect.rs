@@ -3,12 +3,12 @@
 
 use std::collections::HashSet;
 
+use super::ctx::Ctx;
 use super::locate::NodePath;
 use super::raw::{
     OneOrMany, RawAlternative, RawCapture, RawCaptureFrom, RawCode, RawExpect, RawExpectMap,
     RawGrade,
 };
-use super::validate::Ctx;
 use super::values;
 use crate::script::{
     Alternative, Builtin, Capture, CaptureFrom, CodeMatch, Grade, ReplyExpect, Template,

@@ -9,6 +9,7 @@
 //! `schema`.
 
 mod client;
+mod ctx;
 mod discover;
 mod error;
 mod expect;

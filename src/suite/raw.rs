@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 
-pub use super::shape::{OneOrMany, RawCode, RawDuration, RawExpect, StrOr};
+use super::shape::CodesOr;
+pub use super::shape::{OneOrMany, RawCode, RawDuration, StrOr};
+
+/// A reply expectation: codes, or the map form [`RawExpectMap`].
+pub type RawExpect = CodesOr<RawExpectMap>;
 
 /// `Some(x)` when the key is present, even with a null value (`disconnect:`).
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(

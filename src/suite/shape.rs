@@ -12,8 +12,6 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, Deserialize, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 
-use super::raw::RawExpectMap;
-
 /// `x` or `[x, y]`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OneOrMany<T> {
@@ -52,11 +50,12 @@ pub enum RawCode {
     Text(String),
 }
 
-/// A reply expectation: codes (`226`, `"2xx"`, `[125, 150]`) or the map form.
+/// A reply expectation: codes (`226`, `"2xx"`, `[125, 150]`) or the map
+/// form `M` (`raw::RawExpect` names it).
 #[derive(Debug, Clone, PartialEq)]
-pub enum RawExpect {
+pub enum CodesOr<M> {
     Codes(OneOrMany<RawCode>),
-    Full(Box<RawExpectMap>),
+    Full(Box<M>),
 }
 
 // ------------------------------------------------------------------ visitors
@@ -192,45 +191,43 @@ impl<'de> Deserialize<'de> for RawCode {
     }
 }
 
-struct ExpectVisitor;
+struct ExpectVisitor<M>(PhantomData<M>);
 
-impl<'de> Visitor<'de> for ExpectVisitor {
-    type Value = RawExpect;
+impl<'de, M: Deserialize<'de>> Visitor<'de> for ExpectVisitor<M> {
+    type Value = CodesOr<M>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a reply code, a class like \"2xx\", a list of them, or a map with `code:`")
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawExpect, E> {
-        Ok(RawExpect::Codes(OneOrMany::One(RawCode::Num(v))))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<CodesOr<M>, E> {
+        Ok(CodesOr::Codes(OneOrMany::One(RawCode::Num(v))))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawExpect, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<CodesOr<M>, E> {
         CodeVisitor
             .visit_u64(v)
-            .map(|c| RawExpect::Codes(OneOrMany::One(c)))
+            .map(|c| CodesOr::Codes(OneOrMany::One(c)))
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawExpect, E> {
-        Ok(RawExpect::Codes(OneOrMany::One(RawCode::Text(
-            v.to_string(),
-        ))))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<CodesOr<M>, E> {
+        Ok(CodesOr::Codes(OneOrMany::One(RawCode::Text(v.to_string()))))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawExpect, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<CodesOr<M>, A::Error> {
         let codes = Vec::<RawCode>::deserialize(SeqAccessDeserializer::new(seq))?;
-        Ok(RawExpect::Codes(OneOrMany::Many(codes)))
+        Ok(CodesOr::Codes(OneOrMany::Many(codes)))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawExpect, A::Error> {
-        let full = RawExpectMap::deserialize(MapAccessDeserializer::new(map))?;
-        Ok(RawExpect::Full(Box::new(full)))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CodesOr<M>, A::Error> {
+        let full = M::deserialize(MapAccessDeserializer::new(map))?;
+        Ok(CodesOr::Full(Box::new(full)))
     }
 }
 
-impl<'de> Deserialize<'de> for RawExpect {
+impl<'de, M: Deserialize<'de>> Deserialize<'de> for CodesOr<M> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ExpectVisitor)
+        d.deserialize_any(ExpectVisitor(PhantomData))
     }
 }
 
@@ -300,14 +297,14 @@ impl JsonSchema for RawCode {
     }
 }
 
-impl JsonSchema for RawExpect {
+impl<M: JsonSchema> JsonSchema for CodesOr<M> {
     fn schema_name() -> Cow<'static, str> {
         "Expect".into()
     }
 
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         let codes = generator.subschema_for::<OneOrMany<RawCode>>();
-        let full = generator.subschema_for::<RawExpectMap>();
+        let full = generator.subschema_for::<M>();
         json_schema!({ "anyOf": [codes, full] })
     }
 }

@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
+use super::ctx::{timeout, Ctx};
 use super::expect::{codes_only, regex_list, reply_expect, Scope};
 use super::locate::NodePath;
 use super::raw::{
     RawConnect, RawData, RawDataExpect, RawDataMode, RawDirection, RawFamily, RawSide, RawStep,
     RawStepMap, RawTransfer, StepWord, StrOr,
 };
-use super::validate::{timeout, Ctx};
 use super::values;
 use crate::script::{
     Content, DataExpect, DataMode, DataSetup, Direction, Family, Payload, ReplyExpect, Step,

@@ -2,13 +2,14 @@
 //! every error with the position of the offending node.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::ctx::{timeout, Ctx};
 use super::error::SuiteError;
 use super::locate::{NodePath, Positions};
-use super::raw::{OneOrMany, RawCase, RawDefaults, RawDuration, RawLevel, RawRole, RawSuite};
+use super::raw::{OneOrMany, RawCase, RawDefaults, RawLevel, RawRole, RawSuite};
 use super::values;
 use super::{client, steps};
 use crate::script::{Capability, Case, CaseBody, Suite};
@@ -16,74 +17,6 @@ use crate::verdict::{Level, Loc, Role};
 
 /// Default per-step timeout when neither the case nor the defaults set one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Validation state: where nodes are, and the errors found so far.
-pub struct Ctx<'a> {
-    file: Arc<PathBuf>,
-    positions: &'a Positions,
-    pub errors: Vec<SuiteError>,
-}
-
-impl<'a> Ctx<'a> {
-    pub fn new(file: &Path, positions: &'a Positions) -> Ctx<'a> {
-        let file = Arc::new(file.to_path_buf());
-        Ctx {
-            file,
-            positions,
-            errors: Vec::new(),
-        }
-    }
-
-    /// The position of the node at `at`.
-    pub fn loc(&self, at: &NodePath) -> Loc {
-        let pos = self.positions.value(at);
-        Loc {
-            file: self.file.clone(),
-            line: pos.line,
-            col: pos.col,
-        }
-    }
-
-    /// The position of the key of the map entry at `at`.
-    pub fn key_loc(&self, at: &NodePath) -> Loc {
-        let pos = self.positions.key(at);
-        Loc {
-            file: self.file.clone(),
-            line: pos.line,
-            col: pos.col,
-        }
-    }
-
-    /// Records an error at the node `at`.
-    pub fn error(&mut self, at: &NodePath, message: impl Into<String>) {
-        let err = SuiteError::new(self.loc(at), message);
-        self.errors.push(err);
-    }
-
-    /// Records an error at the key of the entry `at`.
-    pub fn key_error(&mut self, at: &NodePath, message: impl Into<String>) {
-        let err = SuiteError::new(self.key_loc(at), message);
-        self.errors.push(err);
-    }
-
-    /// The value, or `None` after recording the error at `at`.
-    pub fn check<T>(&mut self, at: &NodePath, result: Result<T, String>) -> Option<T> {
-        result.map_err(|msg| self.error(at, msg)).ok()
-    }
-
-    /// Checks an optional value; `Ok(None)` when absent, `Err` when invalid.
-    pub fn opt<R, T>(
-        &mut self,
-        at: &NodePath,
-        raw: Option<&R>,
-        f: impl FnOnce(&R) -> Result<T, String>,
-    ) -> Result<Option<T>, ()> {
-        match raw {
-            None => Ok(None),
-            Some(r) => self.check(at, f(r)).map(Some).ok_or(()),
-        }
-    }
-}
 
 /// File-wide defaults, resolved.
 struct Defaults {
@@ -158,16 +91,6 @@ fn defaults(ctx: &mut Ctx, raw: Option<&RawDefaults>, at: &NodePath) -> Defaults
         requires: capabilities(ctx, raw.requires.as_deref(), &at.key("requires"))
             .unwrap_or_default(),
     }
-}
-
-/// A timeout: a duration above zero.
-pub fn timeout(ctx: &mut Ctx, raw: Option<&RawDuration>, at: &NodePath) -> Option<Duration> {
-    let d = ctx.check(at, values::duration(raw?))?;
-    if d.is_zero() {
-        ctx.error(at, "a timeout must be longer than zero");
-        return None;
-    }
-    Some(d)
 }
 
 fn rfc_list(ctx: &mut Ctx, raw: Option<&OneOrMany<String>>, at: &NodePath) -> Option<Vec<String>> {

@@ -98,7 +98,7 @@ fn position(main: &[(Entry, Place)], key: u64) -> usize {
 }
 
 /// Whether a client control line negotiates a data connection.
-pub(super) fn is_negotiation(line: &str) -> bool {
+pub fn is_negotiation(line: &str) -> bool {
     let mut words = line.split_ascii_whitespace();
     let verb = words.next().unwrap_or("").to_ascii_uppercase();
     let arg = words.next().unwrap_or("");
@@ -111,7 +111,7 @@ pub(super) fn is_negotiation(line: &str) -> bool {
 
 /// The first digit of a server line that ends a reply (`ddd` then a space
 /// or nothing), if it is one.
-pub(super) fn reply_end(line: &str) -> Option<u8> {
+pub fn reply_end(line: &str) -> Option<u8> {
     let b = line.as_bytes();
     let coded = b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit);
     let ends = b.len() == 3 || b.get(3) == Some(&b' ');

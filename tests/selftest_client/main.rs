@@ -29,8 +29,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-use ftpconform::fake::run_server_case;
 use ftpconform::real::servers::ServerEndpoint;
+use ftpconform::runner::{run_in, Target};
 use ftpconform::script::*;
 use ftpconform::timeline::{Side, Timeline};
 use ftpconform::verdict::{CaseResult, Level};
@@ -62,7 +62,7 @@ async fn run_within(case: &Case, addr: SocketAddr, bound: Duration) -> CaseResul
 
 async fn run_at(case: &Case, target: &ServerEndpoint) -> (CaseResult, Timeline) {
     let tl = Timeline::new();
-    let r = run_server_case(case, "selftest", target, &tl).await;
+    let r = run_in(case, "selftest", Target::Server(target), &tl).await;
     (r, tl)
 }
 

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use ftpconform::fake::run_server_case;
+use ftpconform::runner::{run_in, Target};
 use ftpconform::script::*;
 use ftpconform::timeline::{ConnRole, EventKind, Timeline};
 use ftpconform::verdict::Level;
@@ -139,7 +139,7 @@ async fn smoke_suite_from_yaml_passes_against_pyftpdlib() {
     target.capabilities = vec![Capability::Upload];
     for case in &suite.cases {
         let tl = Timeline::new();
-        let r = run_server_case(case, &suite.name, &target, &tl).await;
+        let r = run_in(case, &suite.name, Target::Server(&target), &tl).await;
         assert_pass(&r);
     }
 }

@@ -13,8 +13,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use ftpconform::fake::server::Launch;
 use ftpconform::real::clients::{ClientRun, Task};
+use ftpconform::runner::Launch;
 use ftpconform::wire::addr::{encode_port, parse_pasv_reply};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};

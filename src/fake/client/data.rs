@@ -4,17 +4,13 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use super::expect;
-use super::session::{first_line, FakeClient, Stop};
-use crate::check::facts::Negotiation;
-use crate::net::{Catch, Conn, Listener, PendingAccept, Sides};
-use crate::script::{DataMode, DataSetup, Direction, Family, ReplyExpect, Step};
-use crate::timeline::{OpenRole, Side};
+use super::session::{FakeClient, PendingData, Stop, AS_CLIENT};
+use crate::net::{Catch, Conn, Listener, Sides};
+use crate::script::{DataMode, DataSetup, Direction, Family, Step};
+use crate::timeline::{Answer, ConnId, OpenRole, PeerEvent, Purpose, Side};
 use crate::wire::addr::{encode_eprt, encode_port, parse_epsv_reply, parse_pasv_reply};
 use crate::wire::reply::Reply;
 
-/// The fake client's sides on its control and data connections.
-pub const AS_CLIENT: Sides = Sides::new(Side::Client, Side::Server);
 /// The sides of a theft attempt and of a bounce trap: a third party
 /// facing the server.
 const AS_THIRD: Sides = Sides::new(Side::Third, Side::Server);
@@ -29,25 +25,25 @@ const THIEF_DATA: &[u8] = b"forged by ftpconform thief\n";
 /// How long to wait for an unsolicited reply after a theft attempt.
 const UNSOLICITED_WAIT: Duration = Duration::from_millis(200);
 
-/// The data connection the next transfer uses.
-pub enum PendingData {
-    /// Passive, connected right after the reply.
-    Connected(Conn),
-    /// Passive, to connect after the transfer command was sent.
-    Late(SocketAddr),
-    /// Active: the server will connect to our listener.
-    Active(PendingAccept),
-}
-
 /// Where the active side listens: the legitimate listener or a trap.
 enum Listen {
     Normal(Listener),
     Trap(Option<Listener>),
 }
 
+impl Listen {
+    /// The listener's address (none for a trap that could not bind).
+    fn addr(&self) -> Option<SocketAddr> {
+        match self {
+            Listen::Normal(l) | Listen::Trap(Some(l)) => Some(l.local_addr()),
+            Listen::Trap(None) => None,
+        }
+    }
+}
+
 impl FakeClient<'_> {
     pub async fn data(&mut self, step: &Step, setup: &DataSetup, t: Duration) -> Result<(), Stop> {
-        self.greet(&step.loc, t).await?;
+        self.greet(t).await?;
         self.pending = None;
         let (command, named, listen) = match setup.mode.is_passive() {
             true => (passive_command(setup), None, None),
@@ -56,45 +52,26 @@ impl FakeClient<'_> {
                 (cmd, Some(named), Some(listen))
             }
         };
-        let sent_seq = self.mark(format!("{}: {command}", step.loc));
-        self.send_line(&command, &step.loc, t).await?;
-        let exp = setup
-            .expect
-            .clone()
-            .unwrap_or_else(|| default_expect(setup.mode));
-        let reply = self.read_reply(&exp, &step.loc, t).await?;
-        let trap = matches!(listen, Some(Listen::Trap(_)));
-        if setup.expect.is_some() || !trap {
-            self.grade(&exp, &reply, &step.loc);
-        }
-        let mut neg = Negotiation {
-            mode: setup.mode,
-            loc: Some(step.loc.clone()),
-            sent_seq,
-            reply_code: Some(reply.code),
-            announced: None,
+        self.mark(format!("{}: {command}", step.loc));
+        self.record(PeerEvent::Negotiating {
             named,
-            listener: None,
-            trap,
-            explicit_expect: setup.expect.is_some(),
-            thief: None,
-            transfer: None,
-        };
+            listener: listen.as_ref().and_then(Listen::addr),
+            trap: matches!(listen, Some(Listen::Trap(_))),
+        });
+        self.send_line(&command, t).await?;
+        let exp = setup.reply_expect();
+        let reply = self.await_reply(Purpose::Negotiation, t).await?;
+        self.capture(&exp, &reply);
         let accepted = reply.code / 100 == 2;
         // A negotiation the script expects to be refused makes no
         // connection, even when the server accepts it.
-        let connect = accepted && expect::allows_success(&exp);
-        let result = match (connect, listen) {
-            (true, None) => self.passive(step, setup, &reply, &mut neg, t).await,
-            (_, Some(listen)) => {
-                self.active(listen, accepted, &mut neg);
-                Ok(())
-            }
-            (false, None) => Ok(()),
-        };
-        self.negs.push(neg);
-        result?;
-        if !accepted && expect::wants_success(&exp) {
+        let connect = accepted && exp.allows_success();
+        match (connect, listen) {
+            (true, None) => self.passive(setup, &reply, t).await?,
+            (_, Some(listen)) => self.active(listen, accepted),
+            (false, None) => {}
+        }
+        if !accepted && exp.wants_success() {
             return Err(Stop::Halt);
         }
         Ok(())
@@ -144,9 +121,7 @@ impl FakeClient<'_> {
         }
         match tokio::time::timeout(FIXED_PORT_WAIT, FIXED_PORTS.lock()).await {
             Ok(guard) => self.fixed_port_turn = Some(guard),
-            Err(_) => self
-                .found
-                .note("no turn on fixed trap ports: another case held them"),
+            Err(_) => self.remark("no turn on fixed trap ports: another case held them"),
         }
     }
 
@@ -161,7 +136,7 @@ impl FakeClient<'_> {
             Ok(l) if foreign => Ok(Listen::Trap(Some(l))),
             Ok(l) => Ok(Listen::Normal(l)),
             Err(e) if foreign => {
-                self.found.note(format!("{e}: only the reply is checked"));
+                self.remark(format!("{e}: only the reply is checked"));
                 Ok(Listen::Trap(None))
             }
             Err(e) => Err(Stop::Harness(e.to_string())),
@@ -170,54 +145,38 @@ impl FakeClient<'_> {
 
     /// After the PORT / EPRT reply: wait for the server in the background,
     /// or keep the trap watching.
-    fn active(&mut self, listen: Listen, accepted: bool, neg: &mut Negotiation) {
+    fn active(&mut self, listen: Listen, accepted: bool) {
         match listen {
-            Listen::Normal(l) => {
-                neg.listener = Some(l.local_addr());
-                if accepted {
-                    match l.into_pending(OpenRole::Data) {
-                        Ok(p) => self.pending = Some(PendingData::Active(p)),
-                        Err(e) => self.found.note(format!("active listener lost: {e}")),
-                    }
-                }
-            }
+            Listen::Normal(l) if accepted => match l.into_pending(OpenRole::Data) {
+                Ok(p) => self.pending = Some(PendingData::Active(p)),
+                Err(e) => self.remark(format!("active listener lost: {e}")),
+            },
+            Listen::Normal(_) | Listen::Trap(None) => {}
             Listen::Trap(Some(l)) => {
-                neg.listener = Some(l.local_addr());
                 self.traps.push(l.into_trap(Catch::Read(self.case.timeout)));
                 self.strays_checked = false;
             }
-            Listen::Trap(None) => {}
         }
     }
 
     /// After a 227 / 229: find the address, let a thief try, connect.
-    async fn passive(
-        &mut self,
-        step: &Step,
-        setup: &DataSetup,
-        reply: &Reply,
-        neg: &mut Negotiation,
-        t: Duration,
-    ) -> Result<(), Stop> {
+    async fn passive(&mut self, setup: &DataSetup, reply: &Reply, t: Duration) -> Result<(), Stop> {
         let server = self.ctrl()?.peer_addr().ip();
-        let announced = match announced_addr(setup, reply, server) {
-            Ok(a) => a,
-            Err(why) => {
-                self.violate(None, &step.loc, why, first_line(reply));
-                return Err(Stop::Halt);
-            }
+        let announced = announced_addr(setup, reply, server);
+        self.record(PeerEvent::Announced(announced.clone()));
+        let Ok(announced) = announced else {
+            return Err(Stop::Halt);
         };
-        neg.announced = Some(announced);
         let target = self.connect_target(announced, server);
         if let Some(thief) = setup.steal_from {
-            neg.thief = Some(thief);
-            self.steal(thief, target, t).await;
+            let conn = self.steal(thief, target, t).await;
+            self.record(PeerEvent::Theft { from: thief, conn });
         }
         if setup.connect_late {
             self.pending = Some(PendingData::Late(target));
             return Ok(());
         }
-        let conn = self.connect_data(step, target, server, t).await?;
+        let conn = self.connect_data(target, server, t).await?;
         self.pending = Some(PendingData::Connected(conn));
         Ok(())
     }
@@ -229,7 +188,7 @@ impl FakeClient<'_> {
             return announced;
         }
         let target = SocketAddr::new(server, announced.port());
-        self.found.note(format!(
+        self.remark(format!(
             "227 named non-loopback {announced}; connecting to {target}"
         ));
         target
@@ -240,7 +199,6 @@ impl FakeClient<'_> {
     /// clients do) so that the case can go on.
     pub async fn connect_data(
         &mut self,
-        step: &Step,
         target: SocketAddr,
         server: IpAddr,
         t: Duration,
@@ -252,7 +210,7 @@ impl FakeClient<'_> {
         };
         if target.ip() != server {
             let retry = SocketAddr::new(server, target.port());
-            self.found.note(format!(
+            self.remark(format!(
                 "{target}: {err}; retried the control address {retry}"
             ));
             let second = Conn::connect(retry, None, OpenRole::Data, AS_CLIENT, t, &self.tl).await;
@@ -260,26 +218,27 @@ impl FakeClient<'_> {
                 return Ok(c);
             }
         }
-        let expected = format!("a data connection to {target}");
-        self.violate(None, &step.loc, expected, err.to_string());
+        self.record(PeerEvent::NoDataConnection {
+            target,
+            reason: err.to_string(),
+        });
         Err(Stop::Halt)
     }
 
     /// A theft attempt: connect from `thief` first, read whatever the
     /// server serves there in the background.
-    async fn steal(&mut self, thief: IpAddr, target: SocketAddr, t: Duration) {
+    async fn steal(&mut self, thief: IpAddr, target: SocketAddr, t: Duration) -> Option<ConnId> {
         if !is_loopback(thief) {
-            self.found
-                .note(format!("steal-from {thief} is not loopback: not attempted"));
-            return;
+            self.remark(format!("steal-from {thief} is not loopback: not attempted"));
+            return None;
         }
         self.strays_checked = false;
         let res = Conn::connect(target, Some(thief), OpenRole::Stray, AS_THIRD, t, &self.tl).await;
-        let Ok(conn) = res else {
-            return;
-        };
+        let conn = res.ok()?;
+        let id = conn.id();
         self.unsolicited_reply().await;
         self.thief = Some(conn);
+        Some(id)
     }
 
     /// Lets the thief's connection play its part once the transfer's
@@ -310,11 +269,12 @@ impl FakeClient<'_> {
         let Some(ctrl) = self.ctrl.as_mut() else {
             return;
         };
-        if let Ok(reply) = ctrl.recv(UNSOLICITED_WAIT).await {
-            self.remember_reply(&reply);
-            let line = first_line(&reply);
-            self.found
-                .note(format!("unsolicited reply after the theft attempt: {line}"));
+        if let Ok((n, _)) = ctrl.reply(UNSOLICITED_WAIT).await {
+            let answer = Answer::Reply(n);
+            self.record(PeerEvent::Awaited {
+                purpose: Purpose::Unsolicited,
+                answer,
+            });
         }
     }
 }
@@ -328,14 +288,6 @@ fn passive_command(setup: &DataSetup) -> String {
     }
 }
 
-fn default_expect(mode: DataMode) -> ReplyExpect {
-    expect::codes(&[match mode {
-        DataMode::Pasv => 227,
-        DataMode::Epsv => 229,
-        DataMode::Port | DataMode::Eprt => 200,
-    }])
-}
-
 /// The address a 227 or 229 announces (229: the server's address, in the
 /// asked family when it differs from the control connection's).
 fn announced_addr(setup: &DataSetup, reply: &Reply, server: IpAddr) -> Result<SocketAddr, String> {
@@ -343,9 +295,9 @@ fn announced_addr(setup: &DataSetup, reply: &Reply, server: IpAddr) -> Result<So
     if setup.mode == DataMode::Pasv {
         return parse_pasv_reply(&text)
             .map(SocketAddr::V4)
-            .map_err(|e| format!("227 with an address h1,h2,h3,h4,p1,p2 ({e})"));
+            .map_err(|e| e.to_string());
     }
-    let port = parse_epsv_reply(&text).map_err(|e| format!("229 with (|||port|) ({e})"))?;
+    let port = parse_epsv_reply(&text).map_err(|e| e.to_string())?;
     Ok(SocketAddr::new(own_ip(server, setup.family), port))
 }
 
@@ -358,6 +310,8 @@ fn own_ip(ip: IpAddr, family: Option<Family>) -> IpAddr {
     }
 }
 
+/// Loopback, or any address inside a topology namespace the harness built
+/// (whose preflight proved it reaches nothing outside).
 fn is_loopback(ip: IpAddr) -> bool {
-    ip.is_loopback()
+    ip.is_loopback() || crate::topology::inside_verified()
 }

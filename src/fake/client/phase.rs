@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use crate::net::{Conn, ControlConn, NetError, PendingAccept};
+use super::control::Control;
+use crate::net::{Conn, NetError, PendingAccept};
 use crate::script::{Content, Direction, Transfer};
 use crate::timeline::ConnId;
-use crate::wire::reply::{Reply, ReplyDecoder};
+use crate::wire::reply::Reply;
 
 /// Download cap when the script does not give a size.
 const DEFAULT_CAP: u64 = 64 << 20;
@@ -23,7 +24,8 @@ const CAP_SLACK: u64 = 1 << 20;
 /// What happened during the data phase.
 #[derive(Default)]
 pub struct Moved {
-    pub replies: Vec<Reply>,
+    /// The replies read, with their numbers (see [`Control::reply`]).
+    pub replies: Vec<(u32, Reply)>,
     pub received: Vec<u8>,
     pub eof: bool,
     pub data: Option<ConnId>,
@@ -43,7 +45,11 @@ pub enum Source {
 
 /// Final (non-preliminary) replies.
 pub fn finals(m: &Moved) -> Vec<&Reply> {
-    m.replies.iter().filter(|r| !r.is_preliminary()).collect()
+    m.replies
+        .iter()
+        .map(|(_, r)| r)
+        .filter(|r| !r.is_preliminary())
+        .collect()
 }
 
 fn download_cap(x: &Transfer) -> u64 {
@@ -72,7 +78,7 @@ struct Phase<'x> {
 /// Moves the data and reads replies until the exchange is over or nothing
 /// happened for `t`.
 pub async fn move_data(
-    ctrl: &mut ControlConn<ReplyDecoder>,
+    ctrl: &mut Control,
     source: Source,
     x: &Transfer,
     upload: &[u8],
@@ -130,12 +136,16 @@ impl Phase<'_> {
     fn over(&self) -> bool {
         let failed = self.finished
             && !self.m.aborted
-            && self.m.replies.last().is_some_and(|r| r.code / 100 != 2);
+            && self
+                .m
+                .replies
+                .last()
+                .is_some_and(|(_, r)| r.code / 100 != 2);
         (self.finished && self.data_done) || failed
     }
 
     /// One event: a reply, the server's connection, a data chunk, a write.
-    async fn turn(&mut self, ctrl: &mut ControlConn<ReplyDecoder>, t: Duration) {
+    async fn turn(&mut self, ctrl: &mut Control, t: Duration) {
         let download = self.x.direction == Direction::Download;
         let can_write = !download && self.prelim && self.pos < self.upload.len();
         // Let the I/O driver run so that a reply that has arrived is read
@@ -143,7 +153,7 @@ impl Phase<'_> {
         tokio::task::yield_now().await;
         tokio::select! {
             biased;
-            r = ctrl.recv(t), if !self.finished => self.on_reply(r),
+            r = ctrl.reply(t), if !self.finished => self.on_reply(r),
             c = next_accept(&mut self.accept), if self.accept.is_some() => self.on_accept(c),
             r = data_io(&mut self.conn, download, &self.upload[self.pos..]), if (download || can_write) && self.conn.is_some() && !self.data_done => match r {
                 DataIo::Read(r) => self.on_chunk(r),
@@ -158,9 +168,9 @@ impl Phase<'_> {
         }
     }
 
-    fn on_reply(&mut self, r: Result<Reply, NetError>) {
+    fn on_reply(&mut self, r: Result<(u32, Reply), NetError>) {
         match r {
-            Ok(reply) => {
+            Ok((n, reply)) => {
                 let class = reply.code / 100;
                 if self.m.aborted {
                     self.finished = class == 2;
@@ -169,7 +179,7 @@ impl Phase<'_> {
                 } else {
                     self.finished = true;
                 }
-                self.m.replies.push(reply);
+                self.m.replies.push((n, reply));
             }
             Err(e) => {
                 self.m.ctrl_lost = !matches!(e, NetError::Timeout { .. });
@@ -227,14 +237,14 @@ impl Phase<'_> {
     /// Once every upload byte is written, close our side (EOF); a reply
     /// already waiting is read first, so that the timeline shows it before
     /// the close.
-    async fn maybe_finish_upload(&mut self, ctrl: &mut ControlConn<ReplyDecoder>) {
+    async fn maybe_finish_upload(&mut self, ctrl: &mut Control) {
         let upload = self.x.direction == Direction::Upload;
         if !upload || self.data_done || !self.prelim || self.pos < self.upload.len() {
             return;
         }
         tokio::task::yield_now().await;
         if !self.finished {
-            if let Ok(r) = tokio::time::timeout(Duration::ZERO, ctrl.recv(NO_LIMIT)).await {
+            if let Ok(r) = tokio::time::timeout(Duration::ZERO, ctrl.reply(NO_LIMIT)).await {
                 self.on_reply(r);
             }
         }
@@ -269,18 +279,18 @@ impl Phase<'_> {
     /// After ABOR a lone 2xx may be the transfer's own completion, with the
     /// answer to ABOR still to come: wait briefly for it so that it is not
     /// taken for the answer to the next command.
-    async fn second_abort_reply(&mut self, ctrl: &mut ControlConn<ReplyDecoder>) {
+    async fn second_abort_reply(&mut self, ctrl: &mut Control) {
         let finals: Vec<u16> = finals(&self.m).iter().map(|r| r.code).collect();
         if finals.len() != 1 || finals[0] / 100 != 2 {
             return;
         }
-        if let Ok(r) = ctrl.recv(ABORT_LINGER).await {
+        if let Ok(r) = ctrl.reply(ABORT_LINGER).await {
             self.m.replies.push(r);
         }
     }
 
     /// Sends ABOR once `abort-after` bytes moved.
-    async fn maybe_abort(&mut self, ctrl: &mut ControlConn<ReplyDecoder>, t: Duration) {
+    async fn maybe_abort(&mut self, ctrl: &mut Control, t: Duration) {
         let Some(n) = self.x.abort_after else {
             return;
         };

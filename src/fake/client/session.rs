@@ -1,30 +1,42 @@
 //! The fake client's state during one case, and the control-connection
 //! steps: greeting, login, send, expect, set, disconnect.
+//!
+//! Each step records what it did in the timeline ([`PeerEvent`]s): the
+//! reply every wait took, or why none came. The fake client decides only
+//! what to do next (a refused USER ends the login); the checks judge.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::data::{PendingData, AS_CLIENT};
-use super::expect::{self, Judgement};
+use super::control::Control;
 use super::template::{self, UnknownVar};
-use crate::check::facts::{server_checks, CheckCtx, Findings, Negotiation};
-use crate::net::{Conn, ControlConn, NetError, Trap};
-use crate::real::servers::ServerEndpoint;
+use super::ServerAccess;
+use crate::net::{Conn, ControlConn, NetError, PendingAccept, Sides, Trap};
 use crate::script::{Case, Payload, ReplyExpect, Step, Template};
-use crate::timeline::{ConnId, EventKind, Timeline};
-use crate::verdict::{CaseResult, Level, Loc, Rule, RuleId, Verdict, Violation};
-use crate::wire::escape::escape;
-use crate::wire::reply::{Reply, ReplyDecoder};
+use crate::timeline::{Answer, EventKind, PeerEvent, Purpose, Side, Timeline};
+use crate::verdict::Loc;
+use crate::wire::reply::Reply;
 
-/// Control lines kept for a violation's context.
-const CONTEXT_LINES: usize = 6;
+/// The fake client's sides on its control and data connections.
+pub const AS_CLIENT: Sides = Sides::new(Side::Client, Side::Server);
+
+/// The data connection the next transfer uses.
+pub enum PendingData {
+    /// Passive, connected right after the reply.
+    Connected(Conn),
+    /// Passive, to connect after the transfer command was sent.
+    Late(SocketAddr),
+    /// Active: the server will connect to our listener.
+    Active(PendingAccept),
+}
 
 /// Why the case stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
-    /// Later steps are meaningless; the violations say why.
+    /// Later steps are meaningless (the timeline says why).
     Halt,
     /// The harness itself could not go on (the verdict is `error`).
     Harness(String),
@@ -32,24 +44,20 @@ pub enum Stop {
 
 pub struct FakeClient<'a> {
     pub case: &'a Case,
-    pub target: &'a ServerEndpoint,
+    pub target: &'a ServerAccess,
     pub tl: Timeline,
-    pub ctrl: Option<ControlConn<ReplyDecoder>>,
-    pub control_id: ConnId,
+    pub ctrl: Option<Control>,
     greeted: bool,
     pub vars: HashMap<String, String>,
-    history: VecDeque<String>,
-    pub found: Findings,
     pub pending: Option<PendingData>,
-    pub negs: Vec<Negotiation>,
-    pub last_data: Option<ConnId>,
     pub traps: Vec<Trap>,
     /// This case's turn on fixed-port listeners (see `hold_fixed_ports`).
     pub fixed_port_turn: Option<tokio::sync::MutexGuard<'static, ()>>,
     /// A theft connection waiting for the transfer (see `release_thief`).
     pub thief: Option<Conn>,
     pub thieves: Vec<JoinHandle<()>>,
-    /// A stray check ran after the last trap or theft was set.
+    /// An `expect-no-stray` step waited after the last trap or theft was
+    /// set.
     pub strays_checked: bool,
 }
 
@@ -57,7 +65,7 @@ impl<'a> FakeClient<'a> {
     /// Opens the control connection; `Err` is the one-line error reason.
     pub async fn connect(
         case: &'a Case,
-        target: &'a ServerEndpoint,
+        target: &'a ServerAccess,
         tl: &Timeline,
     ) -> Result<FakeClient<'a>, String> {
         let ctrl = ControlConn::connect(target.addr, AS_CLIENT, case.timeout, tl)
@@ -67,15 +75,10 @@ impl<'a> FakeClient<'a> {
             case,
             target,
             tl: tl.clone(),
-            control_id: ctrl.id(),
             vars: template::builtins(target, ctrl.local_addr(), ctrl.peer_addr()),
-            ctrl: Some(ctrl),
+            ctrl: Some(Control::new(ctrl)),
             greeted: false,
-            history: VecDeque::new(),
-            found: Findings::default(),
             pending: None,
-            negs: Vec::new(),
-            last_data: None,
             traps: Vec::new(),
             fixed_port_turn: None,
             thief: None,
@@ -84,63 +87,28 @@ impl<'a> FakeClient<'a> {
         })
     }
 
-    /// Records a harness note and returns its sequence number.
-    pub fn mark(&self, text: String) -> u64 {
-        self.tl.record(EventKind::Note { text })
+    /// Records what the fake client did or saw.
+    pub fn record(&self, event: PeerEvent) {
+        self.tl.peer(event);
+    }
+
+    /// Records an observation for the report.
+    pub fn remark(&self, text: impl Into<String>) {
+        self.record(PeerEvent::Remark { text: text.into() });
+    }
+
+    /// Records a harness note for the transcript (`# suite.yaml:3:9: PASV`).
+    pub fn mark(&self, text: String) {
+        self.tl.record(EventKind::Note { text });
     }
 
     pub fn step_timeout(&self, step: &Step) -> Duration {
         step.timeout.unwrap_or(self.case.timeout)
     }
 
-    // ------------------------------------------------------------ violations
-
-    /// Records a violation at the case level, with the control context.
-    pub fn violate(&mut self, rule: Option<&str>, loc: &Loc, expected: String, actual: String) {
-        let grade = Verdict::for_level(self.case.level);
-        self.violate_graded(rule, loc, grade, expected, actual);
-    }
-
-    pub fn violate_graded(
-        &mut self,
-        rule: Option<&str>,
-        loc: &Loc,
-        grade: Verdict,
-        expected: String,
-        actual: String,
-    ) {
-        let rule = RuleId::Suite(rule.unwrap_or(&self.case.id).to_string());
-        let rfc = self.case.rfc.first().cloned().unwrap_or_default();
-        let v = Violation::new(rule, &rfc, grade, expected, actual);
-        self.push(v, loc);
-    }
-
-    /// Records a break of the catalogued `rule` (graded by the rule and
-    /// the case level), with the control context.
-    pub fn violate_rule(&mut self, rule: Rule, loc: &Loc, expected: String, actual: String) {
-        let grade = rule.grade(self.case.level);
-        self.push(Violation::of(rule, grade, expected, actual), loc);
-    }
-
-    /// Adds `v` at `loc`, with the control context.
-    pub fn push(&mut self, v: Violation, loc: &Loc) {
-        let context = self.history.iter().cloned().collect();
-        self.found.push(Violation {
-            context,
-            ..v.at(Some(loc))
-        });
-    }
-
-    fn remember(&mut self, line: String) {
-        if self.history.len() == CONTEXT_LINES {
-            self.history.pop_front();
-        }
-        self.history.push_back(line);
-    }
-
     // ------------------------------------------------------------ control I/O
 
-    pub fn ctrl(&mut self) -> Result<&mut ControlConn<ReplyDecoder>, Stop> {
+    pub fn ctrl(&mut self) -> Result<&mut Control, Stop> {
         self.ctrl
             .as_mut()
             .ok_or_else(|| Stop::Harness("the control connection is already closed".into()))
@@ -152,152 +120,92 @@ impl<'a> FakeClient<'a> {
     }
 
     /// Sends a command line (CRLF appended).
-    pub async fn send_line(&mut self, line: &str, loc: &Loc, t: Duration) -> Result<(), Stop> {
-        self.remember(format!("C> {line}"));
+    pub async fn send_line(&mut self, line: &str, t: Duration) -> Result<(), Stop> {
         let res = self.ctrl()?.send_line(line, t).await;
-        self.sent(res, loc)
+        self.sent(res)
     }
 
-    async fn send_raw(&mut self, bytes: &[u8], loc: &Loc, t: Duration) -> Result<(), Stop> {
-        self.remember(format!("C> {}", escape(bytes)));
-        let res = self.ctrl()?.send(bytes, t).await;
-        self.sent(res, loc)
+    async fn send_raw(&mut self, bytes: &[u8], t: Duration) -> Result<(), Stop> {
+        let res = self.ctrl()?.send_raw(bytes, t).await;
+        self.sent(res)
     }
 
-    fn sent(&mut self, res: Result<(), NetError>, loc: &Loc) -> Result<(), Stop> {
+    fn sent(&mut self, res: Result<(), NetError>) -> Result<(), Stop> {
         let Err(e) = res else {
             return Ok(());
         };
-        let expected = "the server reads the command".to_string();
-        self.violate(None, loc, expected, format!("sending failed: {e}"));
+        self.record(PeerEvent::NotSent {
+            reason: e.to_string(),
+        });
         Err(Stop::Halt)
     }
 
-    /// Reads the next reply; a timeout, close or malformed reply is a
-    /// violation (against `exp`) and stops the case.
-    pub async fn read_reply(
-        &mut self,
-        exp: &ReplyExpect,
-        loc: &Loc,
-        t: Duration,
-    ) -> Result<Reply, Stop> {
-        self.next_reply(t).await?.map_err(|e| {
-            let expected = expect::describe_codes(&exp.codes);
-            self.violate(exp.rule.as_deref(), loc, expected, e.to_string());
-            Stop::Halt
-        })
-    }
-
-    /// Reads the next reply, remembering it for the context.
-    async fn next_reply(&mut self, t: Duration) -> Result<Result<Reply, NetError>, Stop> {
-        let res = self.ctrl()?.recv(t).await;
+    /// Waits for the next reply, for `purpose`, and records which reply
+    /// answered (or why none did); a timeout, close or malformed reply
+    /// stops the case.
+    pub async fn await_reply(&mut self, purpose: Purpose, t: Duration) -> Result<Reply, Stop> {
+        let res = self.ctrl()?.reply(t).await;
         self.greeted = true;
-        if let Ok(reply) = &res {
-            self.remember_reply(reply);
-        }
-        Ok(res)
+        let (answer, reply) = match res {
+            Ok((n, reply)) => (Answer::Reply(n), Some(reply)),
+            Err(e) => (Answer::Failed(e.to_string()), None),
+        };
+        self.record(PeerEvent::Awaited { purpose, answer });
+        reply.ok_or(Stop::Halt)
     }
 
-    pub fn remember_reply(&mut self, reply: &Reply) {
-        let text = String::from_utf8_lossy(&reply.raw).to_string();
-        for line in text.lines() {
-            self.remember(format!("S> {line}"));
-        }
-    }
-
-    /// Grades `reply` against `exp` and applies its captures; true when the
-    /// code was accepted (passing or alternative).
-    pub fn grade(&mut self, exp: &ReplyExpect, reply: &Reply, loc: &Loc) -> bool {
-        let line = first_line(reply);
-        let expected = expect::describe_codes(&exp.codes);
-        let rule = exp.rule.as_deref();
-        match expect::judge(exp, reply) {
-            Judgement::Pass => {}
-            Judgement::TextMismatch(re) => self.violate(
-                rule,
-                loc,
-                format!("{expected} with text matching /{re}/"),
-                line,
-            ),
-            Judgement::Alternative(grade, note) => {
-                if let Some(n) = &note {
-                    self.found.note(format!("{line}: {n}"));
-                }
-                let exp_text = match note {
-                    Some(n) => format!("{expected} ({n})"),
-                    None => expected,
-                };
-                self.violate_graded(rule, loc, grade, exp_text, line);
-            }
-            Judgement::Unexpected => {
-                self.violate(rule, loc, expected, line);
-                return false;
+    /// Sets the variables `exp` captures from `reply` (the checks report
+    /// the captures that find no value).
+    pub fn capture(&mut self, exp: &ReplyExpect, reply: &Reply) {
+        let text = reply.text();
+        for cap in &exp.captures {
+            if let Ok(v) = cap.from.extract(&text) {
+                self.vars.insert(cap.var.clone(), v);
             }
         }
-        for (var, why) in expect::capture(exp, reply, &mut self.vars) {
-            self.violate(rule, loc, format!("a value for ${{{var}}}"), why);
-        }
-        true
     }
 
-    /// Reads a reply and grades it.
-    pub async fn expect(
-        &mut self,
-        step: &Step,
-        exp: &ReplyExpect,
-        t: Duration,
-    ) -> Result<Reply, Stop> {
-        let reply = self.read_reply(exp, &step.loc, t).await?;
-        self.grade(exp, &reply, &step.loc);
+    /// Reads a reply for the step's own expectation.
+    pub async fn expect(&mut self, exp: &ReplyExpect, t: Duration) -> Result<Reply, Stop> {
+        let reply = self.await_reply(Purpose::Expect, t).await?;
+        self.capture(exp, &reply);
         Ok(reply)
     }
 
     /// Reads the greeting if no reply was read yet: 220, or 120 then 220.
-    pub async fn greet(&mut self, loc: &Loc, t: Duration) -> Result<(), Stop> {
+    pub async fn greet(&mut self, t: Duration) -> Result<(), Stop> {
         if self.greeted {
             return Ok(());
         }
-        let mut reply = self.read_greeting(loc, t).await?;
+        let mut reply = self.await_reply(Purpose::Greeting, t).await?;
         if reply.code == 120 {
-            reply = self.read_greeting(loc, t).await?;
+            reply = self.await_reply(Purpose::Greeting, t).await?;
         }
-        if reply.code == 220 {
-            return Ok(());
+        match reply.code {
+            220 => Ok(()),
+            _ => Err(Stop::Halt),
         }
-        self.violate_rule(Rule::Greeting220, loc, "220".into(), first_line(&reply));
-        Err(Stop::Halt)
-    }
-
-    async fn read_greeting(&mut self, loc: &Loc, t: Duration) -> Result<Reply, Stop> {
-        self.next_reply(t).await?.map_err(|e| {
-            self.violate_rule(Rule::Greeting220, loc, "220".into(), e.to_string());
-            Stop::Halt
-        })
     }
 
     // ------------------------------------------------------------ steps
 
-    pub async fn login(&mut self, step: &Step, t: Duration) -> Result<(), Stop> {
-        let loc = &step.loc;
-        self.greet(loc, t).await?;
+    pub async fn login(&mut self, t: Duration) -> Result<(), Stop> {
+        self.greet(t).await?;
         let user = format!("USER {}", self.target.user);
-        self.send_line(&user, loc, t).await?;
-        let exp = expect::codes(&[230, 331]);
-        let reply = self.read_reply(&exp, loc, t).await?;
-        if !self.grade(&exp, &reply, loc) {
+        self.send_line(&user, t).await?;
+        let reply = self.await_reply(Purpose::User, t).await?;
+        if !ReplyExpect::user().accepts(reply.code) {
             return Err(Stop::Halt);
         }
         if reply.code == 230 {
             return Ok(());
         }
         let pass = format!("PASS {}", self.target.pass);
-        self.send_line(&pass, loc, t).await?;
-        let exp = expect::codes(&[230, 202]);
-        let reply = self.read_reply(&exp, loc, t).await?;
-        if self.grade(&exp, &reply, loc) {
-            Ok(())
-        } else {
-            Err(Stop::Halt)
+        self.send_line(&pass, t).await?;
+        let reply = self.await_reply(Purpose::Pass, t).await?;
+        match ReplyExpect::pass().accepts(reply.code) {
+            true => Ok(()),
+            false => Err(Stop::Halt),
         }
     }
 
@@ -308,16 +216,16 @@ impl<'a> FakeClient<'a> {
         exp: Option<&ReplyExpect>,
         t: Duration,
     ) -> Result<(), Stop> {
-        self.greet(&step.loc, t).await?;
+        self.greet(t).await?;
         match payload {
             Payload::Line(tpl) => {
                 let line = self.resolve(tpl, &step.loc)?;
-                self.send_line(&line, &step.loc, t).await?;
+                self.send_line(&line, t).await?;
             }
-            Payload::Raw(bytes) => self.send_raw(bytes, &step.loc, t).await?,
+            Payload::Raw(bytes) => self.send_raw(bytes, t).await?,
         }
         if let Some(exp) = exp {
-            self.expect(step, exp, t).await?;
+            self.expect(exp, t).await?;
         }
         Ok(())
     }
@@ -342,8 +250,7 @@ impl<'a> FakeClient<'a> {
 
     // ------------------------------------------------------------ the end
 
-    /// Lets late stray connections arrive, closes everything, and runs the
-    /// timeline checks.
+    /// Lets late stray connections arrive, then closes everything.
     pub async fn wind_down(&mut self, grace: Duration) {
         if !self.strays_checked {
             tokio::time::sleep(grace).await;
@@ -359,48 +266,5 @@ impl<'a> FakeClient<'a> {
         for t in self.thieves.drain(..) {
             t.abort();
         }
-        let ctx = CheckCtx {
-            case_id: self.case.id.clone(),
-            level: self.case.level,
-            control: self.control_id,
-            passive_range: self.target.passive_range,
-        };
-        let found = server_checks(&self.tl.events(), &self.negs, &ctx);
-        self.merge(found);
     }
-
-    /// Adds findings, skipping violations already reported.
-    pub fn merge(&mut self, found: Findings) {
-        for v in found.violations {
-            let dup = self
-                .found
-                .violations
-                .iter()
-                .any(|o| o.rule == v.rule && o.actual == v.actual);
-            if !dup {
-                self.found.violations.push(v);
-            }
-        }
-        self.found.notes.extend(found.notes);
-    }
-
-    /// Writes the outcome into `result`.
-    pub fn fill(&mut self, result: &mut CaseResult, stop: Option<Stop>) {
-        result.violations = std::mem::take(&mut self.found.violations);
-        result.notes = std::mem::take(&mut self.found.notes);
-        result.verdict = CaseResult::grade(&result.violations);
-        if let Some(Stop::Harness(why)) = stop {
-            result.verdict = Verdict::Error;
-            result.reason = Some(why);
-        }
-    }
-
-    pub fn level(&self) -> Level {
-        self.case.level
-    }
-}
-
-pub fn first_line(reply: &Reply) -> String {
-    let text = String::from_utf8_lossy(&reply.raw);
-    text.lines().next().unwrap_or("").to_string()
 }

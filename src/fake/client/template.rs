@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 
-use crate::real::servers::ServerEndpoint;
+use super::ServerAccess;
 use crate::script::{foreign_ip, Builtin, Template, TemplatePart};
 
 /// A `${name}` with no value.
@@ -35,7 +35,7 @@ pub fn resolve(t: &Template, vars: &HashMap<String, String>) -> Result<String, U
 /// The built-in variables of a server-role case ([`Builtin`]), for the
 /// control connection from `local` to `peer`.
 pub fn builtins(
-    target: &ServerEndpoint,
+    target: &ServerAccess,
     local: SocketAddr,
     peer: SocketAddr,
 ) -> HashMap<String, String> {
@@ -46,7 +46,7 @@ pub fn builtins(
 /// One built-in's value; `None` for those of client-role cases only.
 fn builtin(
     b: Builtin,
-    target: &ServerEndpoint,
+    target: &ServerAccess,
     local: SocketAddr,
     peer: SocketAddr,
 ) -> Option<String> {
@@ -80,13 +80,10 @@ mod tests {
 
     #[test]
     fn sets_the_builtins_of_server_role_cases() {
-        let target = ServerEndpoint {
-            name: "t".into(),
+        let target = ServerAccess {
             addr: "[::1]:21".parse().unwrap(),
             user: "u".into(),
             pass: "p".into(),
-            passive_range: None,
-            capabilities: Vec::new(),
         };
         let vars = builtins(&target, "[::1]:4000".parse().unwrap(), target.addr);
         for b in Builtin::ALL {

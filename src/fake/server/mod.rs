@@ -1,10 +1,10 @@
 //! The fake FTP server that tests real FTP clients (client-role cases).
 //!
-//! [`run_client_case`] listens on loopback, starts the client under test
-//! against it, answers the client's commands by the case's reply rules
-//! (defaults for everything a case does not mention), serves the virtual
-//! file tree, records every connection on the timeline, then runs the
-//! client checks.
+//! [`start`] listens on loopback and answers the client's commands by the
+//! case's reply rules (defaults for everything a case does not mention),
+//! serves the virtual file tree and records every connection on the
+//! timeline, until [`Serving::stop`]. The runner starts the client under
+//! test next to it and judges the case.
 //!
 //! # Fault injection (the `Action`s of a reply rule)
 //!
@@ -52,185 +52,78 @@ pub mod vfs;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::timeout;
 
-use crate::check::client_case::check_client_case;
 use crate::net::{Conn, ControlConn, Listener};
-use crate::real::clients::{basename, ClientProfile, ClientRun, Task};
-use crate::script::{Case, CaseBody, ClientOp, ClientScript, Family};
-use crate::timeline::{EventKind, OpenRole, Timeline};
-use crate::verdict::{CaseResult, Verdict};
+use crate::script::{ClientScript, Family};
+use crate::timeline::{OpenRole, PeerEvent, Timeline};
 
 use session::ServerSession;
+pub use session::{PASS, USER};
 use transfer::AS_SERVER;
 
-/// Bytes uploaded by a `put` when the case names no such file.
-pub const DEFAULT_UPLOAD: &[u8] = b"ftpconform upload\nline two\n";
-
-/// How long a client may run: three case timeouts, at least 10 s.
-pub fn client_deadline(case: &Case) -> Duration {
-    (case.timeout * 3).max(Duration::from_secs(10))
+/// The fake server of one case, answering in the background.
+pub struct Serving {
+    addr: SocketAddr,
+    done: watch::Sender<bool>,
+    task: JoinHandle<Vec<String>>,
+    timeline: Timeline,
 }
 
-/// Runs one client-role case with `client` against the fake server.
-/// Never panics; every wait is bounded.
-pub async fn run_client_case(
-    case: &Case,
-    suite: &str,
-    client: &ClientProfile,
-    timeline: &Timeline,
-) -> CaseResult {
-    let usable = usable(case, client);
-    let profile = client.clone();
-    let launch: Launch =
-        Box::new(move |task: Task| Box::pin(async move { profile.run(&task).await }));
-    run_with(case, suite, client.name(), usable, launch, timeline).await
-}
-
-/// Runs a client: given the task, returns what the run left behind.
-pub type Launch = Box<dyn FnOnce(Task) -> Pin<Box<dyn Future<Output = ClientRun> + Send>> + Send>;
-
-/// Whether `client` can run `case` here: `Err` is the verdict and reason.
-fn usable(case: &Case, client: &ClientProfile) -> Result<(), (Verdict, String)> {
-    if let CaseBody::Client(fs) = &case.body {
-        client
-            .supports(fs.op, fs.passive, fs.extended, fs.family)
-            .map_err(|why| (Verdict::Unimplemented, why))?;
-    }
-    if !client.installed() {
-        let why = format!(
-            "{} is not installed: run scripts/install-peers.sh",
-            client.name()
-        );
-        return Err((Verdict::Error, why));
-    }
-    Ok(())
-}
-
-/// Runs one client-role case with any client (`launch`), e.g. a broken
-/// client written in a test. `usable` short-cuts the run with a verdict.
-pub async fn run_with(
-    case: &Case,
-    suite: &str,
-    target: &str,
-    usable: Result<(), (Verdict, String)>,
-    launch: Launch,
-    timeline: &Timeline,
-) -> CaseResult {
-    let started = Instant::now();
-    let (c, t, tl) = (case.clone(), target.to_string(), timeline.clone());
-    let task = tokio::spawn(async move {
-        let mut notes = Vec::new();
-        let outcome = match usable {
-            Ok(()) => run_checked(&c, &t, launch, &tl, &mut notes).await,
-            Err(e) => Err(e),
-        };
-        (outcome, notes)
-    });
-    let mut result = crate::check::blank(case, suite, target);
-    match task.await {
-        Ok((Ok(violations), notes)) => {
-            result.verdict = CaseResult::grade(&violations);
-            result.violations = violations;
-            result.notes = notes;
-        }
-        Ok((Err((verdict, reason)), notes)) => {
-            result.verdict = verdict;
-            result.reason = Some(reason);
-            result.notes = notes;
-        }
-        Err(join) => {
-            result.verdict = Verdict::Error;
-            result.reason = Some(format!("harness failure: {join}"));
-        }
-    }
-    result.duration = started.elapsed();
-    result
-}
-
-type Outcome = Result<Vec<crate::verdict::Violation>, (Verdict, String)>;
-
-async fn run_checked(
-    case: &Case,
-    target: &str,
-    launch: Launch,
-    timeline: &Timeline,
-    notes: &mut Vec<String>,
-) -> Outcome {
-    let CaseBody::Client(fs) = &case.body else {
-        let why = "a server-role case cannot run against a client".to_string();
-        return Err((Verdict::Error, why));
-    };
-    let run = serve_and_run(case, fs, launch, timeline, notes).await?;
-    if let Some(e) = &run.error {
-        return Err((Verdict::Error, e.clone()));
-    }
-    record_run(&run, notes);
-    let events = timeline.events();
-    if !events
-        .iter()
-        .any(|e| matches!(e.kind, EventKind::Opened { .. }))
-    {
-        let why = format!("{target} never connected; stderr: {}", tail(&run.stderr));
-        return Err((Verdict::Error, why));
-    }
-    Ok(check_client_case(case, fs, &events, &run))
-}
-
-/// Listens, runs the session and the client side by side, returns the run.
-async fn serve_and_run(
-    case: &Case,
+/// Listens on loopback (in the script's address family) and answers every
+/// client that connects, each reply waiting at most `wait`, until stopped
+/// or until `idle` has passed. `Err` when it cannot listen.
+pub async fn start(
     fs: &ClientScript,
-    launch: Launch,
     timeline: &Timeline,
-    notes: &mut Vec<String>,
-) -> Result<ClientRun, (Verdict, String)> {
+    wait: Duration,
+    idle: Duration,
+) -> Result<Serving, String> {
     let ip: IpAddr = match fs.family {
         Family::V4 => Ipv4Addr::LOCALHOST.into(),
         Family::V6 => Ipv6Addr::LOCALHOST.into(),
     };
-    let listener = Listener::bind(SocketAddr::new(ip, 0), AS_SERVER, "control", timeline)
+    let at = crate::topology::listen_addr(ip);
+    let listener = Listener::bind(at, AS_SERVER, "control", timeline)
         .await
-        .map_err(|e| (Verdict::Skipped, format!("cannot listen on {ip}: {e}")))?;
+        .map_err(|e| format!("cannot listen on {ip}: {e}"))?;
     let addr = listener.local_addr();
-    let dir = tempfile::tempdir().map_err(|e| (Verdict::Error, format!("temp folder: {e}")))?;
-    let task = make_task(case, fs, addr, dir.path())?;
-    let deadline = task.deadline;
-    let (op, local) = (task.op, task.local.clone());
-    let source = std::fs::read(&local).ok();
     let (done, done_rx) = watch::channel(false);
-    let session = tokio::spawn(serve(
-        listener,
-        fs.clone(),
-        timeline.clone(),
-        case.timeout,
-        deadline,
-        done_rx,
-    ));
-    let client_task = tokio::spawn(launch(task));
-    let run = match timeout(deadline + Duration::from_secs(5), client_task).await {
-        Ok(Ok(run)) => run,
-        Ok(Err(e)) => return Err((Verdict::Error, format!("the client run panicked: {e}"))),
-        Err(_) => return Err((Verdict::Error, "the client run did not end".into())),
-    };
-    let _ = done.send(true);
-    finish_session(session, notes).await;
-    Ok(with_files(run, op, &local, source))
+    let (fs, tl) = (fs.clone(), timeline.clone());
+    let task = tokio::spawn(serve(listener, fs, tl, wait, idle, done_rx));
+    Ok(Serving {
+        addr,
+        done,
+        task,
+        timeline: timeline.clone(),
+    })
 }
 
-async fn finish_session(session: tokio::task::JoinHandle<Vec<String>>, notes: &mut Vec<String>) {
-    let abort = session.abort_handle();
-    match timeout(Duration::from_secs(5), session).await {
-        Ok(Ok(n)) => notes.extend(n),
-        Ok(Err(e)) => notes.push(format!("fake server task failed: {e}")),
-        Err(_) => {
-            abort.abort();
-            notes.push("fake server session still open after the client ended; closed".into());
+impl Serving {
+    /// The control address clients connect to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting and lets the sessions end (bounded); what the
+    /// server noticed on the way goes to the timeline as remarks.
+    pub async fn stop(self) {
+        let _ = self.done.send(true);
+        let abort = self.task.abort_handle();
+        let notes = match timeout(Duration::from_secs(5), self.task).await {
+            Ok(Ok(notes)) => notes,
+            Ok(Err(e)) => vec![format!("fake server task failed: {e}")],
+            Err(_) => {
+                abort.abort();
+                vec!["fake server session still open after the client ended; closed".into()]
+            }
+        };
+        for text in notes {
+            self.timeline.peer(PeerEvent::Remark { text });
         }
     }
 }
@@ -293,73 +186,4 @@ fn session(
             .run()
             .await
     }
-}
-
-fn make_task(
-    case: &Case,
-    fs: &ClientScript,
-    server: SocketAddr,
-    dir: &std::path::Path,
-) -> Result<Task, (Verdict, String)> {
-    let name = match basename(&fs.path) {
-        "" => "listing.txt",
-        n => n,
-    };
-    let local = dir.join(name);
-    if fs.op == ClientOp::Put {
-        let content = fs
-            .files
-            .iter()
-            .find(|f| f.path.trim_start_matches('/') == fs.path.trim_start_matches('/'))
-            .map_or(DEFAULT_UPLOAD.to_vec(), |f| f.content.clone());
-        std::fs::write(&local, content)
-            .map_err(|e| (Verdict::Error, format!("upload source: {e}")))?;
-    }
-    Ok(Task {
-        op: fs.op,
-        path: fs.path.clone(),
-        passive: fs.passive,
-        extended: fs.extended,
-        family: fs.family,
-        server,
-        user: session::USER.into(),
-        pass: session::PASS.into(),
-        workdir: dir.to_path_buf(),
-        local,
-        timeout: case.timeout * 2,
-        deadline: client_deadline(case),
-    })
-}
-
-/// Fills in the local file (downloads, listings) and the upload source
-/// when the launch did not.
-fn with_files(
-    mut run: ClientRun,
-    op: ClientOp,
-    local: &std::path::Path,
-    source: Option<Vec<u8>>,
-) -> ClientRun {
-    match op {
-        ClientOp::Put => run.upload_source = run.upload_source.or(source),
-        _ => run.local_file = run.local_file.or_else(|| std::fs::read(local).ok()),
-    }
-    run
-}
-
-fn record_run(run: &ClientRun, notes: &mut Vec<String>) {
-    let status = match (run.timed_out, run.exit_code) {
-        (true, _) => "killed after the deadline".to_string(),
-        (false, Some(c)) => format!("exit status {c}"),
-        (false, None) => "ended by a signal".to_string(),
-    };
-    notes.push(format!("client: {status}"));
-    if !run.stderr.trim().is_empty() {
-        notes.push(format!("client stderr: {}", tail(&run.stderr)));
-    }
-}
-
-/// The last few lines of a text, on one line.
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(3)..].join(" | ")
 }

@@ -44,6 +44,18 @@ pub struct Mods {
 
 /// Listens for a passive data connection on `ip`, port 0.
 pub async fn passive_listener(ip: IpAddr, timeline: &Timeline) -> Result<Listener, NetError> {
+    // Inside a topology, a port of its passive range (the one its firewall
+    // and port forwarding open).
+    if let Some((lo, hi)) = crate::topology::passive_ports() {
+        for port in lo..hi {
+            let addr = SocketAddr::new(ip, port);
+            if let Ok(l) = Listener::bind(addr, AS_SERVER, "passive data", timeline).await {
+                return Ok(l);
+            }
+        }
+        let addr = SocketAddr::new(ip, hi);
+        return Listener::bind(addr, AS_SERVER, "passive data", timeline).await;
+    }
     let addr = SocketAddr::new(ip, 0);
     Listener::bind(addr, AS_SERVER, "passive data", timeline).await
 }

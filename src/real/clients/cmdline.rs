@@ -109,7 +109,9 @@ fn curl(t: &Task) -> Spec {
     match (t.passive, t.extended) {
         (true, false) => a.push("--disable-epsv".into()),
         (false, ext) => {
-            a.extend(["-P".into(), host_of_family(t)]);
+            // `-`: the control connection's own address (loopback here, the
+            // client's address inside a topology).
+            a.extend(["-P".into(), "-".into()]);
             if !ext {
                 a.push("--disable-eprt".into());
             }
@@ -134,14 +136,6 @@ fn curl(t: &Task) -> Spec {
         ]),
     }
     plain("curl", a)
-}
-
-/// The loopback address of the task's family (what active clients name).
-fn host_of_family(t: &Task) -> String {
-    match t.family {
-        Family::V4 => "127.0.0.1".into(),
-        Family::V6 => "::1".into(),
-    }
 }
 
 fn wget(t: &Task) -> Spec {
@@ -388,7 +382,7 @@ mod tests {
     fn curl_active_names_loopback_and_disables_eprt() {
         let s = curl(&task(ClientOp::Get, false, false));
         let args = s.args.join(" ");
-        assert!(args.contains("-P 127.0.0.1 --disable-eprt"), "{args}");
+        assert!(args.contains("-P - --disable-eprt"), "{args}");
         assert!(args.ends_with("-o /tmp/w/hello.txt ftp://127.0.0.1:2121/dir/hello.txt"));
     }
 

@@ -8,7 +8,6 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use libunftp::options::ActivePassiveMode;
@@ -19,7 +18,7 @@ use unftp_sbe_fs::Filesystem;
 use super::error::StartError;
 use super::ports::{free_port, free_range};
 use super::process::{greets, START_TIMEOUT};
-use super::running::{server_dir, Keeper, RunningServer};
+use super::running::{server_dir, Keeper, RunningServer, ServerThread};
 use super::ServerEndpoint;
 use crate::script::Capability;
 
@@ -40,25 +39,6 @@ const CAPABILITIES: &[Capability] = &[
     Capability::Epsv,
     Capability::Upload,
 ];
-
-/// Keeps the embedded server's thread; dropping it stops the server.
-#[derive(Debug)]
-pub struct EmbeddedHandle {
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Drop for EmbeddedHandle {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        // The thread ends within STOP_GRACE (runtime shutdown_timeout).
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
 
 /// Starts libunftp on 127.0.0.1 with an OS-assigned port, a passive range,
 /// active and passive modes, and a seeded temporary root. Any user name and
@@ -97,7 +77,7 @@ async fn start_on(
     dir: &Path,
     addr: SocketAddr,
     range: (u16, u16),
-) -> Result<EmbeddedHandle, StartError> {
+) -> Result<ServerThread, StartError> {
     let log = dir.join("server.log");
     let root = dir.join("root");
     let (stop_tx, stop_rx) = oneshot::channel();
@@ -106,10 +86,7 @@ async fn start_on(
         .name(format!("libunftp-{}", addr.port()))
         .spawn(move || serve(root, addr, range, log, stop_rx, exit_tx))
         .map_err(StartError::io("spawn the embedded server thread"))?;
-    let handle = EmbeddedHandle {
-        stop: Some(stop_tx),
-        thread: Some(thread),
-    };
+    let handle = ServerThread::new(stop_tx, thread);
     wait_greeting(addr, &exit_rx).await?;
     Ok(handle)
 }

@@ -1,14 +1,45 @@
 //! A started server under test: its endpoint, its log, and its lifetime.
 
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 
 use tempfile::TempDir;
+use tokio::sync::oneshot;
 
-use super::embedded::EmbeddedHandle;
 use super::error::StartError;
 use super::process::ServerProcess;
 use super::seed::{make_dir, seed_root};
 use super::ServerEndpoint;
+
+/// A server running on a thread of this process (the embedded libunftp):
+/// dropping it tells the thread to stop and joins it.
+#[derive(Debug)]
+pub struct ServerThread {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for ServerThread {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // The thread ends within STOP_GRACE (runtime shutdown_timeout).
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl ServerThread {
+    /// `stop` tells the server to shut down; `thread` ends soon after.
+    pub(crate) fn new(stop: oneshot::Sender<()>, thread: JoinHandle<()>) -> Self {
+        ServerThread {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
 
 /// What keeps the server running; dropping it stops the server.
 #[derive(Debug)]
@@ -16,7 +47,7 @@ pub(crate) enum Keeper {
     Process(ServerProcess),
     /// Held only for its `Drop`, which stops the server thread.
     #[allow(dead_code)]
-    Embedded(EmbeddedHandle),
+    Embedded(ServerThread),
 }
 
 /// A server started for a run. Dropping it stops the server (by PID for a

@@ -47,6 +47,15 @@ pub struct ProfileOptions {
     pub ipv6: bool,
 }
 
+/// Where a server listens when not on a free loopback port: inside a
+/// topology's server namespace (src/topology), on port 21 and a passive
+/// range that the topology's firewall and port forwarding know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    pub listen: SocketAddr,
+    pub passive: (u16, u16),
+}
+
 /// Everything a profile needs to write its configuration.
 #[derive(Debug)]
 pub(crate) struct Setup<'a> {
@@ -72,6 +81,25 @@ pub(crate) struct Profile {
 /// Starts the named real server on loopback with a seeded temporary root,
 /// and waits (at most 10 s) until it answers `220`.
 pub fn start_profile(name: &str, opts: &ProfileOptions) -> Result<RunningServer, StartError> {
+    start_placed(name, opts, None)
+}
+
+/// Starts the named real server like [`start_profile`], listening where
+/// `at` says. Call it from a thread inside the namespace that holds
+/// `at.listen` (the server process starts in the caller's namespace).
+pub fn start_profile_at(
+    name: &str,
+    opts: &ProfileOptions,
+    at: Placement,
+) -> Result<RunningServer, StartError> {
+    start_placed(name, opts, Some(at))
+}
+
+fn start_placed(
+    name: &str,
+    opts: &ProfileOptions,
+    at: Option<Placement>,
+) -> Result<RunningServer, StartError> {
     let profile = profile(name)?;
     if opts.ipv6 && opts.pasv_address.is_some() {
         return Err(StartError::Unsupported {
@@ -80,15 +108,15 @@ pub fn start_profile(name: &str, opts: &ProfileOptions) -> Result<RunningServer,
         });
     }
     let dir = server_dir()?;
-    let ip = if opts.ipv6 {
-        IpAddr::V6(Ipv6Addr::LOCALHOST)
-    } else {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    let ip = match at {
+        Some(at) => at.listen.ip(),
+        None if opts.ipv6 => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        None => IpAddr::V4(Ipv4Addr::LOCALHOST),
     };
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match start_once(profile, dir.path(), ip, opts) {
+        match start_once(profile, dir.path(), ip, opts, at) {
             Ok((process, endpoint)) => {
                 return Ok(RunningServer::new(endpoint, dir, Keeper::Process(process)))
             }
@@ -109,13 +137,21 @@ fn start_once(
     dir: &Path,
     ip: IpAddr,
     opts: &ProfileOptions,
+    at: Option<Placement>,
 ) -> Result<(ServerProcess, ServerEndpoint), StartError> {
+    let (addr, passive) = match at {
+        Some(at) => (at.listen, at.passive),
+        None => (
+            SocketAddr::new(ip, free_port(ip)?),
+            free_range(ip, PASSIVE_PORTS)?,
+        ),
+    };
     let setup = Setup {
         dir,
         root: dir.join("root"),
         log: dir.join("server.log"),
-        addr: SocketAddr::new(ip, free_port(ip)?),
-        passive: free_range(ip, PASSIVE_PORTS)?,
+        addr,
+        passive,
         opts,
     };
     let command = (profile.command)(&setup)?;
@@ -127,7 +163,7 @@ fn start_once(
 fn endpoint(profile: &Profile, setup: &Setup) -> ServerEndpoint {
     use Capability::*;
     let mut capabilities = vec![Active, Passive, Epsv, Upload];
-    if setup.opts.ipv6 {
+    if setup.addr.is_ipv6() {
         capabilities.push(Ipv6);
     }
     ServerEndpoint {
@@ -178,7 +214,11 @@ pub(crate) fn write_config(path: &Path, text: &str) -> Result<(), StartError> {
 
 /// The address a server announces in `227`: the option, else its own.
 pub(crate) fn announced_v4(setup: &Setup) -> Ipv4Addr {
-    setup.opts.pasv_address.unwrap_or(Ipv4Addr::LOCALHOST)
+    let own = match setup.addr.ip() {
+        IpAddr::V4(ip) => ip,
+        IpAddr::V6(_) => Ipv4Addr::LOCALHOST,
+    };
+    setup.opts.pasv_address.unwrap_or(own)
 }
 
 #[cfg(test)]

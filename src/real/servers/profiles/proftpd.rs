@@ -30,7 +30,11 @@ fn config(setup: &Setup) -> String {
     let mut c = String::from(FIXED);
     let _ = writeln!(c, "Port {}", setup.addr.port());
     let _ = writeln!(c, "DefaultAddress {}", setup.addr.ip());
-    let _ = writeln!(c, "UseIPv6 {}", if setup.opts.ipv6 { "on" } else { "off" });
+    let _ = writeln!(
+        c,
+        "UseIPv6 {}",
+        if setup.addr.is_ipv6() { "on" } else { "off" }
+    );
     let _ = writeln!(c, "PassivePorts {lo} {hi}");
     if let Some(nat) = setup.opts.pasv_address {
         let _ = writeln!(c, "MasqueradeAddress {nat}");

@@ -30,7 +30,7 @@ fn command(setup: &Setup) -> Result<Command, StartError> {
     cmd.arg("-l").arg(format!("puredb:{}", pdb.display()));
     // -E: no anonymous, -A: chroot everyone, -H: no reverse DNS.
     cmd.args(["-E", "-A", "-H"]);
-    if setup.opts.ipv6 {
+    if setup.addr.is_ipv6() {
         cmd.arg("-6");
     } else {
         cmd.arg("-P").arg(announced_v4(setup).to_string()).arg("-4");

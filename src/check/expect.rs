@@ -1,11 +1,8 @@
 //! Judging a reply against a [`ReplyExpect`]: codes, alternatives, text
 //! patterns and captures.
 
-use std::collections::HashMap;
-
-use crate::script::{CaptureFrom, CodeMatch, Grade, ReplyExpect};
+use crate::script::{CodeMatch, Grade, ReplyExpect};
 use crate::verdict::Verdict;
-use crate::wire::addr::{parse_epsv_reply, parse_pasv_reply};
 use crate::wire::reply::Reply;
 
 /// How a reply compares with an expectation.
@@ -21,7 +18,7 @@ pub enum Judgement {
     Unexpected,
 }
 
-/// Compares `reply` with `exp` (captures are separate: [`capture`]).
+/// Compares `reply` with `exp` (captures are separate: [`failed_captures`]).
 pub fn judge(exp: &ReplyExpect, reply: &Reply) -> Judgement {
     if exp.codes.iter().any(|c| c.matches(reply.code)) {
         let text = reply.text();
@@ -46,41 +43,18 @@ fn grade_verdict(g: Grade) -> Verdict {
     }
 }
 
-/// Sets every captured variable from `reply`; returns the captures that
-/// failed, as `(var, why)`.
-pub fn capture(
-    exp: &ReplyExpect,
-    reply: &Reply,
-    vars: &mut HashMap<String, String>,
-) -> Vec<(String, String)> {
-    let mut failed = Vec::new();
+/// The captures of `exp` that `reply` gives no value for, as `(var, why)`.
+pub fn failed_captures(exp: &ReplyExpect, reply: &Reply) -> Vec<(String, String)> {
     let text = reply.text();
-    for cap in &exp.captures {
-        match captured(&cap.from, &text) {
-            Ok(v) => {
-                vars.insert(cap.var.clone(), v);
-            }
-            Err(why) => failed.push((cap.var.clone(), why)),
-        }
-    }
-    failed
-}
-
-fn captured(from: &CaptureFrom, text: &str) -> Result<String, String> {
-    match from {
-        CaptureFrom::PasvAddr => parse_pasv_reply(text)
-            .map(|a| a.to_string())
-            .map_err(|e| format!("no 227 address: {e}")),
-        CaptureFrom::EpsvPort => parse_epsv_reply(text)
-            .map(|p| p.to_string())
-            .map_err(|e| format!("no 229 port: {e}")),
-        CaptureFrom::Regex { re, group } => re
-            .captures(text)
-            .and_then(|c| c.get(*group))
-            .map(|m| m.as_str().to_string())
-            .ok_or_else(|| format!("/{}/ group {group} did not match", re.as_str())),
-        CaptureFrom::Text => Ok(text.to_string()),
-    }
+    exp.captures
+        .iter()
+        .filter_map(|cap| {
+            cap.from
+                .extract(&text)
+                .err()
+                .map(|why| (cap.var.clone(), why))
+        })
+        .collect()
 }
 
 /// `226 or 250`, `2xx`, `125, 150 or 226`.
@@ -101,42 +75,14 @@ fn describe_code(c: CodeMatch) -> String {
     }
 }
 
-/// An expectation of exactly these codes, nothing else.
-pub fn codes(list: &[u16]) -> ReplyExpect {
-    ReplyExpect {
-        codes: list.iter().map(|c| CodeMatch::Exact(*c)).collect(),
-        alternatives: Vec::new(),
-        text: Vec::new(),
-        captures: Vec::new(),
-        rule: None,
-    }
-}
-
-/// True when some passing code is a success (2xx).
-pub fn allows_success(exp: &ReplyExpect) -> bool {
-    exp.codes.iter().any(|c| match c {
-        CodeMatch::Exact(n) => n / 100 == 2,
-        CodeMatch::Class(d) | CodeMatch::Group(d, _) => *d == 2,
-    })
-}
-
-/// True when the expectation only accepts success (2xx) codes, so a
-/// refusal leaves nothing for later steps to work on.
-pub fn wants_success(exp: &ReplyExpect) -> bool {
-    exp.codes.iter().all(|c| match c {
-        CodeMatch::Exact(n) => n / 100 == 2,
-        CodeMatch::Class(d) | CodeMatch::Group(d, _) => *d == 2,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::{Alternative, Capture};
+    use crate::script::{Alternative, Capture, CaptureFrom};
     use regex::Regex;
 
     fn epsv_expect() -> ReplyExpect {
-        let mut exp = codes(&[229]);
+        let mut exp = ReplyExpect::codes(&[229]);
         exp.alternatives.push(Alternative {
             codes: vec![CodeMatch::Exact(500), CodeMatch::Exact(502)],
             grade: Grade::Unimplemented,
@@ -170,13 +116,11 @@ mod tests {
     }
 
     #[test]
-    fn captures_set_variables_or_say_why_not() {
+    fn a_capture_without_a_value_says_why() {
         let exp = epsv_expect();
-        let mut vars = HashMap::new();
         let ok = Reply::new(229, &["Entering Extended Passive Mode (|||5000|)"]);
-        assert!(capture(&exp, &ok, &mut vars).is_empty());
-        assert_eq!(vars.get("port").map(String::as_str), Some("5000"));
-        let failed = capture(&exp, &Reply::new(229, &["no port"]), &mut vars);
+        assert!(failed_captures(&exp, &ok).is_empty());
+        let failed = failed_captures(&exp, &Reply::new(229, &["no port"]));
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].0, "port");
     }
@@ -190,9 +134,5 @@ mod tests {
         ];
         assert_eq!(describe_codes(&list), "125, 150 or 2xx");
         assert_eq!(describe_codes(&[CodeMatch::Group(2, 5)]), "25x");
-        assert!(wants_success(&codes(&[227])));
-        assert!(!wants_success(&codes(&[200, 504])));
-        assert!(allows_success(&codes(&[200, 504])));
-        assert!(!allows_success(&codes(&[500, 522])));
     }
 }

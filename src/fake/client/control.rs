@@ -1,0 +1,56 @@
+//! The fake client's control connection, each reply it reads numbered in
+//! arrival order: the number by which the checks find that reply again
+//! when they decode the control stream from the timeline.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::net::{ControlConn, NetError};
+use crate::wire::reply::{Reply, ReplyDecoder};
+
+/// A control connection whose replies are numbered.
+pub struct Control {
+    conn: ControlConn<ReplyDecoder>,
+    /// How many reply items (malformed ones too) the decoder has given.
+    read: u32,
+}
+
+impl Control {
+    pub fn new(conn: ControlConn<ReplyDecoder>) -> Self {
+        Control { conn, read: 0 }
+    }
+
+    /// Reads the next reply and its number (0-based).
+    pub async fn reply(&mut self, t: Duration) -> Result<(u32, Reply), NetError> {
+        let res = self.conn.recv(t).await;
+        let n = self.read;
+        if matches!(res, Ok(_) | Err(NetError::BadReply(_))) {
+            self.read += 1;
+        }
+        res.map(|reply| (n, reply))
+    }
+
+    pub async fn send_line(&mut self, line: &str, t: Duration) -> Result<(), NetError> {
+        self.conn.send_line(line, t).await
+    }
+
+    pub async fn send_raw(&mut self, bytes: &[u8], t: Duration) -> Result<(), NetError> {
+        self.conn.send(bytes, t).await
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.conn.local_addr()
+    }
+
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.conn.peer_addr()
+    }
+
+    pub async fn close(&mut self, linger: Duration) {
+        self.conn.close(linger).await
+    }
+
+    pub fn abort(self) {
+        self.conn.abort()
+    }
+}

@@ -1,0 +1,195 @@
+//! A client-role case: the fake server answers, the client under test runs
+//! next to it with a task in a temporary folder, and the checks judge the
+//! timeline with what the client's run left (exit status, files).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::time::timeout;
+
+use crate::check::client_case::check_client_case;
+use crate::fake;
+use crate::real::clients::{basename, ClientProfile, ClientRun, Task};
+use crate::script::{Case, CaseBody, ClientOp, ClientScript};
+use crate::timeline::{EventKind, Timeline};
+use crate::verdict::{CaseResult, Verdict};
+
+/// Bytes uploaded by a `put` when the case names no such file.
+const DEFAULT_UPLOAD: &[u8] = b"ftpconform upload\nline two\n";
+
+/// Runs a client: given the task, returns what the run left behind.
+pub type Launch = Box<dyn FnOnce(Task) -> Pin<Box<dyn Future<Output = ClientRun> + Send>> + Send>;
+
+/// Why a client-role case did not reach its checks: the verdict and reason.
+type NotRun = (Verdict, String);
+
+/// How long a client may run: three case timeouts, at least 10 s.
+fn client_deadline(case: &Case) -> Duration {
+    (case.timeout * 3).max(Duration::from_secs(10))
+}
+
+/// The launch of a client profile.
+pub(super) fn launch(client: &ClientProfile) -> Launch {
+    let profile = client.clone();
+    Box::new(move |task: Task| Box::pin(async move { profile.run(&task).await }))
+}
+
+/// Whether `client` can run `case` here.
+pub fn usable(case: &Case, client: &ClientProfile) -> Result<(), NotRun> {
+    if let CaseBody::Client(fs) = &case.body {
+        client
+            .supports(fs.op, fs.passive, fs.extended, fs.family)
+            .map_err(|why| (Verdict::Unimplemented, why))?;
+    }
+    if !client.installed() {
+        let why = format!(
+            "{} is not installed: run scripts/install-peers.sh",
+            client.name()
+        );
+        return Err((Verdict::Error, why));
+    }
+    Ok(())
+}
+
+/// Runs the fake server and the client side by side; returns what the
+/// client's run left.
+pub(super) async fn serve_and_run(
+    case: Case,
+    launch: Launch,
+    timeline: Timeline,
+) -> Result<ClientRun, NotRun> {
+    let CaseBody::Client(fs) = &case.body else {
+        let why = "a server-role case cannot run against a client".to_string();
+        return Err((Verdict::Error, why));
+    };
+    let deadline = client_deadline(&case);
+    let serving = fake::server::start(fs, &timeline, case.timeout, deadline)
+        .await
+        .map_err(|why| (Verdict::Skipped, why))?;
+    let dir = tempfile::tempdir().map_err(|e| (Verdict::Error, format!("temp folder: {e}")));
+    let task = dir.and_then(|d| Ok((make_task(&case, fs, serving.addr(), d.path())?, d)));
+    let (task, dir) = match task {
+        Ok(t) => t,
+        Err(e) => {
+            serving.stop().await;
+            return Err(e);
+        }
+    };
+    let (op, local) = (task.op, task.local.clone());
+    let source = std::fs::read(&local).ok();
+    let run = timeout(deadline + Duration::from_secs(5), launch(task)).await;
+    serving.stop().await;
+    let run = run.map_err(|_| (Verdict::Error, "the client run did not end".to_string()))?;
+    let run = with_files(run, op, &local, source);
+    drop(dir);
+    Ok(run)
+}
+
+/// Judges a client-role case once the client has run: `result` gets the
+/// violations, the notes (the fake server's remarks, the client's exit)
+/// and the verdict.
+pub(super) fn judge(
+    case: &Case,
+    run: &ClientRun,
+    events: &[crate::timeline::Event],
+    result: &mut CaseResult,
+) {
+    result.notes = crate::check::remarks(events);
+    if let Some(e) = &run.error {
+        result.verdict = Verdict::Error;
+        result.reason = Some(e.clone());
+        return;
+    }
+    record_run(run, &mut result.notes);
+    let opened = events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Opened { .. }));
+    let fs = match &case.body {
+        CaseBody::Client(fs) if opened => Some(fs),
+        _ => None,
+    };
+    let Some(fs) = fs else {
+        result.verdict = Verdict::Error;
+        let why = format!(
+            "{} never connected; stderr: {}",
+            result.target,
+            tail(&run.stderr)
+        );
+        result.reason = Some(why);
+        return;
+    };
+    result.violations = check_client_case(case, fs, events, run);
+    result.verdict = CaseResult::grade(&result.violations);
+}
+
+fn make_task(
+    case: &Case,
+    fs: &ClientScript,
+    server: SocketAddr,
+    dir: &Path,
+) -> Result<Task, NotRun> {
+    let name = match basename(&fs.path) {
+        "" => "listing.txt",
+        n => n,
+    };
+    let local = dir.join(name);
+    if fs.op == ClientOp::Put {
+        let content = fs
+            .files
+            .iter()
+            .find(|f| f.path.trim_start_matches('/') == fs.path.trim_start_matches('/'))
+            .map_or(DEFAULT_UPLOAD.to_vec(), |f| f.content.clone());
+        std::fs::write(&local, content)
+            .map_err(|e| (Verdict::Error, format!("upload source: {e}")))?;
+    }
+    Ok(Task {
+        op: fs.op,
+        path: fs.path.clone(),
+        passive: fs.passive,
+        extended: fs.extended,
+        family: fs.family,
+        server,
+        user: fake::server::USER.into(),
+        pass: fake::server::PASS.into(),
+        workdir: dir.to_path_buf(),
+        local,
+        timeout: case.timeout * 2,
+        deadline: client_deadline(case),
+    })
+}
+
+/// Fills in the local file (downloads, listings) and the upload source
+/// when the launch did not.
+fn with_files(
+    mut run: ClientRun,
+    op: ClientOp,
+    local: &Path,
+    source: Option<Vec<u8>>,
+) -> ClientRun {
+    match op {
+        ClientOp::Put => run.upload_source = run.upload_source.or(source),
+        _ => run.local_file = run.local_file.or_else(|| std::fs::read(local).ok()),
+    }
+    run
+}
+
+fn record_run(run: &ClientRun, notes: &mut Vec<String>) {
+    let status = match (run.timed_out, run.exit_code) {
+        (true, _) => "killed after the deadline".to_string(),
+        (false, Some(c)) => format!("exit status {c}"),
+        (false, None) => "ended by a signal".to_string(),
+    };
+    notes.push(format!("client: {status}"));
+    if !run.stderr.trim().is_empty() {
+        notes.push(format!("client stderr: {}", tail(&run.stderr)));
+    }
+}
+
+/// The last few lines of a text, on one line.
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(3)..].join(" | ")
+}
