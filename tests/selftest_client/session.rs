@@ -1,9 +1,10 @@
 //! The session itself: a server that never greets, a port nobody listens
-//! on, a wrong reply code.
+//! on, a wrong reply code, a control connection closed or reset.
 
 use std::time::Duration;
 
 use ftpconform::script::*;
+use ftpconform::timeline::{CloseKind, ConnId, EventKind, Side};
 use ftpconform::verdict::{Level, Verdict};
 
 use crate::scripts::*;
@@ -58,4 +59,33 @@ async fn wrong_reply_code_is_a_violation_with_context() {
     assert!(v.actual.starts_with("250 "), "{v:?}");
     assert_eq!(v.loc.as_ref().map(|l| l.line), Some(3));
     assert!(v.context.iter().any(|l| l == "C> NOOP"), "{:?}", v.context);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_closing_or_resetting_the_control_connection_is_its_own_close() {
+    let c = server_case(
+        "noop-200",
+        Level::Should,
+        vec![StepKind::Login, send("NOOP", &[200])],
+    );
+    let ends = [
+        (Close, CloseKind::Fin, "connection closed by peer"),
+        (Reset, CloseKind::Reset, "connection reset by peer"),
+    ];
+    for (end, kind, why) in ends {
+        let srv = MockServer::script([login(), vec![Expect("NOOP"), end]].concat());
+        let (r, tl) = run(&c, srv.addr).await;
+        assert_eq!(r.verdict, Verdict::NonStrict, "{r:#?}");
+        assert_eq!(rule_ids(&r), vec!["noop-200"], "{r:#?}");
+        assert_eq!(r.violations[0].actual, why);
+        let first_close = tl.events().iter().find_map(|e| match e.kind {
+            EventKind::Closed {
+                conn: ConnId(0),
+                by,
+                kind,
+            } => Some((by, kind)),
+            _ => None,
+        });
+        assert_eq!(first_close, Some((Side::Server, kind)), "{kind:?}");
+    }
 }

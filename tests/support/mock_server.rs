@@ -73,6 +73,11 @@ pub enum Step {
     /// Keeps the connection open, answering nothing, until the client
     /// closes it.
     Hold,
+    /// Closes the control connection (FIN) and waits for the client to
+    /// close its side; the script ends here.
+    Close,
+    /// Resets the control connection (RST); the script ends here.
+    Reset,
 }
 
 use Step::*;
@@ -221,6 +226,7 @@ impl Conn {
             match self.step(step).await {
                 Ok(()) => {}
                 Err(Deviation::Closed) => return,
+                Err(Deviation::Reset) => return self.reset(),
                 Err(Deviation::Other(why)) => {
                     let line = format!("421 mock script: {why}\r\n");
                     let _ = self.w.write_all(line.as_bytes()).await;
@@ -279,6 +285,19 @@ impl Conn {
                 let _ = timeout(HOLD_LIMIT, self.lines.read_to_end(&mut Vec::new())).await;
                 Err(Deviation::Closed)
             }
+            Close => {
+                let _ = self.w.shutdown().await;
+                let _ = timeout(STEP_LIMIT, self.lines.read_to_end(&mut Vec::new())).await;
+                Err(Deviation::Closed)
+            }
+            Reset => Err(Deviation::Reset),
+        }
+    }
+
+    /// Closes with RST: no FIN first (as dropping a write half would send).
+    fn reset(self) {
+        if let Ok(stream) = self.lines.into_inner().reunite(self.w) {
+            let _ = stream.set_zero_linger();
         }
     }
 
@@ -369,8 +388,11 @@ impl Conn {
 
 /// Why a script stopped before its end.
 enum Deviation {
-    /// The client closed the control connection: nothing to answer.
+    /// The connection is over (the client or the script closed it):
+    /// nothing to answer.
     Closed,
+    /// The script resets the control connection.
+    Reset,
     /// Anything else: answered with a 421 naming it.
     Other(String),
 }
