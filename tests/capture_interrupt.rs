@@ -17,7 +17,7 @@ use ftpconform::runner::{run_case, Target};
 use ftpconform::timeline::{ConnRole, EventKind};
 use ftpconform::transcript::transcript;
 use ftpconform::verdict::Verdict;
-use support::cases::rule_ids;
+use support::cases::assert_fires;
 use support::mock_server::MockServer;
 use support::mock_server::Step::*;
 use support::suites::root;
@@ -61,8 +61,7 @@ fn a_timed_out_case_leaves_a_complete_capture() {
         Some(&pcap),
     ));
     assert!(started.elapsed() < BOUND, "the case did not time out");
-    assert_eq!(result.verdict, Verdict::Fail, "{result:#?}");
-    assert_eq!(rule_ids(&result), vec!["greeting-220"], "{result:#?}");
+    assert_fires(&result, &[("greeting-220", Verdict::Fail)]);
     let actual = &result.violations[0].actual;
     assert_eq!(actual, "no reply within 300ms", "{result:#?}");
     let text = tshark_reads(&pcap);

@@ -14,7 +14,7 @@ use ftpconform::timeline::{ConnId, EventKind, Side, Timeline};
 use ftpconform::verdict::{CaseResult, Role, Verdict};
 use ftpconform::wire::addr::PasvShape;
 use ftpconform::wire::reply::MultilineStyle;
-use support::cases::{assert_pass, client_case as case, fake_server, pat, rule, rule_ids, tpl};
+use support::cases::{assert_fires, assert_pass, client_case as case, fake_server, pat, rule, tpl};
 use support::mock_client::Step::*;
 use support::mock_client::{all, launch};
 
@@ -45,10 +45,11 @@ async fn broken(c: &Case, runner: Launch) -> CaseResult {
     run_client_with(c, "selftest", "broken", runner, &Timeline::new()).await
 }
 
-/// The case failed, breaking exactly `rules` (in this order).
+/// The case failed, breaking exactly `rules` (in this order), each graded
+/// fail (every client rule is a must, and so are these cases).
 fn assert_broken(r: &CaseResult, rules: &[&str]) {
-    assert_eq!(rule_ids(r), rules, "{r:#?}");
-    assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+    let failed: Vec<(&str, Verdict)> = rules.iter().map(|id| (*id, Verdict::Fail)).collect();
+    assert_fires(r, &failed);
 }
 
 // ------------------------------------------------------ broken clients
@@ -194,6 +195,44 @@ async fn exit_status_check_fails_for_a_client_claiming_success_after_550() {
     assert_pass(&embedded(&c).await);
     let lying = launch(vec![Login, Pasv, Command("RETR {path}"), Command("QUIT")]);
     assert_broken(&broken(&c, lying).await, &["client-exit-status"]);
+}
+
+#[tokio::test]
+async fn malformed_port_and_eprt_fail_active_address_parses() {
+    let mut fs = server(ClientOp::Get, "hello.txt", false);
+    fs.expect.success = None;
+    fs.expect.intact = false;
+    let c = case("bad-port", fs);
+    for (line, rfc) in [
+        ("PORT 127,0,0,1,300,1", "RFC 959 4.1.2"),
+        ("EPRT |1|127.0.0.1|", "RFC 2428 2"),
+    ] {
+        let client = launch(vec![Login, Command(line), Command("QUIT")]);
+        let r = broken(&c, client).await;
+        assert_broken(&r, &["active-address-parses"]);
+        let v = &r.violations[0];
+        assert_eq!(v.rfc, rfc);
+        assert!(v.actual.starts_with(&format!("`{line}`: ")), "{v:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_hung_client_fails_exit_status_at_the_deadline() {
+    let c = case("hung", server(ClientOp::Get, "hello.txt", true));
+    let started = std::time::Instant::now();
+    let r = broken(&c, launch(vec![Login, Pasv, Hang])).await;
+    // The deadline: three case timeouts, at least 10 s.
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(10) && took < Duration::from_secs(14),
+        "{took:?}"
+    );
+    assert_broken(&r, &["client-exit-status"]);
+    let v = &r.violations[0];
+    assert_eq!(
+        v.actual,
+        "the client hung and was killed after the deadline"
+    );
 }
 
 #[tokio::test]

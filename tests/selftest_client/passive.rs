@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use ftpconform::verdict::Verdict;
 
 use crate::scripts::*;
-use crate::support::cases::{assert_pass, endpoint, rule_ids};
+use crate::support::cases::{assert_fires, assert_pass, endpoint};
 use crate::support::mock_server::MockServer;
 use crate::support::mock_server::Step::*;
 use crate::{pasv_download, run, run_at, HELLO};
@@ -17,13 +17,7 @@ async fn wrong_pasv_address_is_non_strict() {
     let retr = passive_download("RETR hello.txt", HELLO);
     let bad = MockServer::script([login(), type_i(), foreign, retr].concat());
     let (r, _) = run(&pasv_download(), bad.addr).await;
-    assert_eq!(
-        rule_ids(&r),
-        vec!["pasv-address-matches-control"],
-        "{:#?}",
-        r.violations
-    );
-    assert_eq!(r.verdict, Verdict::NonStrict);
+    assert_fires(&r, &[("pasv-address-matches-control", Verdict::NonStrict)]);
     let v = &r.violations[0];
     assert!(
         v.actual.contains("127.0.0.2") && v.actual.contains("127.0.0.1"),
@@ -46,11 +40,5 @@ async fn passive_port_outside_the_range_is_flagged() {
     assert_pass(&run_at(&pasv_download(), &target).await.0);
     target.passive_range = Some((1, 2));
     let (r, _) = run_at(&pasv_download(), &target).await;
-    assert_eq!(
-        rule_ids(&r),
-        vec!["pasv-port-in-range"],
-        "{:#?}",
-        r.violations
-    );
-    assert_eq!(r.verdict, Verdict::NonStrict);
+    assert_fires(&r, &[("pasv-port-in-range", Verdict::NonStrict)]);
 }

@@ -8,7 +8,7 @@ use ftpconform::timeline::{CloseKind, ConnId, EventKind, Side};
 use ftpconform::verdict::{Level, Verdict};
 
 use crate::scripts::*;
-use crate::support::cases::{assert_pass, rule_ids, send, server_case};
+use crate::support::cases::{assert_fires, assert_pass, send, server_case};
 use crate::support::mock_server::MockServer;
 use crate::support::mock_server::Step::*;
 use crate::{pasv_download, run, run_within};
@@ -17,8 +17,7 @@ use crate::{pasv_download, run, run_within};
 async fn silent_server_fails_without_hanging() {
     let bad = MockServer::script(vec![Hold]);
     let r = run_within(&pasv_download(), bad.addr, Duration::from_secs(5)).await;
-    assert_eq!(r.verdict, Verdict::Fail);
-    assert_eq!(rule_ids(&r), vec!["greeting-220"]);
+    assert_fires(&r, &[("greeting-220", Verdict::Fail)]);
     assert_eq!(r.violations[0].rfc, "RFC 959 5.4");
     assert!(
         r.violations[0].actual.contains("no reply within 2s"),
@@ -75,8 +74,7 @@ async fn server_closing_or_resetting_the_control_connection_is_its_own_close() {
     for (end, kind, why) in ends {
         let srv = MockServer::script([login(), vec![Expect("NOOP"), end]].concat());
         let (r, tl) = run(&c, srv.addr).await;
-        assert_eq!(r.verdict, Verdict::NonStrict, "{r:#?}");
-        assert_eq!(rule_ids(&r), vec!["noop-200"], "{r:#?}");
+        assert_fires(&r, &[("noop-200", Verdict::NonStrict)]);
         assert_eq!(r.violations[0].actual, why);
         let first_close = tl.events().iter().find_map(|e| match e.kind {
             EventKind::Closed {

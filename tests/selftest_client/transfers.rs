@@ -9,7 +9,7 @@ use ftpconform::verdict::{Level, Verdict};
 
 use crate::scripts::*;
 use crate::support::cases::{
-    assert_note, assert_pass, binary, codes, data, rule_ids, send, server_case, transfer,
+    assert_fires, assert_note, assert_pass, binary, codes, data, send, server_case, transfer,
 };
 use crate::support::mock_server::MockServer;
 use crate::support::mock_server::Step::*;
@@ -104,13 +104,7 @@ async fn missing_preliminary_reply_is_flagged() {
     ];
     let bad = MockServer::script([login(), type_i(), pasv(), no_150].concat());
     let (r, _) = run(&pasv_download(), bad.addr).await;
-    assert_eq!(
-        rule_ids(&r),
-        vec!["preliminary-before-data"],
-        "{:#?}",
-        r.violations
-    );
-    assert_eq!(r.verdict, Verdict::Fail);
+    assert_fires(&r, &[("preliminary-before-data", Verdict::Fail)]);
 }
 
 /// RETR in passive mode: 226 first, the data connection closed `after`.
@@ -138,13 +132,7 @@ async fn late_data_close_is_flagged() {
     for (after, verdict) in graded {
         let late = MockServer::script(close_after_226(after));
         let (r, _) = run(&pasv_download(), late.addr).await;
-        assert_eq!(
-            rule_ids(&r),
-            vec!["download-closed-by-server"],
-            "{:#?}",
-            r.violations
-        );
-        assert_eq!(r.verdict, verdict);
+        assert_fires(&r, &[("download-closed-by-server", verdict)]);
     }
 }
 
@@ -160,12 +148,7 @@ async fn upload_confirmed_before_eof_is_flagged() {
     ];
     let bad = MockServer::script([login(), type_i(), active("EPRT"), early].concat());
     let (r, _) = run(&upload_case(), bad.addr).await;
-    assert_eq!(
-        rule_ids(&r),
-        vec!["upload-closed-by-client"],
-        "{:#?}",
-        r.violations
-    );
+    assert_fires(&r, &[("upload-closed-by-client", Verdict::Fail)]);
 }
 
 /// ABOR after a transfer that ended (the server read the control
@@ -224,4 +207,125 @@ async fn upload_abort_closes_the_data_connection_and_stays_in_step() {
     let srv = MockServer::script([login(), pasv(), stor, abor_then_noop()].concat());
     let r = run_within(&c, srv.addr, Duration::from_secs(2)).await;
     assert_pass(&r);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_bytes_or_listing_fail_transfer_content() {
+    let wrong = passive_download("RETR hello.txt", b"Hullo\n");
+    let bad = MockServer::script([login(), type_i(), pasv(), wrong].concat());
+    let (r, _) = run(&pasv_download(), bad.addr).await;
+    assert_fires(&r, &[("transfer-content", Verdict::Fail)]);
+    let v = &r.violations[0];
+    assert_eq!(
+        (v.expected.as_str(), v.actual.as_str()),
+        ("6 bytes as given", "6 bytes: \"Hullo\\n\"")
+    );
+    // The case's section is cited.
+    assert_eq!(v.rfc, "RFC 959 4.1");
+    let mut list = transfer(Direction::Download, "LIST", Content::AtLeast(1));
+    list.data_text = vec![regex::Regex::new("hello\\.txt").unwrap()];
+    let c = server_case(
+        "pasv-list",
+        Level::Should,
+        vec![
+            StepKind::Login,
+            binary(),
+            StepKind::Data(data(DataMode::Pasv)),
+            StepKind::Transfer(list),
+        ],
+    );
+    let other = b"-rw-r--r-- 1 ftp ftp 6 Jan 01 00:00 other.txt\r\n";
+    let bad =
+        MockServer::script([login(), type_i(), pasv(), passive_download("LIST", other)].concat());
+    let (r, _) = run(&c, bad.addr).await;
+    assert_fires(&r, &[("transfer-content", Verdict::NonStrict)]);
+    assert_eq!(r.violations[0].expected, "data matching /hello\\.txt/");
+}
+
+/// 4 KB: the fake client sends ABOR after its first 1000 bytes.
+const CHUNK: &[u8] = &[b'x'; 4096];
+
+/// A passive RETR the fake client aborts after 1000 bytes, then NOOP.
+fn abort_case() -> Case {
+    let mut xfer = transfer(Direction::Download, "RETR big.bin", Content::Any);
+    xfer.abort_after = Some(1000);
+    server_case(
+        "abor",
+        Level::Must,
+        vec![
+            StepKind::Login,
+            binary(),
+            StepKind::Data(data(DataMode::Pasv)),
+            StepKind::Transfer(xfer),
+            send("NOOP", &[200]),
+        ],
+    )
+}
+
+/// RETR big.bin: 150 and a chunk of data, ABOR read, then `answer`.
+fn abort_answered(answer: Vec<crate::support::mock_server::Step>) -> MockServer {
+    let retr = vec![
+        Expect("RETR big.bin"),
+        Accept,
+        Reply("150 opening data connection"),
+        DataSend(CHUNK),
+        Expect("ABOR"),
+    ];
+    let noop = vec![Expect("NOOP"), Reply("200 ok")];
+    MockServer::script([login(), type_i(), pasv(), retr, answer, noop].concat())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abor_answered_out_of_shape_fails_abort_replies() {
+    // 200 before the 226: neither "426 then 226" nor "226 alone".
+    let bad = abort_answered(vec![
+        Reply("200 ABOR received"),
+        DataClose,
+        Reply("226 transfer complete"),
+    ]);
+    let (r, _) = run(&abort_case(), bad.addr).await;
+    assert_fires(&r, &[("abort-replies", Verdict::Fail)]);
+    let v = &r.violations[0];
+    assert_eq!(v.actual, "200 ABOR received / 226 transfer complete");
+    // ABOR not implemented (502 after the transfer's own 226).
+    let unimplemented = abort_answered(vec![
+        DataClose,
+        Reply("226 transfer complete"),
+        Reply("502 ABOR not implemented"),
+    ]);
+    let (r, _) = run(&abort_case(), unimplemented.addr).await;
+    assert_fires(&r, &[("abort-replies", Verdict::Unimplemented)]);
+    // 426 then 226 is right.
+    let good = abort_answered(vec![
+        DataClose,
+        Reply("426 transfer aborted"),
+        Reply("226 ABOR successful"),
+    ]);
+    assert_pass(&run(&abort_case(), good.addr).await.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_expect_fails_under_the_case_rule_when_the_server_closes_an_upload() {
+    // The server closes the upload's data connection itself, then confirms.
+    let cut = vec![
+        Expect("STOR up.bin"),
+        Connect,
+        Reply("150 ready to receive"),
+        DataClose,
+        Reply("226 received"),
+    ];
+    let bad = MockServer::script([login(), type_i(), active("EPRT"), cut].concat());
+    let (r, _) = run(&upload_case(), bad.addr).await;
+    assert_fires(
+        &r,
+        &[
+            ("stor", Verdict::Fail),
+            ("upload-closed-by-client", Verdict::Fail),
+        ],
+    );
+    assert_eq!(
+        r.violations[0].expected,
+        "data connection closed first by client"
+    );
+    assert_eq!(r.violations[0].actual, "closed first by server");
 }

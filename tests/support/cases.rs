@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ftpconform::real::servers::ServerEndpoint;
 use ftpconform::script::*;
-use ftpconform::verdict::{CaseResult, Level, Loc, Verdict, Violation};
+use ftpconform::verdict::{CaseResult, Level, Loc, Verdict};
 
 /// Line `line` of the file the built cases claim to come from.
 fn loc(line: usize) -> Loc {
@@ -175,19 +175,24 @@ pub fn rule(on: &str, actions: Vec<Action>) -> ReplyRule {
 
 // ------------------------------------------------------------ results
 
-/// The rule ids of the result's violations, in order.
-pub fn rule_ids(r: &CaseResult) -> Vec<&str> {
-    r.violations.iter().map(|v| v.rule.as_str()).collect()
+/// Each violation's rule id and grade, in order.
+pub fn graded(r: &CaseResult) -> Vec<(&str, Verdict)> {
+    r.violations
+        .iter()
+        .map(|v| (v.rule.as_str(), v.grade))
+        .collect()
+}
+
+/// The case broke exactly these rules (id and grade, in order), and its
+/// verdict is the worst of those grades.
+pub fn assert_fires(r: &CaseResult, rules: &[(&str, Verdict)]) {
+    assert_eq!(graded(r), rules, "{r:#?}");
+    let worst = CaseResult::grade(&r.violations);
+    assert_eq!(r.verdict, worst, "{r:#?}");
 }
 
 pub fn assert_pass(r: &CaseResult) {
     assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
-}
-
-/// The first violation of `rule`; the test fails when there is none.
-pub fn violation<'a>(r: &'a CaseResult, rule: &str) -> &'a Violation {
-    let found = r.violations.iter().find(|v| v.rule == rule);
-    found.unwrap_or_else(|| panic!("no {rule} violation: {r:#?}"))
 }
 
 /// Fails the test unless a note of the result contains `needle`.

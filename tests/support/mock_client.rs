@@ -7,8 +7,9 @@
 //! ```
 //!
 //! Like a real client, the run reports success (exit status 0) when every
-//! step worked, failure otherwise; it records nothing itself (the fake
-//! server's timeline is the record).
+//! step worked, failure otherwise, and a run still going at the task's
+//! deadline is stopped there (timed out, no exit status); it records
+//! nothing itself (the fake server's timeline is the record).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -53,6 +54,9 @@ pub enum Step {
     /// Writes what [`Step::ReadData`] read, cut to `keep(len)` bytes, to
     /// the local file.
     Save(fn(usize) -> usize),
+    /// Hangs: does nothing more until the task's deadline, where the run
+    /// is stopped as the harness kills a real client.
+    Hang,
 }
 
 use Step::*;
@@ -68,10 +72,12 @@ pub fn launch(steps: Vec<Step>) -> Launch {
         Box::pin(async move {
             let outcome = tokio::time::timeout(task.deadline, run(&task, &steps)).await;
             let ok = matches!(outcome, Ok(Ok(())));
+            let timed_out = outcome.is_err();
             ClientRun {
                 success: ok,
                 status_meaningful: true,
-                exit_code: Some(if ok { 0 } else { 1 }),
+                timed_out,
+                exit_code: (!timed_out).then_some(if ok { 0 } else { 1 }),
                 stderr: format!("{outcome:?}"),
                 ..ClientRun::default()
             }
@@ -137,6 +143,7 @@ impl Client {
                 let n = keep(self.read.len());
                 tokio::fs::write(&task.local, &self.read[..n]).await?;
             }
+            Hang => std::future::pending().await,
         }
         Ok(())
     }

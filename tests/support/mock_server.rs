@@ -57,7 +57,8 @@ pub enum Step {
     /// Accepts the data connection from the client's host; connections
     /// from other hosts (thieves) are closed. The listener closes after.
     Accept,
-    /// Accepts the first data connection, whoever makes it.
+    /// Accepts the first data connection, whoever makes it; the listener
+    /// stays open for a later [`Step::Accept`].
     AcceptAny,
     /// Connects to the address of the last PORT or EPRT command read.
     Connect,
@@ -360,6 +361,9 @@ impl Conn {
             };
             if !own_host_only || from.ip() == self.peer.ip() {
                 self.data = Some(stream);
+                if !own_host_only {
+                    self.listener = Some(listener);
+                }
                 return Ok(());
             }
         }
