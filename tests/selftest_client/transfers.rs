@@ -9,7 +9,7 @@ use ftpconform::verdict::{Level, Verdict};
 
 use crate::scripts::*;
 use crate::support::cases::{
-    assert_fires, assert_note, assert_pass, binary, codes, data, send, server_case, transfer,
+    assert_fires, assert_note, assert_pass, binary, data, send, server_case, transfer,
 };
 use crate::support::mock_server::MockServer;
 use crate::support::mock_server::Step::*;
@@ -165,19 +165,7 @@ fn abor_then_noop() -> Vec<crate::support::mock_server::Step> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abort_reads_both_replies_and_keeps_the_session_in_step() {
-    let mut xfer = transfer(Direction::Download, "RETR big.bin", Content::Any);
-    xfer.abort_after = Some(1000);
-    let c = server_case(
-        "abor",
-        Level::Must,
-        vec![
-            StepKind::Login,
-            binary(),
-            StepKind::Data(data(DataMode::Pasv)),
-            StepKind::Transfer(xfer),
-            send("NOOP", &[200]),
-        ],
-    );
+    let c = abort_case();
     let retr = passive_download("RETR big.bin", BIG.as_slice());
     let srv = MockServer::script([login(), type_i(), pasv(), retr, abor_then_noop()].concat());
     let (r, tl) = run(&c, srv.addr).await;
@@ -192,7 +180,7 @@ async fn upload_abort_closes_the_data_connection_and_stays_in_step() {
     // The upload must end (EOF) for ABOR to be answered.
     let mut xfer = transfer(Direction::Upload, "STOR abor.bin", Content::Size(8 << 20));
     xfer.abort_after = Some(65536);
-    xfer.complete = codes(&[225, 226]);
+    xfer.complete = ReplyExpect::codes(&[225, 226]);
     let c = server_case(
         "abor-stor",
         Level::Must,

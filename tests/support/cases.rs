@@ -27,17 +27,6 @@ pub fn tpl(s: &str) -> Template {
     }
 }
 
-/// A reply expected to have one of these codes.
-pub fn codes(list: &[u16]) -> ReplyExpect {
-    ReplyExpect {
-        codes: list.iter().map(|c| CodeMatch::Exact(*c)).collect(),
-        alternatives: Vec::new(),
-        text: Vec::new(),
-        captures: Vec::new(),
-        rule: None,
-    }
-}
-
 // ------------------------------------------------------------ server role
 
 /// A server-role case of these steps: the case is at line 1 of its file,
@@ -69,7 +58,7 @@ pub fn server_case(id: &str, level: Level, steps: Vec<StepKind>) -> Case {
 pub fn send(line: &str, expect: &[u16]) -> StepKind {
     StepKind::Send {
         payload: Payload::Line(tpl(line)),
-        expect: Some(codes(expect)),
+        expect: Some(ReplyExpect::codes(expect)),
     }
 }
 
@@ -99,8 +88,8 @@ pub fn transfer(direction: Direction, command: &str, content: Content) -> Transf
         direction,
         content,
         data_text: Vec::new(),
-        preliminary: codes(&[125, 150]),
-        complete: codes(&[226, 250]),
+        preliminary: ReplyExpect::codes(&[125, 150]),
+        complete: ReplyExpect::codes(&[226, 250]),
         abort_after: None,
     }
 }
