@@ -39,6 +39,11 @@ const ROWS: &[Row] = &[
         "selftest_client/session.rs::silent_server_fails_without_hanging",
     ),
     row(
+        "greeting-220",
+        "greeted with another code",
+        "selftest_client/session.rs::greeting_with_another_code_fails_greeting_220",
+    ),
+    row(
         "abort-replies",
         "200 then 226 (fail); 226 then 502 (unimplemented)",
         "selftest_client/transfers.rs::abor_answered_out_of_shape_fails_abort_replies",
@@ -59,9 +64,19 @@ const ROWS: &[Row] = &[
         "selftest_client/transfers.rs::late_data_close_is_flagged",
     ),
     row(
+        "download-closed-by-server",
+        "reset instead of closed",
+        "selftest_client/transfers.rs::download_ended_by_a_reset_is_flagged",
+    ),
+    row(
         "upload-closed-by-client",
         "226 before the client's EOF",
         "selftest_client/transfers.rs::upload_confirmed_before_eof_is_flagged",
+    ),
+    row(
+        "upload-closed-by-client",
+        "the server closes the data connection first",
+        "selftest_client/transfers.rs::data_expect_fails_under_the_case_rule_when_the_server_closes_an_upload",
     ),
     row(
         "active-server-connects",
@@ -144,9 +159,19 @@ const ROWS: &[Row] = &[
         "selftest_server.rs::truncated_upload_fails_intact_and_embedded_put_passes",
     ),
     row(
+        "client-bytes-intact",
+        "a listing missing a name",
+        "selftest_server.rs::a_listing_missing_a_name_fails_intact",
+    ),
+    row(
         "client-exit-status",
         "success claimed after 550",
         "selftest_server.rs::exit_status_check_fails_for_a_client_claiming_success_after_550",
+    ),
+    row(
+        "client-exit-status",
+        "failure claimed after 226",
+        "selftest_server.rs::exit_status_check_fails_for_a_client_claiming_failure_after_226",
     ),
     row(
         "client-exit-status",

@@ -236,6 +236,47 @@ async fn a_hung_client_fails_exit_status_at_the_deadline() {
 }
 
 #[tokio::test]
+async fn a_listing_missing_a_name_fails_intact() {
+    let c = case("list", server(ClientOp::List, "", true));
+    assert_pass(&embedded(&c).await);
+    let empty = |_| 0;
+    let client = launch(vec![
+        Login,
+        Pasv,
+        ConnectData(None),
+        Command("LIST"),
+        ReadData,
+        Reply,
+        Command("QUIT"),
+        Save(empty),
+    ]);
+    let r = broken(&c, client).await;
+    assert_broken(&r, &["client-bytes-intact"]);
+    let v = &r.violations[0];
+    assert_eq!(v.actual, "missing from the client's output: hello.txt");
+}
+
+#[tokio::test]
+async fn exit_status_check_fails_for_a_client_claiming_failure_after_226() {
+    let c = case("get", server(ClientOp::Get, "hello.txt", true));
+    // The download is intact, then the client fails on a data connection
+    // it never set up.
+    let failing = launch(vec![
+        Login,
+        Pasv,
+        ConnectData(None),
+        Command("RETR {path}"),
+        ReadData,
+        Reply,
+        Save(all),
+        ReadData,
+    ]);
+    let r = broken(&c, failing).await;
+    assert_broken(&r, &["client-exit-status"]);
+    assert_eq!(r.violations[0].actual, "failure (exit status Some(1))");
+}
+
+#[tokio::test]
 async fn unsupported_combination_is_unimplemented_not_failed() {
     let mut fs = server(ClientOp::Put, "x", true);
     fs.extended = true;

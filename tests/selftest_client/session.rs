@@ -27,6 +27,14 @@ async fn silent_server_fails_without_hanging() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn greeting_with_another_code_fails_greeting_220() {
+    let bad = MockServer::script(vec![Reply("200 hello"), Hold]);
+    let (r, _) = run(&pasv_download(), bad.addr).await;
+    assert_fires(&r, &[("greeting-220", Verdict::Fail)]);
+    assert_eq!(r.violations[0].actual, "200 hello");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_connection_is_an_error_with_a_reason() {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();

@@ -137,6 +137,26 @@ async fn late_data_close_is_flagged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_ended_by_a_reset_is_flagged() {
+    let reset = vec![
+        Expect("RETR hello.txt"),
+        Accept,
+        Reply("150 opening data connection"),
+        DataSend(HELLO),
+        Sleep(Duration::from_millis(100)),
+        DataReset,
+        Reply("226 transfer complete"),
+    ];
+    let bad = MockServer::script([login(), type_i(), pasv(), reset].concat());
+    let (r, _) = run(&pasv_download(), bad.addr).await;
+    assert_fires(&r, &[("download-closed-by-server", Verdict::Fail)]);
+    assert_eq!(
+        r.violations[0].actual,
+        "the server reset the data connection"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_confirmed_before_eof_is_flagged() {
     // One write: the client reads both replies before sending a byte.
     let early = vec![

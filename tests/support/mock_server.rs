@@ -69,6 +69,8 @@ pub enum Step {
     DataRecv,
     /// Closes the data connection (FIN).
     DataClose,
+    /// Resets the data connection (RST).
+    DataReset,
     /// Counts one arrival here, for [`MockServer::wait_for_marks`].
     Mark,
     /// Keeps the connection open, answering nothing, until the client
@@ -275,6 +277,11 @@ impl Conn {
                 Ok(())
             }
             DataClose => {
+                self.data = None;
+                Ok(())
+            }
+            DataReset => {
+                let _ = self.data()?.set_zero_linger();
                 self.data = None;
                 Ok(())
             }
