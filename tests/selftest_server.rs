@@ -226,10 +226,6 @@ async fn a_hung_client_fails_exit_status_at_the_deadline() {
     let took = started.elapsed();
     let bounded = took >= Duration::from_secs(10) && took < Duration::from_secs(15);
     assert!(bounded, "{took:?}");
-    assert!(
-        took >= Duration::from_secs(10) && took < Duration::from_secs(14),
-        "{took:?}"
-    );
     assert_broken(&r, &["client-exit-status"]);
     let v = &r.violations[0];
     assert_eq!(
