@@ -16,7 +16,7 @@ use super::template::{self, UnknownVar};
 use super::ServerAccess;
 use crate::net::{Conn, ControlConn, NetError, PendingAccept, Sides, Trap};
 use crate::script::{Case, Payload, ReplyExpect, Step, Template};
-use crate::timeline::{Answer, EventKind, PeerEvent, Purpose, Side, Timeline};
+use crate::timeline::{Answer, EventKind, Inapplicable, PeerEvent, Purpose, Side, Timeline};
 use crate::verdict::Loc;
 use crate::wire::reply::Reply;
 
@@ -169,7 +169,19 @@ impl<'a> FakeClient<'a> {
     pub async fn expect(&mut self, exp: &ReplyExpect, t: Duration) -> Result<Reply, Stop> {
         let reply = self.await_reply(Purpose::Expect, t).await?;
         self.capture(exp, &reply);
+        self.unless_unimplemented(exp, &reply)?;
         Ok(reply)
+    }
+
+    /// Stops the case when `reply` answered `exp` with a code the suite
+    /// grades `unimplemented`: what the later steps build on is missing,
+    /// so they are not run (and cannot fail for it).
+    pub fn unless_unimplemented(&self, exp: &ReplyExpect, reply: &Reply) -> Result<(), Stop> {
+        if !exp.unimplemented(reply.code) {
+            return Ok(());
+        }
+        self.record(PeerEvent::Inapplicable(Inapplicable::Unimplemented));
+        Err(Stop::Halt)
     }
 
     /// Reads the greeting if no reply was read yet: 220, or 120 then 220.
@@ -220,6 +232,8 @@ impl<'a> FakeClient<'a> {
         match payload {
             Payload::Line(tpl) => {
                 let line = self.resolve(tpl, &step.loc)?;
+                let bound = super::family::command_line(&line);
+                self.applies(step, bound, t).await?;
                 self.send_line(&line, t).await?;
             }
             Payload::Raw(bytes) => self.send_raw(bytes, t).await?,
