@@ -42,6 +42,7 @@ pub fn check_server_case(
         transcript: None,
         control,
         step: None,
+        step_index: 0,
         at: 0,
         greeted: false,
         negs: Vec::new(),
@@ -89,8 +90,9 @@ pub(super) struct Walk<'a> {
     /// The transcript, made for the first violation's context.
     transcript: Option<Vec<Entry>>,
     pub(super) control: ConnId,
-    /// The step running.
+    /// The step running, and its index.
     step: Option<&'a Step>,
+    step_index: usize,
     /// Sequence number of the event being judged.
     at: u64,
     /// A 120 greeting was seen (the 220 follows).
@@ -149,16 +151,26 @@ impl<'a> Walk<'a> {
             Inapplicable::Family { why } => Ended::NotApplicable(why.clone()),
             Inapplicable::Unimplemented => {
                 let reply = self.last_reply.clone().unwrap_or_default();
-                Ended::Unimplemented(format!(
-                    "`{reply}` is an unimplemented answer; the later steps build on it and were not run"
-                ))
+                Ended::Unimplemented(match self.steps_after() {
+                    0 => format!("`{reply}` is an unimplemented answer"),
+                    n => format!(
+                        "`{reply}` is an unimplemented answer; the {n} later step(s) build on it and were not run"
+                    ),
+                })
             }
         };
         self.found.ended = Some(ended);
     }
 
+    /// How many steps of the case follow the running one.
+    fn steps_after(&self) -> usize {
+        let running = self.step.map_or(0, |_| self.step_index + 1);
+        self.steps.len().saturating_sub(running)
+    }
+
     fn step_starts(&mut self, n: usize, index: usize) {
         self.step = self.steps.get(n);
+        self.step_index = n;
         if let Some(StepKind::DataExpect(de)) = self.step.map(|s| &s.kind) {
             let events = self.events;
             self.data_expect(de, &events[..index]);
