@@ -4,6 +4,10 @@
 #
 #   scripts/interop-report.sh [OUT_DIR]            run all targets (default /tmp/interop)
 #   scripts/interop-report.sh --matrix [OUT_DIR]   print the Markdown matrix
+#   scripts/interop-report.sh --verdicts [OUT_DIR] rewrite the section of
+#       docs/interop.md that lists every non-passing verdict (evidence and
+#       capture per case); tests/interop_doc.rs checks it against the
+#       verdict snapshots
 #
 # Needs target/release/ftpconform (cargo build --release) and .peers/
 # (bash scripts/install-peers.sh). Targets run one after another on purpose:
@@ -45,6 +49,52 @@ run() { # OUT_DIR NAME CAPTURES ARGS...
   echo "   exit $? $(date -u +%T)"
 }
 
+verdicts() { # OUT_DIR
+  python3 - "$1" "$servers" "$clients" docs/interop.md <<'PY'
+import json, os, re, sys
+out, servers, clients, doc = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4]
+targets = servers + [s + "-ipv6" for s in servers if s != "embedded"] + clients
+def cell(text, limit=220):
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[:limit - 3] + "..."
+    return text.replace("|", "\\|").replace("`", "'")
+lines = []
+for t in targets:
+    path = f"{out}/{t}.json"
+    if not os.path.exists(path):
+        sys.exit(f"no report {path}: run the targets first")
+    cases = [c for c in json.load(open(path))["cases"] if c["verdict"] != "pass"]
+    lines.append(f"### {t}\n")
+    if not cases:
+        lines.append("Every case passes.\n")
+        continue
+    lines.append("| case | verdict | rule | what the peer did | capture |")
+    lines.append("| --- | --- | --- | --- | --- |")
+    for c in sorted(cases, key=lambda c: (c["suite"], c["id"])):
+        worst = [v for v in c["violations"] if v["grade"] == c["verdict"]] or c["violations"]
+        if worst:
+            v = worst[0]
+            rule, what = v["rule"], f"{v['actual']} (expected: {v['expected']})"
+        else:
+            rule, what = "-", c.get("reason") or "; ".join(c["notes"])
+        cap = os.path.relpath(c["capture"], out) if c.get("capture") else "none"
+        lines.append(f"| {c['suite']}::{c['id']} | {c['verdict']} | {rule} | {cell(what)} | `{cell(cap, 120)}` |")
+    lines.append("")
+text = open(doc).read()
+begin, end = "<!-- verdicts:begin -->", "<!-- verdicts:end -->"
+if begin not in text:
+    sys.exit(f"{doc} has no {begin} marker")
+head, rest = text.split(begin, 1)
+_, tail = rest.split(end, 1)
+open(doc, "w").write(head + begin + "\n\n" + "\n".join(lines) + "\n" + end + tail)
+PY
+}
+
+if [ "${1:-}" = "--verdicts" ]; then
+  verdicts "${2:-/tmp/interop}"
+  exit
+fi
 if [ "${1:-}" = "--matrix" ]; then
   matrix "${2:-/tmp/interop}"
   exit
