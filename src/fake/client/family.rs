@@ -10,18 +10,15 @@
 //! EPRT (RFC 2428 2) and EPSV (3) carry an address of any family.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
-use super::session::{FakeClient, Stop};
-use crate::script::{DataMode, DataSetup, Family, Step};
-use crate::timeline::{Inapplicable, PeerEvent, Purpose};
+use crate::script::{DataMode, DataSetup, Family};
 
 /// Why a step does not apply on IPv6, and the command still sent as a
 /// probe (none when there is nothing sensible to send: an active command
 /// would have to name an address of ours that it cannot carry).
 pub struct Ipv4Bound {
-    why: String,
-    probe: Option<String>,
+    pub why: String,
+    pub probe: Option<String>,
 }
 
 const PASV_WHY: &str =
@@ -69,38 +66,6 @@ pub fn command_line(line: &str) -> Option<Ipv4Bound> {
         why: why.into(),
         probe: Some(line.to_string()),
     })
-}
-
-impl FakeClient<'_> {
-    /// `Ok` when the step applies on this control connection (always over
-    /// IPv4); otherwise sends the probe, waits for its answer, records
-    /// why the case does not apply and stops it.
-    pub async fn applies(
-        &mut self,
-        step: &Step,
-        bound: Option<Ipv4Bound>,
-        t: Duration,
-    ) -> Result<(), Stop> {
-        let Some(bound) = bound.filter(|_| self.target.addr.is_ipv6()) else {
-            return Ok(());
-        };
-        if let Some(probe) = &bound.probe {
-            let loc = &step.loc;
-            self.mark(format!(
-                "{loc}: {probe} (a probe: IPv4 only, not applicable on IPv6)"
-            ));
-            if self.send_line(probe, t).await.is_ok() {
-                // Its answer, or why none came, is in the timeline.
-                let _ = self.await_reply(Purpose::Probe, t).await;
-            }
-        }
-        let why = format!(
-            "not applicable on an IPv6 control connection: {}",
-            bound.why
-        );
-        self.record(PeerEvent::Inapplicable(Inapplicable::Family { why }));
-        Err(Stop::Halt)
-    }
 }
 
 #[cfg(test)]

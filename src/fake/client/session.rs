@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::control::Control;
+use super::family::{self, Ipv4Bound};
 use super::template::{self, UnknownVar};
 use super::ServerAccess;
 use crate::net::{Conn, ControlConn, NetError, PendingAccept, Sides, Trap};
@@ -232,7 +233,7 @@ impl<'a> FakeClient<'a> {
         match payload {
             Payload::Line(tpl) => {
                 let line = self.resolve(tpl, &step.loc)?;
-                let bound = super::family::command_line(&line);
+                let bound = family::command_line(&line);
                 self.applies(step, bound, t).await?;
                 self.send_line(&line, t).await?;
             }
@@ -242,6 +243,36 @@ impl<'a> FakeClient<'a> {
             self.expect(exp, t).await?;
         }
         Ok(())
+    }
+
+    /// `Ok` when the step applies on this control connection (always over
+    /// IPv4; see [`family`]); otherwise sends the probe, waits for its
+    /// answer, records why the case does not apply and stops it.
+    pub async fn applies(
+        &mut self,
+        step: &Step,
+        bound: Option<Ipv4Bound>,
+        t: Duration,
+    ) -> Result<(), Stop> {
+        let Some(bound) = bound.filter(|_| self.target.addr.is_ipv6()) else {
+            return Ok(());
+        };
+        if let Some(probe) = &bound.probe {
+            let loc = &step.loc;
+            self.mark(format!(
+                "{loc}: {probe} (a probe: IPv4 only, not applicable on IPv6)"
+            ));
+            if self.send_line(probe, t).await.is_ok() {
+                // Its answer, or why none came, is in the timeline.
+                let _ = self.await_reply(Purpose::Probe, t).await;
+            }
+        }
+        let why = format!(
+            "not applicable on an IPv6 control connection: {}",
+            bound.why
+        );
+        self.record(PeerEvent::Inapplicable(Inapplicable::Family { why }));
+        Err(Stop::Halt)
     }
 
     pub fn set(&mut self, step: &Step, var: &str, value: &Template) -> Result<(), Stop> {
