@@ -400,6 +400,20 @@ pub enum Family {
     V6,
 }
 
+/// Whether a client task asks for EPSV/EPRT: as `extended` says; when it
+/// does not say, over IPv6 yes (PASV and PORT cannot carry an IPv6
+/// address), over IPv4 no.
+pub fn asks_extended(extended: Option<bool>, family: Family) -> bool {
+    extended.unwrap_or(family == Family::V6)
+}
+
+impl ClientScript {
+    /// See [`asks_extended`].
+    pub fn asks_extended(&self) -> bool {
+        asks_extended(self.extended, self.family)
+    }
+}
+
 /// Open a data connection: send the negotiation command, check its reply,
 /// then (passive) connect or (active) listen.
 #[derive(Debug, Clone)]
@@ -546,8 +560,12 @@ pub struct ClientScript {
     pub path: String,
     /// Passive (true) or active mode asked of the client.
     pub passive: bool,
-    /// Extended commands (EPSV/EPRT) asked of the client.
-    pub extended: bool,
+    /// Extended commands (EPSV/EPRT, `Some(true)`) or the traditional ones
+    /// (PASV/PORT, `Some(false)`) asked of the client; `None`: the case
+    /// does not ask (over IPv6 the extended ones, the only ones that carry
+    /// an IPv6 address; over IPv4 a command line that can choose asks for
+    /// PASV/PORT, a client that cannot runs in its own default mode).
+    pub extended: Option<bool>,
     pub family: Family,
     /// Reply rules, most specific first; unmatched verbs get defaults.
     pub rules: Vec<ReplyRule>,

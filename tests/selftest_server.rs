@@ -278,7 +278,7 @@ async fn exit_status_check_fails_for_a_client_claiming_failure_after_226() {
 #[tokio::test]
 async fn unsupported_combination_is_unimplemented_not_failed() {
     let mut fs = server(ClientOp::Put, "x", true);
-    fs.extended = true;
+    fs.extended = Some(true);
     let c = case("wget-put", fs);
     let wget = ClientProfile::by_name("wget").unwrap();
     let r = run_in(&c, "selftest", Target::Client(&wget), &Timeline::new()).await;
@@ -444,7 +444,7 @@ async fn epsv_refused_then_pasv_fallback_with_curl() {
         )],
         true,
     );
-    fs.extended = true;
+    fs.extended = Some(true);
     fs.expect.commands = vec![pat(&["EPSV"]), pat(&["PASV"]), pat(&["RETR"])];
     let (r, sent) = with_faults(fs, "curl").await;
     assert_pass(&r);

@@ -33,7 +33,7 @@ pub fn check_client_case(
     if exp.intact && judged_intact(exp.success, run) {
         out.extend(client_outcome::intact(fs, &view, run, grade));
     }
-    out.extend(client_outcome::exit_status(exp.success, run, rfc, grade));
+    out.extend(client_outcome::exit_status(fs, &view, run, rfc, grade));
     with_context(out, events)
 }
 

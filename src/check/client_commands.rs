@@ -153,6 +153,7 @@ mod tests {
             .map(|v| SentCommand {
                 verb: v.to_string(),
                 arg: None,
+                reply: None,
             })
             .collect()
     }
@@ -206,14 +207,17 @@ mod tests {
             SentCommand {
                 verb: "EPRT".into(),
                 arg: Some("|2|::|5000|".into()),
+                reply: None,
             },
             SentCommand {
                 verb: "EPSV".into(),
                 arg: None,
+                reply: None,
             },
             SentCommand {
                 verb: "RETR".into(),
                 arg: None,
+                reply: None,
             },
         ];
         let v = sequence(&p, &c, "RFC 2428 2", Verdict::Fail);

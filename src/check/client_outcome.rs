@@ -1,7 +1,7 @@
 //! Client checks on the outcome: transferred bytes intact in both
 //! directions, listings complete, and the client's exit status.
 
-use super::client_view::ClientView;
+use super::client_view::{ClientView, SentCommand};
 use crate::real::clients::ClientRun;
 use crate::script::{ClientOp, ClientScript, VirtualFile};
 use crate::verdict::{Rule, Verdict, Violation};
@@ -128,14 +128,17 @@ fn describe(bytes: &[u8]) -> String {
 }
 
 /// Rule `client-exit-status`: the client reports success or failure as the
-/// case expects, and ends by itself.
+/// case expects, and ends by itself. A client whose exit status tells
+/// nothing (tnftp and inetutils-ftp exit 0 whatever happens) is judged by
+/// what the transcript and the bytes show it achieved.
 pub fn exit_status(
-    expected: Option<bool>,
+    fs: &ClientScript,
+    view: &ClientView,
     run: &ClientRun,
     rfc: &str,
     grade: Verdict,
 ) -> Vec<Violation> {
-    let Some(want) = expected else {
+    let Some(want) = fs.expect.success else {
         return Vec::new();
     };
     let word = |ok: bool| if ok { "success" } else { "failure" };
@@ -144,10 +147,139 @@ pub fn exit_status(
         let v = Violation::of(Rule::ClientExitStatus, grade, word(want), actual);
         return vec![v.citing(rfc)];
     }
-    if !run.status_meaningful || run.success == want {
+    let (got, how) = match run.status_meaningful {
+        true => (run.success, format!("exit status {:?}", run.exit_code)),
+        false => shown_outcome(fs, view, run),
+    };
+    if got == want {
         return Vec::new();
     }
-    let actual = format!("{} (exit status {:?})", word(run.success), run.exit_code);
+    let actual = format!("{} ({how})", word(got));
     let v = Violation::of(Rule::ClientExitStatus, grade, word(want), actual);
     vec![v.citing(rfc)]
+}
+
+/// The commands that carry out `op`.
+fn op_verbs(op: ClientOp) -> &'static [&'static str] {
+    match op {
+        ClientOp::Get => &["RETR"],
+        ClientOp::Put => &["STOR", "STOU", "APPE"],
+        ClientOp::List => &["LIST", "NLST", "MLSD"],
+        ClientOp::Mkdir => &["MKD", "XMKD"],
+        ClientOp::Delete => &["DELE"],
+    }
+}
+
+/// Whether the transcript and the bytes show the operation done, and the
+/// evidence: its command answered 2xx and the bytes intact.
+fn shown_outcome(fs: &ClientScript, view: &ClientView, run: &ClientRun) -> (bool, String) {
+    let verbs = op_verbs(fs.op);
+    let sent: Vec<&SentCommand> = view
+        .commands
+        .iter()
+        .filter(|c| verbs.contains(&c.verb.as_str()))
+        .collect();
+    let done = sent
+        .iter()
+        .rev()
+        .find(|c| c.reply.is_some_and(|r| (200..300).contains(&r)));
+    let note = "the exit status tells nothing";
+    let (ok, evidence) = match (done, sent.last()) {
+        (Some(c), _) if intact(fs, view, run, Verdict::Fail).is_empty() => {
+            (true, format!("`{c}` answered {}, bytes intact", reply(c)))
+        }
+        (Some(c), _) => (
+            false,
+            format!("`{c}` answered {}, but the bytes are not intact", reply(c)),
+        ),
+        (None, Some(c)) if c.reply.is_some() => (false, format!("`{c}` answered {}", reply(c))),
+        (None, Some(c)) => (false, format!("`{c}` got no final reply")),
+        (None, None) => (false, format!("no {} was sent", verbs.join(" or "))),
+    };
+    (ok, format!("by the transcript: {evidence}; {note}"))
+}
+
+fn reply(c: &SentCommand) -> String {
+    c.reply.map_or("nothing".into(), |r| r.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::client_view::tests::session;
+    use crate::script::{ClientExpect, Family};
+
+    fn get(success: bool) -> ClientScript {
+        ClientScript {
+            files: vec![VirtualFile {
+                path: "a".into(),
+                content: b"A\n".to_vec(),
+            }],
+            op: ClientOp::Get,
+            path: "a".into(),
+            passive: true,
+            extended: None,
+            family: Family::V4,
+            rules: vec![],
+            expect: ClientExpect {
+                commands: vec![],
+                forbidden: vec![],
+                success: Some(success),
+                intact: false,
+            },
+        }
+    }
+
+    /// A run of a client whose exit status is always 0.
+    fn silent(local: Option<&[u8]>) -> ClientRun {
+        ClientRun {
+            success: true,
+            status_meaningful: false,
+            exit_code: Some(0),
+            local_file: local.map(<[u8]>::to_vec),
+            ..ClientRun::default()
+        }
+    }
+
+    fn judged(fs: &ClientScript, lines: &[&str], run: &ClientRun) -> Vec<String> {
+        let view = ClientView::from_events(&session(lines));
+        exit_status(fs, &view, run, "RFC 959 4.2", Verdict::Fail)
+            .into_iter()
+            .map(|v| v.actual)
+            .collect()
+    }
+
+    #[test]
+    fn a_silent_client_is_judged_by_the_transcript_and_the_bytes() {
+        let refused = ["220 hi", "C> RETR a", "550 no"];
+        assert_eq!(
+            judged(&get(false), &refused, &silent(None)),
+            Vec::<String>::new()
+        );
+        let why = judged(&get(true), &refused, &silent(None));
+        assert_eq!(
+            why,
+            ["failure (by the transcript: `RETR a` answered 550; the exit status tells nothing)"]
+        );
+        let done = ["220 hi", "C> RETR a", "150 go", "226 done"];
+        assert!(judged(&get(true), &done, &silent(Some(b"A\n"))).is_empty());
+        let short = judged(&get(true), &done, &silent(Some(b"A")));
+        assert!(short[0].contains("answered 226, but the bytes are not intact"));
+        let none = judged(&get(true), &["220 hi", "C> QUIT"], &silent(None));
+        assert!(none[0].contains("no RETR was sent"), "{none:?}");
+    }
+
+    #[test]
+    fn a_meaningful_exit_status_is_judged_as_given() {
+        let run = ClientRun {
+            status_meaningful: true,
+            exit_code: Some(1),
+            ..ClientRun::default()
+        };
+        let done = ["220 hi", "C> RETR a", "226 done"];
+        assert_eq!(
+            judged(&get(true), &done, &run),
+            ["failure (exit status Some(1))"]
+        );
+    }
 }

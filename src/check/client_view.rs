@@ -5,13 +5,16 @@ use std::net::SocketAddr;
 
 use crate::timeline::{stream, ConnId, ConnRole, Event, EventKind, Side};
 use crate::wire::command::CommandDecoder;
+use crate::wire::reply::ReplyDecoder;
 use crate::wire::DEFAULT_LINE_CAP;
 
-/// One command the client sent.
+/// One command the client sent, and the final (not 1xx) reply code that
+/// answered it, if one came.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentCommand {
     pub verb: String,
     pub arg: Option<String>,
+    pub reply: Option<u16>,
 }
 
 impl std::fmt::Display for SentCommand {
@@ -76,7 +79,7 @@ impl ClientView {
                 match role {
                     ConnRole::Control => {
                         view.control.get_or_insert((*initiator, *acceptor));
-                        view.commands.extend(commands(&seen.from_client));
+                        view.commands.extend(exchanges(events, *conn));
                     }
                     ConnRole::Data(_) => view.data.push(seen),
                     ConnRole::Stray => view.strays.push(seen),
@@ -92,21 +95,108 @@ impl ClientView {
     }
 }
 
-/// Decodes the commands of a control stream (bad lines are skipped).
-pub fn commands(bytes: &[u8]) -> Vec<SentCommand> {
-    let mut dec = CommandDecoder::new(DEFAULT_LINE_CAP);
-    dec.feed(bytes);
-    let mut out = Vec::new();
-    // Each call consumes a line; the count bounds the loop.
-    for _ in 0..=bytes.len() {
-        match dec.next() {
-            Some(Ok(c)) => out.push(SentCommand {
-                verb: c.verb,
-                arg: c.arg,
-            }),
-            Some(Err(_)) => {}
-            None => break,
+/// The commands of control connection `conn`, in order, each with the
+/// final reply that answered it: replies answer commands in the order they
+/// were sent, and a reply before any unanswered command (the greeting, an
+/// unsolicited one) answers none. Bad lines are skipped.
+fn exchanges(events: &[Event], conn: ConnId) -> Vec<SentCommand> {
+    let mut cmds = CommandDecoder::new(DEFAULT_LINE_CAP);
+    let mut replies = ReplyDecoder::new(DEFAULT_LINE_CAP);
+    let mut out: Vec<SentCommand> = Vec::new();
+    let mut answered = 0;
+    for e in events {
+        let EventKind::Bytes {
+            conn: c,
+            from,
+            bytes,
+            ..
+        } = &e.kind
+        else {
+            continue;
+        };
+        if *c != conn {
+            continue;
+        }
+        match from {
+            Side::Client => {
+                cmds.feed(bytes);
+                // Each call consumes a line (bad ones too).
+                while let Some(c) = cmds.next() {
+                    out.extend(c.ok().map(|c| SentCommand {
+                        verb: c.verb,
+                        arg: c.arg,
+                        reply: None,
+                    }));
+                }
+            }
+            Side::Server => {
+                replies.feed(bytes);
+                while let Some(r) = replies.next() {
+                    let Ok(r) = r else { continue };
+                    if r.is_preliminary() {
+                        continue;
+                    }
+                    if let Some(cmd) = out.get_mut(answered) {
+                        cmd.reply = Some(r.code);
+                        answered += 1;
+                    }
+                }
+            }
+            Side::Third => {}
         }
     }
     out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::timeline::{OpenRole, Timeline};
+
+    /// A control session from its lines: `C> ` lines the client sent, the
+    /// others the server's.
+    pub(crate) fn session(lines: &[&str]) -> Vec<Event> {
+        let tl = Timeline::new();
+        let (c, s) = (
+            "127.0.0.1:5000".parse().unwrap(),
+            "127.0.0.1:21".parse().unwrap(),
+        );
+        let conn = tl.open(OpenRole::Control, (c, Side::Client), (s, Side::Server));
+        for line in lines {
+            match line.strip_prefix("C> ") {
+                Some(cmd) => tl.bytes(conn, Side::Client, format!("{cmd}\r\n").as_bytes()),
+                None => tl.bytes(conn, Side::Server, format!("{line}\r\n").as_bytes()),
+            }
+        }
+        tl.events()
+    }
+
+    #[test]
+    fn each_command_gets_the_final_reply_that_answered_it() {
+        let events = session(&[
+            "220 hi",
+            "C> USER u",
+            "331 pass",
+            "C> PASS p",
+            "230 in",
+            "C> RETR a",
+            "150 here",
+            "550 gone",
+            "C> QUIT",
+        ]);
+        let got: Vec<(String, Option<u16>)> = ClientView::from_events(&events)
+            .commands
+            .into_iter()
+            .map(|c| (c.verb, c.reply))
+            .collect();
+        let want = [
+            ("USER", Some(331)),
+            ("PASS", Some(230)),
+            ("RETR", Some(550)),
+            ("QUIT", None),
+        ];
+        let want: Vec<(String, Option<u16>)> =
+            want.iter().map(|(v, r)| (v.to_string(), *r)).collect();
+        assert_eq!(got, want);
+    }
 }

@@ -58,7 +58,7 @@ impl NatCase {
 /// the client's task (client role).
 pub fn mode_of(case: &Case) -> Option<DataMode> {
     match &case.body {
-        CaseBody::Client(fs) => Some(match (fs.passive, fs.extended) {
+        CaseBody::Client(fs) => Some(match (fs.passive, fs.asks_extended()) {
             (true, false) => DataMode::Pasv,
             (true, true) => DataMode::Epsv,
             (false, false) => DataMode::Port,

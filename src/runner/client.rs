@@ -11,9 +11,11 @@ use std::time::Duration;
 use tokio::time::timeout;
 
 use crate::check::client_case::check_client_case;
+use crate::check::client_mode::not_applicable;
+use crate::check::client_view::ClientView;
 use crate::fake;
 use crate::real::clients::{basename, ClientProfile, ClientRun, Task};
-use crate::script::{Case, CaseBody, ClientOp, ClientScript};
+use crate::script::{Case, CaseBody, ClientOp, ClientScript, Family};
 use crate::timeline::{EventKind, Timeline};
 use crate::verdict::{CaseResult, Verdict};
 
@@ -37,11 +39,13 @@ pub(super) fn launch(client: &ClientProfile) -> Launch {
     Box::new(move |task: Task| Box::pin(async move { profile.run(&task).await }))
 }
 
-/// Whether `client` can run `case` here.
+/// Whether `client` can run `case` here: its driver has a command line for
+/// the case's operation, and the client is installed. (Whether the client
+/// does what the case asks shows once it has run: see [`judge`].)
 pub fn usable(case: &Case, client: &ClientProfile) -> Result<(), NotRun> {
     if let CaseBody::Client(fs) = &case.body {
         client
-            .supports(fs.op, fs.passive, fs.extended, fs.family)
+            .drives(fs.op)
             .map_err(|why| (Verdict::Unimplemented, why))?;
     }
     if !client.installed() {
@@ -90,7 +94,9 @@ pub(super) async fn serve_and_run(
 
 /// Judges a client-role case once the client has run: `result` gets the
 /// violations, the notes (the fake server's remarks, the client's exit)
-/// and the verdict.
+/// and the verdict; `unimplemented` when the timeline shows the client
+/// chose another mode than the case's, one its command line could not ask
+/// for (see [`not_applicable`]).
 pub(super) fn judge(
     case: &Case,
     run: &ClientRun,
@@ -112,17 +118,40 @@ pub(super) fn judge(
         _ => None,
     };
     let Some(fs) = fs else {
-        result.verdict = Verdict::Error;
-        let why = format!(
-            "{} never connected; stderr: {}",
-            result.target,
-            tail(&run.stderr)
-        );
-        result.reason = Some(why);
+        never_connected(case, run, result);
         return;
     };
+    let sent = ClientView::from_events(events).commands;
+    if let Some(why) = not_applicable(&result.target, fs, &sent, &run.unasked) {
+        result.verdict = Verdict::Unimplemented;
+        result.reason = Some(why);
+        return;
+    }
     result.violations = check_client_case(case, fs, events, run);
     result.verdict = CaseResult::grade(&result.violations);
+}
+
+/// A client that never connected: over IPv6 the run shows the client does
+/// not reach an IPv6 server (`unimplemented`, its stderr the evidence);
+/// over IPv4 the harness failed to run it (`error`).
+fn never_connected(case: &Case, run: &ClientRun, result: &mut CaseResult) {
+    let stderr = tail(&run.stderr);
+    let v6 = matches!(&case.body, CaseBody::Client(fs) if fs.family == Family::V6);
+    let (verdict, why) = match v6 {
+        true => (
+            Verdict::Unimplemented,
+            format!(
+                "not applicable to {}: it never connected to the fake server over IPv6; stderr: {stderr}",
+                result.target
+            ),
+        ),
+        false => (
+            Verdict::Error,
+            format!("{} never connected; stderr: {stderr}", result.target),
+        ),
+    };
+    result.verdict = verdict;
+    result.reason = Some(why);
 }
 
 fn make_task(

@@ -32,19 +32,32 @@ pub fn client_script(ctx: &mut Ctx, raw: &RawCase, at: &NodePath) -> Option<Clie
         &at.key("rules"),
     );
     let expect = client_expect(ctx, raw.expect.as_ref(), &at.key("expect"));
+    let family = family(ctx, task, &at.key("client"));
     Some(ClientScript {
         files: files?,
         op: op(task.op),
         path: path?,
         passive: task.mode != Some(RawClientMode::Active),
-        extended: task.extended.unwrap_or(false),
-        family: match task.family {
-            Some(RawFamily::Ipv6) => Family::V6,
-            _ => Family::V4,
-        },
+        extended: task.extended,
+        family: family?,
         rules: rules?,
         expect: expect?,
     })
+}
+
+/// The address family; PASV and PORT cannot carry an IPv6 address (RFC
+/// 2428 1), so an IPv6 case cannot ask for them.
+fn family(ctx: &mut Ctx, task: &RawClientTask, at: &NodePath) -> Option<Family> {
+    match (task.family, task.extended) {
+        (Some(RawFamily::Ipv6), Some(false)) => {
+            let why = "PASV and PORT cannot carry an IPv6 address (RFC 2428 1): \
+                       an ipv6 case asks for `extended: true` or leaves it out";
+            ctx.error(&at.key("extended"), why);
+            None
+        }
+        (Some(RawFamily::Ipv6), _) => Some(Family::V6),
+        _ => Some(Family::V4),
+    }
 }
 
 fn op(raw: RawOp) -> ClientOp {

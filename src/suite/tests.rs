@@ -451,6 +451,22 @@ fn data_keys_must_fit_the_mode() {
 }
 
 #[test]
+fn an_ipv6_client_case_cannot_ask_for_pasv_and_port() {
+    let text = "role: client\ncases:\n  - id: c\n    title: T\n    client: {op: get, path: a.txt, extended: false, family: ipv6}\n";
+    assert_error(text, 5, 46, "cannot carry an IPv6 address");
+    let asks = |extended: &str| {
+        let text = format!("role: client\ncases:\n  - id: c\n    title: T\n    client: {{op: get, path: a.txt{extended}}}\n");
+        match &load(&text).unwrap().cases[0].body {
+            CaseBody::Client(fs) => fs.extended,
+            CaseBody::Server(_) => panic!("a client-role case"),
+        }
+    };
+    assert_eq!(asks(""), None);
+    assert_eq!(asks(", extended: false"), Some(false));
+    assert_eq!(asks(", extended: true, family: ipv6"), Some(true));
+}
+
+#[test]
 fn a_step_has_exactly_one_action() {
     assert_error(
         &server("      - {send: NOOP, sleep: 1s}\n"),

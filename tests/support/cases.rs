@@ -116,7 +116,7 @@ pub fn fake_server(files: Vec<VirtualFile>, op: ClientOp, path: &str) -> ClientS
         op,
         path: path.into(),
         passive: true,
-        extended: false,
+        extended: Some(false),
         family: Family::V4,
         rules: Vec::new(),
         expect: ClientExpect {

@@ -1,58 +1,84 @@
 //! Command lines of the external clients (flags as measured in
-//! REAL-PEERS.md) and what each supports.
+//! REAL-PEERS.md). The driver says which operations it has no command line
+//! for ([`operation`], the reason) and what of the task's mode its command
+//! line could not ask for ([`Unasked`]); it decides no verdict.
 
 use std::net::IpAddr;
 
 use super::process::Spec;
-use super::{dirname, ClientKind, Task};
+use super::{dirname, ClientKind, Task, Unasked};
 use crate::script::{ClientOp, Family};
 
-/// `Ok` when `kind` can do `op` in this mode; else why not.
-pub fn supports(
-    kind: ClientKind,
-    op: ClientOp,
-    passive: bool,
-    extended: bool,
-    family: Family,
-) -> Result<(), String> {
-    use ClientKind::*;
-    use ClientOp::*;
-    let v4 = family == Family::V4;
-    match kind {
-        Wget if !matches!(op, Get | List) => Err("wget only downloads".into()),
-        Wget if v4 && extended => Err("wget uses PASV and PORT over IPv4".into()),
-        Ncftp if !matches!(op, Get | List | Put) => {
-            Err("ncftp tools only get, put and list".into())
+/// A command line, and what of the task's mode it could not ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub spec: Spec,
+    pub unasked: Vec<Unasked>,
+}
+
+impl Command {
+    fn of(spec: Spec) -> Command {
+        Command {
+            spec,
+            unasked: Vec::new(),
         }
-        Ncftp if extended || !v4 => Err("ncftp uses PASV and PORT only, IPv4 only".into()),
-        Lftp if v4 && extended && !passive => Err("lftp uses PORT (not EPRT) over IPv4".into()),
-        Ftplib if v4 && extended => {
-            Err("ftplib uses PASV and PORT over IPv4 (EPSV and EPRT over IPv6 only)".into())
-        }
-        Busybox if !matches!(op, Get | Put) => Err("busybox ftpget/ftpput only get and put".into()),
-        Busybox if !passive => Err("busybox ftpget/ftpput are passive only".into()),
-        Busybox if !extended => Err("busybox always tries EPSV first".into()),
-        Embedded if v4 && extended && !passive => {
-            Err("suppaftp sends PORT (not EPRT) over IPv4".into())
-        }
-        Ftplib | Curl | Tnftp | InetutilsFtp | Lftp | Wget | Ncftp | Busybox | Embedded => Ok(()),
+    }
+
+    fn unasked(mut self, part: Option<Unasked>) -> Command {
+        self.unasked.extend(part);
+        self
     }
 }
 
-/// The command line for `kind` doing `task`.
-pub fn spec(kind: ClientKind, task: &Task) -> Result<Spec, String> {
-    let spec = match kind {
-        ClientKind::Curl => curl(task),
-        ClientKind::Wget => wget(task),
-        ClientKind::Lftp => lftp(task),
-        ClientKind::Ncftp => ncftp(task),
-        ClientKind::Tnftp => tnftp(task),
-        ClientKind::InetutilsFtp => inetutils(task),
-        ClientKind::Ftplib => ftplib(task),
-        ClientKind::Busybox => busybox(task),
-        ClientKind::Embedded => return Err("the embedded client runs in process".into()),
+/// `Err` (why) when the driver of `kind` has no command line that asks
+/// the client for `op`: a property of the driver, not of the client's
+/// protocol behaviour (that shows in the timeline).
+pub fn operation(kind: ClientKind, op: ClientOp) -> Result<(), String> {
+    use ClientOp::*;
+    let (client, tools) = match kind {
+        ClientKind::Wget if !matches!(op, Get | List) => {
+            ("wget", "wget downloads files and listings only")
+        }
+        ClientKind::Ncftp if !matches!(op, Get | Put | List) => {
+            ("ncftp", "ncftpget, ncftpput and ncftpls get, put and list")
+        }
+        ClientKind::Busybox if !matches!(op, Get | Put) => {
+            ("busybox", "ftpget and ftpput download or upload one file")
+        }
+        _ => return Ok(()),
     };
-    Ok(spec)
+    Err(format!(
+        "the {client} driver has no command line for {}: {tools}",
+        op_name(op)
+    ))
+}
+
+/// The command line for `kind` doing `task`; `Err`: the driver has no
+/// command line for the task's operation, and why.
+pub fn spec(kind: ClientKind, task: &Task) -> Result<Command, String> {
+    operation(kind, task.op)?;
+    match kind {
+        ClientKind::Curl => Ok(Command::of(curl(task))),
+        ClientKind::Wget => Ok(wget(task)),
+        ClientKind::Lftp => Ok(lftp(task)),
+        ClientKind::Ncftp => Ok(ncftp(task)),
+        ClientKind::Tnftp => Ok(Command::of(tnftp(task))),
+        ClientKind::InetutilsFtp => Ok(Command::of(inetutils(task))),
+        ClientKind::Ftplib => Ok(ftplib(task)),
+        ClientKind::Busybox => Ok(busybox(task)),
+        ClientKind::Embedded => Err("the embedded client runs in process".into()),
+    }
+}
+
+/// The name of an operation, for the reasons a builder gives.
+fn op_name(op: ClientOp) -> &'static str {
+    match op {
+        ClientOp::List => "a listing",
+        ClientOp::Get => "a download",
+        ClientOp::Put => "an upload",
+        ClientOp::Mkdir => "MKD",
+        ClientOp::Delete => "DELE",
+    }
 }
 
 fn secs(task: &Task) -> String {
@@ -106,7 +132,7 @@ fn curl(t: &Task) -> Spec {
         "-u".into(),
         format!("{}:{}", t.user, t.pass),
     ]);
-    match (t.passive, t.extended) {
+    match (t.passive, t.asks_extended()) {
         (true, false) => a.push("--disable-epsv".into()),
         (false, ext) => {
             // `-`: the control connection's own address (loopback here, the
@@ -138,7 +164,7 @@ fn curl(t: &Task) -> Spec {
     plain("curl", a)
 }
 
-fn wget(t: &Task) -> Spec {
+fn wget(t: &Task) -> Command {
     let mut a: Vec<String> = vec![
         "-q".into(),
         "--tries=1".into(),
@@ -159,10 +185,11 @@ fn wget(t: &Task) -> Spec {
         _ => t.path.clone(),
     };
     a.extend(["-O".into(), local(t), url(t, &path)]);
-    plain("wget", a)
+    let why = "wget has no option to choose EPSV/EPRT or PASV/PORT over IPv4";
+    Command::of(plain("wget", a)).unasked(t.no_option_for_extended(why))
 }
 
-fn lftp(t: &Task) -> Spec {
+fn lftp(t: &Task) -> Command {
     let onoff = |b: bool| if b { "on" } else { "off" };
     let yesno = |b: bool| if b { "yes" } else { "no" };
     let settings = format!(
@@ -171,7 +198,7 @@ fn lftp(t: &Task) -> Spec {
          set cmd:fail-exit yes; set xfer:clobber on; set ftp:passive-mode {}; set ftp:prefer-epsv {}",
         secs(t),
         onoff(t.passive),
-        yesno(t.extended)
+        yesno(t.asks_extended())
     );
     let open = format!(
         "open -u {},{} -p {} {}",
@@ -187,13 +214,19 @@ fn lftp(t: &Task) -> Spec {
         ClientOp::Mkdir => format!("mkdir {}", t.path),
         ClientOp::Delete => format!("rm {}", t.path),
     };
-    plain(
+    let spec = plain(
         "lftp",
         vec!["-c".into(), format!("{settings}; {open}; {op}")],
-    )
+    );
+    let why = "lftp has no setting to choose EPRT or PORT over IPv4 (ftp:prefer-epsv is for passive mode)";
+    let unasked = match t.passive {
+        false => t.no_option_for_extended(why),
+        true => None,
+    };
+    Command::of(spec).unasked(unasked)
 }
 
-fn ncftp(t: &Task) -> Spec {
+fn ncftp(t: &Task) -> Command {
     let mode = if t.passive { "-F" } else { "-E" };
     let mut a: Vec<String> = vec!["-u".into(), t.user.clone(), "-p".into(), t.pass.clone()];
     a.extend([
@@ -221,7 +254,8 @@ fn ncftp(t: &Task) -> Spec {
             "ncftpget"
         }
     };
-    plain(program, a)
+    let why = "the ncftp tools have no option to choose EPSV/EPRT or PASV/PORT";
+    Command::of(plain(program, a)).unasked(t.no_option_for_extended(why))
 }
 
 /// The operation line of the BSD-style interactive clients.
@@ -249,7 +283,7 @@ fn tnftp(t: &Task) -> Spec {
     };
     let commands = [
         format!("passive {}", onoff(t.passive)),
-        format!("{epsv} {}", onoff(t.extended)),
+        format!("{epsv} {}", onoff(t.asks_extended())),
         "binary".to_string(),
         interactive_op(t),
     ];
@@ -267,7 +301,7 @@ fn inetutils(t: &Task) -> Spec {
     let family = if t.family == Family::V4 { "-4" } else { "-6" };
     // `epsv4` toggles (default off); `passive` would toggle `-p` off again.
     let mut commands = Vec::new();
-    if t.extended && t.family == Family::V4 {
+    if t.asks_extended() && t.family == Family::V4 {
         commands.push("epsv4".to_string());
     }
     commands.extend(["binary".to_string(), interactive_op(t)]);
@@ -309,7 +343,7 @@ fn ftplib_script() -> String {
     }
 }
 
-fn ftplib(t: &Task) -> Spec {
+fn ftplib(t: &Task) -> Command {
     let op = match t.op {
         ClientOp::Get => "get",
         ClientOp::List => "list",
@@ -330,10 +364,11 @@ fn ftplib(t: &Task) -> Spec {
         format!("--mode={mode}"),
         format!("--timeout={}", secs(t)),
     ];
-    plain("python3", a)
+    let why = "stock ftplib has no switch for EPSV or EPRT over IPv4";
+    Command::of(plain("python3", a)).unasked(t.no_option_for_extended(why))
 }
 
-fn busybox(t: &Task) -> Spec {
+fn busybox(t: &Task) -> Command {
     let mut a: Vec<String> = vec![];
     let tool = if t.op == ClientOp::Put {
         "ftpput"
@@ -352,7 +387,11 @@ fn busybox(t: &Task) -> Spec {
         ClientOp::Put => a.extend([t.path.clone(), local(t)]),
         _ => a.extend([local(t), t.path.clone()]),
     }
-    plain("busybox", a)
+    let direction = "busybox ftpget/ftpput have no option for passive or active mode";
+    let extended = "busybox ftpget/ftpput have no option to choose EPSV or PASV";
+    Command::of(plain("busybox", a))
+        .unasked(Some(Unasked::Direction(direction.into())))
+        .unasked(t.no_option_for_extended(extended))
 }
 
 #[cfg(test)]
@@ -366,7 +405,7 @@ mod tests {
             op,
             path: "dir/hello.txt".into(),
             passive,
-            extended,
+            extended: Some(extended),
             family: Family::V4,
             server: "127.0.0.1:2121".parse().unwrap(),
             user: "u".into(),
@@ -387,14 +426,32 @@ mod tests {
     }
 
     #[test]
-    fn support_matrix_refuses_what_clients_cannot_do() {
-        let v4 = Family::V4;
-        assert!(supports(ClientKind::Wget, ClientOp::Put, true, false, v4).is_err());
-        assert!(supports(ClientKind::Busybox, ClientOp::Get, false, true, v4).is_err());
-        assert!(supports(ClientKind::Ncftp, ClientOp::Get, true, true, v4).is_err());
-        assert!(supports(ClientKind::Ftplib, ClientOp::Get, true, true, v4).is_err());
-        assert!(supports(ClientKind::Ftplib, ClientOp::Get, false, true, Family::V6).is_ok());
-        assert!(supports(ClientKind::Curl, ClientOp::Delete, false, true, Family::V6).is_ok());
+    fn the_driver_names_the_operations_it_has_no_command_line_for() {
+        let why = operation(ClientKind::Wget, ClientOp::Put).unwrap_err();
+        assert_eq!(
+            why,
+            "the wget driver has no command line for an upload: wget downloads files and listings only"
+        );
+        assert!(operation(ClientKind::Busybox, ClientOp::List).is_err());
+        assert!(operation(ClientKind::Ncftp, ClientOp::Delete).is_err());
+        assert!(operation(ClientKind::Busybox, ClientOp::Put).is_ok());
+        assert!(operation(ClientKind::Curl, ClientOp::Delete).is_ok());
+    }
+
+    #[test]
+    fn a_mode_the_command_line_cannot_ask_for_is_named() {
+        let b = busybox(&task(ClientOp::Get, false, false));
+        assert!(matches!(
+            b.unasked[..],
+            [Unasked::Direction(_), Unasked::Extended(_)]
+        ));
+        assert_eq!(lftp(&task(ClientOp::Get, true, true)).unasked, vec![]);
+        assert_eq!(lftp(&task(ClientOp::Get, false, true)).unasked.len(), 1);
+        let mut any = task(ClientOp::Get, true, false);
+        any.extended = None;
+        assert_eq!(wget(&any).unasked, vec![]);
+        any.family = Family::V6;
+        assert_eq!(ftplib(&any).unasked, vec![]);
     }
 
     #[test]
@@ -414,7 +471,7 @@ mod tests {
 
     #[test]
     fn ncftpput_uploads_into_the_folder_of_the_path() {
-        let s = ncftp(&task(ClientOp::Put, true, false));
+        let s = ncftp(&task(ClientOp::Put, true, false)).spec;
         assert_eq!(s.program, "ncftpput");
         assert!(s
             .args

@@ -9,8 +9,21 @@ use suppaftp::Mode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
 
-use super::{ClientRun, Task};
+use super::{ClientRun, Task, Unasked};
 use crate::script::ClientOp;
+
+/// What of the task's mode suppaftp cannot be asked for: its active mode
+/// sends PORT over IPv4 (EPRT only over IPv6).
+fn unasked(task: &Task) -> Vec<Unasked> {
+    match task.passive {
+        false => task.no_option_for_extended(
+            "suppaftp's active mode sends PORT over IPv4, it has no EPRT mode",
+        ),
+        true => None,
+    }
+    .into_iter()
+    .collect()
+}
 
 /// Runs the task with suppaftp; never panics, bounded by the deadline.
 pub async fn run(task: &Task) -> ClientRun {
@@ -27,6 +40,7 @@ pub async fn run(task: &Task) -> ClientRun {
         timed_out,
         stdout,
         stderr,
+        unasked: unasked(task),
         ..ClientRun::default()
     }
 }
@@ -37,7 +51,7 @@ async fn session(task: &Task) -> Result<String, String> {
         .await
         .map_err(text)?;
     ftp.set_passive_nat_workaround(true);
-    ftp = match (task.passive, task.extended) {
+    ftp = match (task.passive, task.asks_extended()) {
         (false, _) => ftp.active_mode(task.timeout),
         (true, true) => {
             ftp.set_mode(Mode::ExtendedPassive);

@@ -1,6 +1,10 @@
 //! Client profiles: the real FTP clients the fake server tests (and the
-//! embedded suppaftp client). A profile states what it supports and turns a
-//! [`Task`] (operation, path, mode) into a run of the client.
+//! embedded suppaftp client). A profile turns a [`Task`] (operation, path,
+//! mode) into a run of the client. It decides no verdict: what the client
+//! can do shows in what it does (the timeline); the profile only says which
+//! operations its driver has no command line for
+//! ([`ClientProfile::drives`]) and what of the task's mode the command line
+//! could not ask for ([`Unasked`]).
 //!
 //! - [`cmdline`]: command lines of the external clients.
 //! - [`process`]: running a client process with a timeout, in its own folder.
@@ -47,7 +51,9 @@ pub struct Task {
     /// Remote path (a file, or a folder for `list`; may be empty).
     pub path: String,
     pub passive: bool,
-    pub extended: bool,
+    /// EPSV/EPRT (`Some(true)`) or PASV/PORT (`Some(false)`) asked by the
+    /// case; `None`: not asked (see [`Task::asks_extended`]).
+    pub extended: Option<bool>,
     pub family: Family,
     pub server: SocketAddr,
     pub user: String,
@@ -60,6 +66,44 @@ pub struct Task {
     pub timeout: Duration,
     /// The client is killed after this long.
     pub deadline: Duration,
+}
+
+impl Task {
+    /// Whether a command line that can choose asks for EPSV/EPRT (see
+    /// [`crate::script::asks_extended`]).
+    pub fn asks_extended(&self) -> bool {
+        crate::script::asks_extended(self.extended, self.family)
+    }
+
+    /// `Unasked::Extended(why)` when the case asks for extended or
+    /// traditional commands over IPv4 and the command line has no option
+    /// for that (over IPv6 the protocol itself asks for EPSV/EPRT).
+    fn no_option_for_extended(&self, why: &str) -> Option<Unasked> {
+        match (self.extended, self.family) {
+            (Some(_), Family::V4) => Some(Unasked::Extended(why.to_string())),
+            _ => None,
+        }
+    }
+}
+
+/// A part of the data-connection mode a case asks for that the client's
+/// command line has no option for, with the reason. When the timeline
+/// shows the client used another mode, the case's mode is not applicable
+/// to the client (`unimplemented`), not a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unasked {
+    /// Passive or active.
+    Direction(String),
+    /// EPSV/EPRT or PASV/PORT.
+    Extended(String),
+}
+
+impl Unasked {
+    pub fn reason(&self) -> &str {
+        match self {
+            Unasked::Direction(why) | Unasked::Extended(why) => why,
+        }
+    }
 }
 
 /// What a client run left behind, for the checks.
@@ -80,6 +124,8 @@ pub struct ClientRun {
     pub upload_source: Option<Vec<u8>>,
     /// The harness could not run the client at all.
     pub error: Option<String>,
+    /// What of the task's mode the command line could not ask for.
+    pub unasked: Vec<Unasked>,
 }
 
 const ALL: &[(ClientKind, &str)] = &[
@@ -150,19 +196,13 @@ impl ClientProfile {
         self.binary().is_none_or(process::on_path)
     }
 
-    /// `Ok` when the client can do `op` in this mode; else why not.
-    pub fn supports(
-        &self,
-        op: ClientOp,
-        passive: bool,
-        extended: bool,
-        family: Family,
-    ) -> Result<(), String> {
-        if family == Family::V6 && !extended {
-            return Err("PASV and PORT cannot carry IPv6 addresses".into());
+    /// `Err` (why) when the driver has no way to ask the client for `op`
+    /// (wget's command line cannot ask for an upload).
+    pub fn drives(&self, op: ClientOp) -> Result<(), String> {
+        match self.kind {
+            ClientKind::Embedded => Ok(()),
+            kind => cmdline::operation(kind, op),
         }
-        cmdline::supports(self.kind, op, passive, extended, family)
-            .map_err(|why| format!("{}: {why}", self.name()))
     }
 
     /// Runs the task; never panics, bounded by `task.deadline`.
@@ -174,9 +214,15 @@ impl ClientProfile {
         let mut run = match self.kind {
             ClientKind::Embedded => embedded::run(task).await,
             kind => match cmdline::spec(kind, task) {
-                Ok(spec) => process::run(&spec, task).await,
-                Err(e) => ClientRun {
-                    error: Some(e),
+                Ok(cmd) => {
+                    let run = process::run(&cmd.spec, task).await;
+                    ClientRun {
+                        unasked: cmd.unasked,
+                        ..run
+                    }
+                }
+                Err(why) => ClientRun {
+                    error: Some(why),
                     ..ClientRun::default()
                 },
             },

@@ -142,7 +142,7 @@ mod tests {
             op: ClientOp::Get,
             path: "x".into(),
             passive: true,
-            extended: false,
+            extended: Some(false),
             family: Family::V4,
             server: "127.0.0.1:21".parse().unwrap(),
             user: "u".into(),
