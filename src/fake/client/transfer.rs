@@ -42,6 +42,9 @@ impl FakeClient<'_> {
         if let Some(last) = finals.last() {
             self.capture(&x.complete, last);
         }
+        for note in &moved.notes {
+            self.remark(note.clone());
+        }
         let stop = moved.ctrl_lost || finals.is_empty();
         self.record(PeerEvent::Transferred(TransferEnd {
             data: moved.data,
