@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 pub use client::{usable, Launch};
 
+use crate::check::facts::Ended;
 use crate::check::server_case::check_server_case;
 use crate::fake;
 use crate::real::clients::ClientProfile;
@@ -334,6 +335,16 @@ async fn play(case: &Case, suite: &str, peer: Peer<'_>, timeline: &Timeline) -> 
             result.violations = found.violations;
             result.notes = found.notes;
             result.verdict = CaseResult::grade(&result.violations);
+            match found.ended {
+                // The case does not apply: whatever it saw before is kept
+                // (violations, notes) but grades nothing.
+                Some(Ended::NotApplicable(why)) => {
+                    result.verdict = Verdict::Skipped;
+                    result.reason = Some(why);
+                }
+                Some(Ended::Unimplemented(why)) => result.reason = Some(why),
+                None => {}
+            }
             if let Err(why) = ran.and_then(|r| r) {
                 result.verdict = Verdict::Error;
                 result.reason = Some(why);

@@ -334,6 +334,19 @@ impl ReplyExpect {
     pub fn wants_success(&self) -> bool {
         self.codes.iter().all(|c| c.class() == 2)
     }
+
+    /// True when `code` passes nothing and the first alternative it
+    /// matches is graded `unimplemented`: the target lacks what the step
+    /// asked for, and later steps that build on it cannot apply.
+    pub fn unimplemented(&self, code: u16) -> bool {
+        let matches = |codes: &[CodeMatch]| codes.iter().any(|c| c.matches(code));
+        !matches(&self.codes)
+            && self
+                .alternatives
+                .iter()
+                .find(|a| matches(&a.codes))
+                .is_some_and(|a| a.grade == Grade::Unimplemented)
+    }
 }
 
 impl CaptureFrom {

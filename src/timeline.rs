@@ -11,7 +11,7 @@
 
 mod peer;
 
-pub use peer::{Answer, PeerEvent, Purpose, TransferEnd};
+pub use peer::{Answer, Inapplicable, PeerEvent, Purpose, TransferEnd};
 
 use std::fmt;
 use std::net::SocketAddr;

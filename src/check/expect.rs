@@ -116,6 +116,25 @@ mod tests {
     }
 
     #[test]
+    fn only_a_code_that_matches_an_unimplemented_alternative_first_is_unimplemented() {
+        let mut exp = epsv_expect();
+        assert!(exp.unimplemented(502));
+        assert!(!exp.unimplemented(229) && !exp.unimplemented(425));
+        exp.alternatives.insert(
+            0,
+            Alternative {
+                codes: vec![CodeMatch::Class(5)],
+                grade: Grade::NonStrict,
+                note: None,
+            },
+        );
+        assert!(
+            !exp.unimplemented(502),
+            "the first matching alternative grades"
+        );
+    }
+
+    #[test]
     fn a_capture_without_a_value_says_why() {
         let exp = epsv_expect();
         let ok = Reply::new(229, &["Entering Extended Passive Mode (|||5000|)"]);

@@ -82,6 +82,20 @@ impl CheckCtx {
 pub struct Findings {
     pub violations: Vec<Violation>,
     pub notes: Vec<String>,
+    /// The case stopped before its end because the rest of it cannot
+    /// apply to the target.
+    pub ended: Option<Ended>,
+}
+
+/// Why a case stopped early without the target failing for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// A step bound to IPv4 on an IPv6 control connection: why (the
+    /// server's answer to the probe is a note).
+    NotApplicable(String),
+    /// A step answered with a code the suite grades `unimplemented`: that
+    /// reply, quoted.
+    Unimplemented(String),
 }
 
 impl Findings {
@@ -108,6 +122,7 @@ impl Findings {
     pub fn extend(&mut self, other: Findings) {
         self.violations.extend(other.violations);
         self.notes.extend(other.notes);
+        self.ended = self.ended.take().or(other.ended);
     }
 }
 

@@ -10,10 +10,12 @@
 use std::net::SocketAddr;
 
 use super::expect::{describe_codes, failed_captures, judge, Judgement};
-use super::facts::{CheckCtx, Findings, Negotiation};
+use super::facts::{CheckCtx, Ended, Findings, Negotiation};
 use super::replies::{numbered, SeenReply};
 use crate::script::{Case, DataExpect, DataMode, Step, StepKind};
-use crate::timeline::{Answer, ConnId, ConnRole, Event, EventKind, PeerEvent, Purpose, Side};
+use crate::timeline::{
+    Answer, ConnId, ConnRole, Event, EventKind, Inapplicable, PeerEvent, Purpose, Side,
+};
 use crate::transcript::{transcript_entries, Entry};
 use crate::verdict::{Rule, RuleId, Verdict, Violation};
 
@@ -40,12 +42,14 @@ pub fn check_server_case(
         transcript: None,
         control,
         step: None,
+        step_index: 0,
         at: 0,
         greeted: false,
         negs: Vec::new(),
         neg_reply: None,
         transfer_seq: 0,
         last_data: None,
+        last_reply: None,
         found: Findings::default(),
     };
     for (i, e) in events.iter().enumerate() {
@@ -86,8 +90,9 @@ pub(super) struct Walk<'a> {
     /// The transcript, made for the first violation's context.
     transcript: Option<Vec<Entry>>,
     pub(super) control: ConnId,
-    /// The step running.
+    /// The step running, and its index.
     step: Option<&'a Step>,
+    step_index: usize,
     /// Sequence number of the event being judged.
     at: u64,
     /// A 120 greeting was seen (the 220 follows).
@@ -99,6 +104,8 @@ pub(super) struct Walk<'a> {
     transfer_seq: u64,
     /// The data connection of the last transfer.
     last_data: Option<ConnId>,
+    /// The last reply waited for (the one an `unimplemented` stop quotes).
+    last_reply: Option<String>,
     pub(super) found: Findings,
 }
 
@@ -128,13 +135,42 @@ impl<'a> Walk<'a> {
                 self.violate(None, expected, reason.clone());
             }
             PeerEvent::Transferring => self.transfer_seq = self.at,
-            PeerEvent::Transferred(end) => self.transferred(end),
+            PeerEvent::Transferred(end) => {
+                let last = end.replies.last().and_then(|n| self.reply(*n));
+                self.last_reply = last.map(|r| r.line);
+                self.transferred(end);
+            }
             PeerEvent::Remark { text } => self.found.note(text.clone()),
+            PeerEvent::Inapplicable(why) => self.inapplicable(why),
         }
+    }
+
+    /// The case stopped: the rest does not apply, for the reason recorded.
+    fn inapplicable(&mut self, why: &Inapplicable) {
+        let ended = match why {
+            Inapplicable::Family { why } => Ended::NotApplicable(why.clone()),
+            Inapplicable::Unimplemented => {
+                let reply = self.last_reply.clone().unwrap_or_default();
+                Ended::Unimplemented(match self.steps_after() {
+                    0 => format!("`{reply}` is an unimplemented answer"),
+                    n => format!(
+                        "`{reply}` is an unimplemented answer; the {n} later step(s) build on it and were not run"
+                    ),
+                })
+            }
+        };
+        self.found.ended = Some(ended);
+    }
+
+    /// How many steps of the case follow the running one.
+    fn steps_after(&self) -> usize {
+        let running = self.step.map_or(0, |_| self.step_index + 1);
+        self.steps.len().saturating_sub(running)
     }
 
     fn step_starts(&mut self, n: usize, index: usize) {
         self.step = self.steps.get(n);
+        self.step_index = n;
         if let Some(StepKind::DataExpect(de)) = self.step.map(|s| &s.kind) {
             let events = self.events;
             self.data_expect(de, &events[..index]);
@@ -151,8 +187,10 @@ impl<'a> Walk<'a> {
             Answer::Reply(n) => self.reply(*n),
             Answer::Failed(_) => None,
         };
+        self.last_reply = reply.as_ref().map(|r| r.line.clone());
         match purpose {
             Purpose::Greeting => self.greeting(answer, reply),
+            Purpose::Probe => self.probed(answer, reply),
             Purpose::Unsolicited => {
                 if let Some(r) = reply {
                     let note = format!("unsolicited reply after the theft attempt: {}", r.line);
@@ -176,6 +214,18 @@ impl<'a> Walk<'a> {
                 }
             }
         }
+    }
+
+    /// The answer to a probe: a note, never a grade.
+    fn probed(&mut self, answer: &Answer, reply: Option<SeenReply>) {
+        let answer = match (answer, reply) {
+            (Answer::Failed(why), _) => format!("no answer ({why})"),
+            (_, Some(r)) => format!("`{}`", r.line),
+            (_, None) => "a malformed reply".to_string(),
+        };
+        let command = last_command(self.events, self.control, self.at);
+        let note = format!("over IPv6, the probe `{command}` was answered {answer}");
+        self.found.note(note);
     }
 
     /// What the step expected of the reply waited for `purpose`.
@@ -400,6 +450,22 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// The last command line the fake client sent on `control` before the
+/// event numbered `before`.
+fn last_command(events: &[Event], control: ConnId, before: u64) -> String {
+    let sent = events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Bytes {
+            conn,
+            from: Side::Client,
+            bytes,
+            ..
+        } if *conn == control && e.seq < before => Some(bytes),
+        _ => None,
+    });
+    let text = String::from_utf8_lossy(sent.map_or(&[][..], |b| b.as_slice()));
+    text.trim_end().to_string()
+}
+
 fn opener(events: &[Event], conn: ConnId) -> Option<Side> {
     events.iter().find_map(|e| match &e.kind {
         EventKind::Opened {
@@ -541,6 +607,52 @@ mod tests {
             ("230 or 331", "530 no")
         );
         assert_eq!(v.loc.as_ref().map(|l| l.line), Some(3));
+    }
+
+    #[test]
+    fn a_probe_is_a_note_and_an_inapplicable_step_ends_the_case() {
+        let (c, steps) = case(vec![StepKind::Login]);
+        let t = Timeline::new();
+        let ctrl = t.open(
+            OpenRole::Control,
+            ("[::1]:40000".parse().unwrap(), Side::Client),
+            ("[::1]:21".parse().unwrap(), Side::Server),
+        );
+        t.peer(PeerEvent::Step { index: 0 });
+        t.bytes(ctrl, Side::Client, b"PASV\r\n");
+        t.bytes(ctrl, Side::Server, b"425 Use EPSV\r\n");
+        t.peer(awaited(Purpose::Probe, 0).unwrap());
+        let why = "not applicable on an IPv6 control connection: PASV".to_string();
+        t.peer(PeerEvent::Inapplicable(Inapplicable::Family {
+            why: why.clone(),
+        }));
+        let f = check_server_case(&c, &steps, &t.events(), None);
+        assert!(f.violations.is_empty(), "{:?}", f.violations);
+        assert_eq!(
+            f.notes,
+            ["over IPv6, the probe `PASV` was answered `425 Use EPSV`"]
+        );
+        assert_eq!(f.ended, Some(Ended::NotApplicable(why)));
+    }
+
+    #[test]
+    fn an_unimplemented_stop_quotes_the_reply() {
+        let (c, steps) = case(vec![StepKind::Login]);
+        let mut events = timeline(&[(b"220 hi\r\n", awaited(Purpose::Greeting, 0))]);
+        let last = events.last().unwrap().clone();
+        events.push(Event {
+            seq: last.seq + 1,
+            kind: EventKind::Peer(PeerEvent::Inapplicable(Inapplicable::Unimplemented)),
+            ..last
+        });
+        let f = check_server_case(&c, &steps, &events, None);
+        let Some(Ended::Unimplemented(why)) = f.ended else {
+            panic!("{:?}", f.ended);
+        };
+        assert!(
+            why.starts_with("`220 hi` is an unimplemented answer"),
+            "{why}"
+        );
     }
 
     #[test]

@@ -45,6 +45,21 @@ pub enum PeerEvent {
     /// An observation for the report (a retry, a skipped attempt), not a
     /// judgement.
     Remark { text: String },
+    /// The case stops here, its remaining steps not run, because they
+    /// cannot apply to this target.
+    Inapplicable(Inapplicable),
+}
+
+/// Why the rest of a case does not apply to the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inapplicable {
+    /// The step is bound to IPv4 (PASV, PORT, an IPv4 address or family)
+    /// and the control connection is IPv6: why (RFC 2428). A command sent
+    /// anyway was waited for as a [`Purpose::Probe`].
+    Family { why: String },
+    /// The reply just waited for matched an alternative the suite grades
+    /// `unimplemented`: the target lacks what the later steps need.
+    Unimplemented,
 }
 
 /// What a wait for a reply was for.
@@ -62,6 +77,10 @@ pub enum Purpose {
     Negotiation,
     /// A reply nothing asked for, read after a theft attempt.
     Unsolicited,
+    /// The answer to a command that does not apply to the target (PASV on
+    /// an IPv6 control connection), sent only to record what the server
+    /// says to it.
+    Probe,
 }
 
 /// Which reply answered a wait.

@@ -50,6 +50,8 @@ impl FakeClient<'_> {
     pub async fn data(&mut self, step: &Step, setup: &DataSetup, t: Duration) -> Result<(), Stop> {
         self.greet(t).await?;
         self.pending = None;
+        let bound = super::family::data_step(setup, &passive_command(setup));
+        self.applies(step, bound, t).await?;
         let (command, named, listen) = match setup.mode.is_passive() {
             true => (passive_command(setup), None, None),
             false => {
@@ -67,6 +69,7 @@ impl FakeClient<'_> {
         let exp = setup.reply_expect();
         let reply = self.await_reply(Purpose::Negotiation, t).await?;
         self.capture(&exp, &reply);
+        self.unless_unimplemented(&exp, &reply)?;
         let accepted = reply.code / 100 == 2;
         // A negotiation the script expects to be refused makes no
         // connection, even when the server accepts it.

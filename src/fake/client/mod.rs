@@ -10,6 +10,7 @@
 
 mod control;
 mod data;
+mod family;
 mod phase;
 mod session;
 mod template;

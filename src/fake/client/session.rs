@@ -12,12 +12,15 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::control::Control;
+use super::family::{self, Ipv4Bound};
 use super::template::{self, UnknownVar};
 use super::ServerAccess;
 use crate::net::{Conn, ControlConn, NetError, PendingAccept, Sides, Trap};
 use crate::script::{Case, Payload, ReplyExpect, Step, Template};
-use crate::timeline::{Answer, EventKind, PeerEvent, Purpose, Side, Timeline};
+use crate::timeline::{Answer, EventKind, Inapplicable, PeerEvent, Purpose, Side, Timeline};
 use crate::verdict::Loc;
+use crate::wire::addr;
+use crate::wire::escape::escape_preview;
 use crate::wire::reply::Reply;
 
 /// The fake client's sides on its control and data connections.
@@ -139,11 +142,13 @@ impl<'a> FakeClient<'a> {
 
     /// Sends a command line (CRLF appended).
     pub async fn send_line(&mut self, line: &str, t: Duration) -> Result<(), Stop> {
+        refuse_foreign(line.as_bytes())?;
         let res = self.ctrl()?.send_line(line, t).await;
         self.sent(res)
     }
 
     async fn send_raw(&mut self, bytes: &[u8], t: Duration) -> Result<(), Stop> {
+        refuse_foreign(bytes)?;
         let res = self.ctrl()?.send_raw(bytes, t).await;
         self.sent(res)
     }
@@ -187,7 +192,19 @@ impl<'a> FakeClient<'a> {
     pub async fn expect(&mut self, exp: &ReplyExpect, t: Duration) -> Result<Reply, Stop> {
         let reply = self.await_reply(Purpose::Expect, t).await?;
         self.capture(exp, &reply);
+        self.unless_unimplemented(exp, &reply)?;
         Ok(reply)
+    }
+
+    /// Stops the case when `reply` answered `exp` with a code the suite
+    /// grades `unimplemented`: what the later steps build on is missing,
+    /// so they are not run (and cannot fail for it).
+    pub fn unless_unimplemented(&self, exp: &ReplyExpect, reply: &Reply) -> Result<(), Stop> {
+        if !exp.unimplemented(reply.code) {
+            return Ok(());
+        }
+        self.record(PeerEvent::Inapplicable(Inapplicable::Unimplemented));
+        Err(Stop::Halt)
     }
 
     /// Reads the greeting if no reply was read yet: 220, or 120 then 220.
@@ -238,6 +255,8 @@ impl<'a> FakeClient<'a> {
         match payload {
             Payload::Line(tpl) => {
                 let line = self.resolve(tpl, &step.loc)?;
+                let bound = family::command_line(&line);
+                self.applies(step, bound, t).await?;
                 self.send_line(&line, t).await?;
             }
             Payload::Raw(bytes) => self.send_raw(bytes, t).await?,
@@ -246,6 +265,36 @@ impl<'a> FakeClient<'a> {
             self.expect(exp, t).await?;
         }
         Ok(())
+    }
+
+    /// `Ok` when the step applies on this control connection (always over
+    /// IPv4; see [`family`]); otherwise sends the probe, waits for its
+    /// answer, records why the case does not apply and stops it.
+    pub async fn applies(
+        &mut self,
+        step: &Step,
+        bound: Option<Ipv4Bound>,
+        t: Duration,
+    ) -> Result<(), Stop> {
+        let Some(bound) = bound.filter(|_| self.target.addr.is_ipv6()) else {
+            return Ok(());
+        };
+        if let Some(probe) = &bound.probe {
+            let loc = &step.loc;
+            self.mark(format!(
+                "{loc}: {probe} (a probe: IPv4 only, not applicable on IPv6)"
+            ));
+            if self.send_line(probe, t).await.is_ok() {
+                // Its answer, or why none came, is in the timeline.
+                let _ = self.await_reply(Purpose::Probe, t).await;
+            }
+        }
+        let why = format!(
+            "not applicable on an IPv6 control connection: {}",
+            bound.why
+        );
+        self.record(PeerEvent::Inapplicable(Inapplicable::Family { why }));
+        Err(Stop::Halt)
     }
 
     pub fn set(&mut self, step: &Step, var: &str, value: &Template) -> Result<(), Stop> {
@@ -315,5 +364,19 @@ impl<'a> FakeClient<'a> {
         for t in self.thieves.drain(..) {
             t.abort();
         }
+    }
+}
+
+/// Network safety, at run time: a PORT, EPRT or LPRT naming a host outside
+/// loopback is never sent to a server, whatever `${var}` it came from (the
+/// loader refuses the literal ones), unless this thread runs inside a
+/// verified topology namespace, whose addresses reach nothing outside it.
+fn refuse_foreign(bytes: &[u8]) -> Result<(), Stop> {
+    match addr::foreign_in_command(&String::from_utf8_lossy(bytes)) {
+        Some(ip) if !crate::topology::inside_verified() => Err(Stop::Harness(format!(
+            "refused to send `{}`: it names {ip}, which is not loopback (network safety)",
+            escape_preview(bytes, 80)
+        ))),
+        _ => Ok(()),
     }
 }

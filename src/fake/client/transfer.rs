@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::phase::{finals, move_data, Source};
 use super::session::{FakeClient, PendingData, Stop};
 use crate::script::{Content, Direction, Step, Transfer};
-use crate::timeline::{PeerEvent, TransferEnd};
+use crate::timeline::{Inapplicable, PeerEvent, TransferEnd};
 
 impl FakeClient<'_> {
     pub async fn transfer(&mut self, step: &Step, x: &Transfer, t: Duration) -> Result<(), Stop> {
@@ -46,13 +46,18 @@ impl FakeClient<'_> {
             self.remark(note.clone());
         }
         let stop = moved.ctrl_lost || finals.is_empty();
+        let unimplemented = finals.last().filter(|_| !moved.aborted);
+        let unimplemented = unimplemented.is_some_and(|r| x.complete.unimplemented(r.code));
         self.record(PeerEvent::Transferred(TransferEnd {
             data: moved.data,
             replies: moved.replies.iter().map(|(n, _)| *n).collect(),
             aborted: moved.aborted,
             problem: moved.problem,
         }));
-        match stop {
+        if unimplemented {
+            self.record(PeerEvent::Inapplicable(Inapplicable::Unimplemented));
+        }
+        match stop || unimplemented {
             true => Err(Stop::Halt),
             false => Ok(()),
         }
