@@ -10,6 +10,10 @@
 # line `flakiness: D differing trials over RUNS runs of T trials`. The log of
 # each run is kept under target/flakiness/. Exit status 0 when nothing
 # differed, 1 otherwise.
+#
+# On a machine where several checkouts run real peers, set FLAKINESS_LOCK to
+# a lock file: each run then holds it (flock) for its own duration only, so
+# that other runs can take turns between two of these.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +32,11 @@ for i in $(seq 1 "$runs"); do
     log="$out/run-$i.log"
     # A failing run is expected here; the log is what counts. Each run is
     # bounded (a hung run would be a bug to report, not to wait for).
-    timeout 1800 cargo test --test conformance -- "$@" >"$log" 2>&1 || true
+    if [ -n "${FLAKINESS_LOCK:-}" ]; then
+        flock "$FLAKINESS_LOCK" timeout 1800 cargo test --test conformance -- "$@" >"$log" 2>&1 || true
+    else
+        timeout 1800 cargo test --test conformance -- "$@" >"$log" 2>&1 || true
+    fi
     n=$(grep -cE '^test .* \.\.\. (ok|FAILED)$' "$log" || true)
     total=$n
     bad=$(grep -cE '^test .* \.\.\. FAILED$' "$log" || true)

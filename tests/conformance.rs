@@ -8,9 +8,10 @@
 //! rules it broke, against the target's verdict snapshot
 //! (`tests/snapshots/conformance__verdicts-<target>.snap`), so a change in
 //! the harness, the suites or a peer shows up as a changed verdict. A case
-//! whose verdict differs is run once more: real peers have timing races
-//! (two TCP streams, process start-up); a case that agrees on the second run
-//! passes with a `flaky` line on stderr, one that differs twice fails.
+//! runs once: a verdict that differs from the snapshot fails the trial,
+//! however it came about. How stable the verdicts are is measured, not
+//! hidden: `scripts/flakiness.sh` runs the trials N times and prints every
+//! trial that ever differed (docs/flakiness.md records the figure).
 //!
 //! A full (unfiltered) run also asserts each target's whole verdict table
 //! with insta, which is how changed verdicts are reviewed and accepted
@@ -143,7 +144,7 @@ struct Trialist {
 
 impl Trialist {
     /// Runs the case once against its peer.
-    fn run_once(&self, peer: &Peer, suite: &Suite, case: &Case) -> Result<CaseResult, String> {
+    fn run(&self, peer: &Peer, suite: &Suite, case: &Case) -> Result<CaseResult, String> {
         let config = RunConfig {
             capture_dir: self.capture_dir.clone(),
             filters: vec![],
@@ -176,16 +177,8 @@ impl Trialist {
         let target = peer.name();
         let key = format!("{}::{}", suite.name, case.id);
         let expected = expected_line(&target, &key);
-        let mut result = self.run_once(peer, suite, case)?;
-        let mut line = verdict_line(&result);
-        if expected.as_ref().is_some_and(|e| *e != line) {
-            let first = line.clone();
-            result = self.run_once(peer, suite, case)?;
-            line = verdict_line(&result);
-            if expected.as_ref() == Some(&line) {
-                eprintln!("flaky: {target}::{key}: first run gave `{first}`, second agreed with the snapshot");
-            }
-        }
+        let result = self.run(peer, suite, case)?;
+        let line = verdict_line(&result);
         self.record(&target, &key, &line);
         check(&target, &key, expected, &line, &result)
     }

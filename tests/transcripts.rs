@@ -8,14 +8,9 @@
 //! what an earlier one left behind. The suites' folder is shown as
 //! `<root>` in step notes.
 //!
-//! One test collects every mismatch. A case whose transcript differs from
-//! its snapshot is run again (up to `ATTEMPTS` in all) before it counts as
-//! a mismatch: libunftp now and then answers PASV or EPSV with 425 (the
-//! passive port it picks at random is still in TIME_WAIT from an earlier
-//! session) and, in cases that end on a failed expectation, whether the
-//! server's last reply beats the fake client's close depends on timing. A
-//! real change shows up in every attempt. Review changes with
-//! `cargo insta review`; see docs/snapshots.md.
+//! One test collects every mismatch. Each case runs once: a transcript
+//! that differs from its snapshot is a mismatch, however it came about.
+//! Review changes with `cargo insta review`; see docs/snapshots.md.
 
 pub mod support;
 
@@ -30,44 +25,25 @@ use ftpconform::transcript::transcript;
 use ftpconform::verdict::{Role, Verdict};
 use support::suites::{root, suites};
 
-/// Runs of one case before its transcript counts as changed.
-const ATTEMPTS: usize = 3;
-
 fn snapshot_name(suite: &Suite, case: &Case) -> String {
     format!("transcript__{}__{}", suite.name, case.id)
 }
 
-/// The body of the stored snapshot `name`, if there is one.
-fn stored(name: &str) -> Option<String> {
-    let path = root().join(format!("tests/snapshots/transcripts__{name}.snap"));
-    let text = std::fs::read_to_string(path).ok()?;
-    let body = text.splitn(3, "---\n").nth(2)?;
-    Some(body.trim_end().to_string())
-}
-
-/// Runs the case until its transcript matches the snapshot (or
-/// `ATTEMPTS` runs); `None` when the target skips the case.
+/// The case's normalized transcript from one run; `None` when the target
+/// skips the case.
 async fn transcript_of(suite: &Suite, case: &Case, client: &ClientProfile) -> Option<String> {
-    let expected = stored(&snapshot_name(suite, case));
-    let mut text = String::new();
-    for _ in 0..ATTEMPTS {
-        let (skipped, events) = run_once(suite, case, client).await;
-        if skipped {
-            return None;
-        }
-        text = transcript(&events).replace(ROOT, "<root>");
-        if expected.as_deref() == Some(text.trim_end()) {
-            break;
-        }
+    let (skipped, events) = run(suite, case, client).await;
+    if skipped {
+        return None;
     }
-    Some(text)
+    Some(transcript(&events).replace(ROOT, "<root>"))
 }
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// One run of the case (server-role cases on a fresh embedded server):
 /// whether it was skipped, and its events.
-async fn run_once(suite: &Suite, case: &Case, client: &ClientProfile) -> (bool, Vec<Event>) {
+async fn run(suite: &Suite, case: &Case, client: &ClientProfile) -> (bool, Vec<Event>) {
     let server;
     let endpoint;
     let target = match suite.role {

@@ -9,8 +9,12 @@ use crate::script::Direction;
 use crate::timeline::{CloseKind, ConnId, Event, EventKind, Side};
 use crate::verdict::{Level, Loc, Rule, Violation};
 
-/// How much earlier than the data FIN the final reply may be seen: the
-/// two travel on different connections and are read by different tasks.
+/// How much later than both the final reply and the server's last data
+/// byte the data FIN may be seen: the two connections are read in turns,
+/// so bytes already sent wait for the harness to read them. Measuring from
+/// the last byte too means a slow reader (a loaded machine, a big file read
+/// after the reply) never makes a prompt close look late; a server that
+/// keeps the connection open after its last byte does.
 pub const CLOSE_SKEW: Duration = Duration::from_secs(1);
 
 pub fn check(events: &[Event], neg: &Negotiation, ctx: &CheckCtx) -> Findings {
@@ -84,15 +88,17 @@ fn download_close(
         out.violation(Rule::DownloadClosedByServer, grade, expected, actual, loc);
         return;
     }
-    if last.at + CLOSE_SKEW < at {
+    let last_byte = last_bytes_at(events, data, Side::Server).unwrap_or_default();
+    if last.at.max(last_byte) + CLOSE_SKEW < at {
         let actual = format!(
-            "'{}' at {} ms, data FIN at {} ms",
+            "'{}' at {} ms, last data byte at {} ms, data FIN at {} ms",
             last.line,
             last.at.as_millis(),
+            last_byte.as_millis(),
             at.as_millis()
         );
         let grade = ctx.at_level(Level::Should);
-        let expected = "the final reply after the data connection closed (1 s skew allowed)";
+        let expected = "the final reply after the data connection closed (1 s skew allowed after the reply and the last byte)";
         let v = Violation::of(Rule::DownloadClosedByServer, grade, expected, actual);
         out.push(v.citing("RFC 959 4.2").at(loc));
     }
@@ -155,6 +161,16 @@ fn first_close(events: &[Event], conn: ConnId) -> Option<(Side, CloseKind, Durat
     })
 }
 
+/// When the last bytes from `from` on `conn` were read.
+fn last_bytes_at(events: &[Event], conn: ConnId, from: Side) -> Option<Duration> {
+    events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Bytes {
+            conn: c, from: f, ..
+        } if *c == conn && *f == from => Some(e.at),
+        _ => None,
+    })
+}
+
 fn close_seq(events: &[Event], conn: ConnId, by: Side) -> Option<u64> {
     events.iter().find_map(|e| match &e.kind {
         EventKind::Closed { conn: c, by: b, .. } if *c == conn && *b == by => Some(e.seq),
@@ -203,6 +219,12 @@ mod tests {
 
     /// A download whose 226 comes at 20 ms and whose FIN at `fin_ms`.
     fn download(fin_ms: u64, prelim: bool) -> Vec<Event> {
+        download_with_data_at(15, fin_ms, prelim)
+    }
+
+    /// A download whose data is read at `data_ms`, its 226 at 20 ms and
+    /// its FIN at `fin_ms`.
+    fn download_with_data_at(data_ms: u64, fin_ms: u64, prelim: bool) -> Vec<Event> {
         let mut kinds = vec![
             (0, opened(0, ConnRole::Control)),
             (1, opened(1, ConnRole::Data(1))),
@@ -216,7 +238,7 @@ mod tests {
         if prelim {
             kinds.push((10, bytes(0, Side::Server, b"150 here\r\n")));
         }
-        kinds.push((15, bytes(1, Side::Server, b"data")));
+        kinds.push((data_ms, bytes(1, Side::Server, b"data")));
         kinds.push((20, bytes(0, Side::Server, b"226 done\r\n")));
         let close = EventKind::Closed {
             conn: ConnId(1),
@@ -293,6 +315,19 @@ mod tests {
                 Verdict::Info
             )]
         );
+    }
+
+    #[test]
+    fn a_fin_right_after_data_read_late_passes() {
+        // The harness read the data 1.5 s after the 226 (a slow reader):
+        // the server closed right after its last byte.
+        let events = download_with_data_at(1500, 1510, true);
+        let f = check(&events, &neg(2), &ctx(Level::Must));
+        assert_eq!(rules(&f), vec![]);
+        let events = download_with_data_at(1500, 2501, true);
+        let f = check(&events, &neg(2), &ctx(Level::Must));
+        assert_eq!(f.violations.len(), 1);
+        assert!(f.violations[0].actual.contains("last data byte at 1500 ms"));
     }
 
     #[test]

@@ -85,9 +85,11 @@ impl Listener {
     /// recorded as stray and handled as `catch` says, until the trap is
     /// closed or dropped.
     pub fn into_trap(self, catch: Catch) -> Trap {
+        let (count, caught_rx) = tokio::sync::watch::channel(0usize);
         let task = tokio::spawn(async move {
             let mut caught = Vec::new();
             while let Ok(mut conn) = self.accept(OpenRole::Stray).await {
+                count.send_modify(|n| *n += 1);
                 caught.push(tokio::spawn(async move {
                     let read_for = match catch {
                         Catch::Read(d) => d,
@@ -100,7 +102,7 @@ impl Listener {
                 }));
             }
         });
-        Trap { task }
+        Trap { task, caught_rx }
     }
 }
 
@@ -175,9 +177,17 @@ impl PendingAccept {
 /// dropped.
 pub struct Trap {
     task: JoinHandle<()>,
+    caught_rx: tokio::sync::watch::Receiver<usize>,
 }
 
 impl Trap {
+    /// Waits until the trap has caught a connection (cancel-safe; the
+    /// caller bounds the wait).
+    pub async fn caught(&mut self) {
+        // Err: the trap stopped listening; nothing more can arrive.
+        let _ = self.caught_rx.wait_for(|n| *n > 0).await;
+    }
+
     /// Stops accepting and waits until the listening socket is closed, so
     /// that its port is free again.
     pub async fn close(mut self) {

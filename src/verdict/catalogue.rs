@@ -55,7 +55,7 @@ catalogue! {
     PreliminaryBeforeData: "preliminary-before-data", "RFC 959 5.4", Must, Server,
         "A transfer command is answered 125 or 150 before its final reply.";
     DownloadClosedByServer: "download-closed-by-server", "RFC 959 3.3", Must, Server,
-        "The server ends a stream-mode download by closing the data connection (should: before the final reply, 1 s skew allowed).";
+        "The server ends a stream-mode download by closing the data connection (should: before the final reply, within 1 s of the reply and of its last data byte).";
     UploadClosedByClient: "upload-closed-by-client", "RFC 959 3.4.1", Must, Server,
         "The client's close ends an upload: the server neither closes first nor confirms before it.";
     ActiveServerConnects: "active-server-connects", "RFC 959 3.2", Must, Server,

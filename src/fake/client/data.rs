@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use super::session::{FakeClient, PendingData, Stop, AS_CLIENT};
+use super::session::{FakeClient, PendingData, SetTrap, Stop, AS_CLIENT};
 use crate::net::{Catch, Conn, Listener, Sides};
 use crate::script::{DataMode, DataSetup, Direction, Family, Step};
 use crate::timeline::{Answer, ConnId, OpenRole, PeerEvent, Purpose, Side};
@@ -22,8 +22,13 @@ const FIXED_PORT_WAIT: Duration = Duration::from_secs(60);
 
 /// What a theft attempt offers on the stolen connection.
 const THIEF_DATA: &[u8] = b"forged by ftpconform thief\n";
-/// How long to wait for an unsolicited reply after a theft attempt.
-const UNSOLICITED_WAIT: Duration = Duration::from_millis(200);
+/// How long a theft attempt waits for the server to answer it on the
+/// control connection (an unsolicited reply) or to close the thief's
+/// connection, before the case goes on (noted when it expires).
+const THEFT_GRACE: Duration = Duration::from_secs(1);
+/// Once the server closed the thief's connection, how much longer to wait
+/// for a reply it wrote before that close.
+const AFTER_CLOSE_GRACE: Duration = Duration::from_millis(300);
 
 /// Where the active side listens: the legitimate listener or a trap.
 enum Listen {
@@ -156,7 +161,13 @@ impl FakeClient<'_> {
             },
             Listen::Normal(_) | Listen::Trap(None) => {}
             Listen::Trap(Some(l)) => {
-                self.traps.push(l.into_trap(Catch::Read(self.case.timeout)));
+                let addr = l.local_addr();
+                let trap = l.into_trap(Catch::Read(self.case.timeout));
+                self.traps.push(SetTrap {
+                    trap,
+                    addr,
+                    accepted,
+                });
                 self.strays_checked = false;
             }
         }
@@ -237,9 +248,9 @@ impl FakeClient<'_> {
         }
         self.strays_checked = false;
         let res = Conn::connect(target, Some(thief), OpenRole::Stray, AS_THIRD, t, &self.tl).await;
-        let conn = res.ok()?;
+        let mut conn = res.ok()?;
         let id = conn.id();
-        self.unsolicited_reply().await;
+        self.unsolicited_reply(&mut conn).await;
         self.thief = Some(conn);
         Some(id)
     }
@@ -266,18 +277,34 @@ impl FakeClient<'_> {
 impl FakeClient<'_> {
     /// Some servers answer a refused theft with an unsolicited reply on the
     /// control connection (pyftpdlib: `425 Rejected data connection from
-    /// foreign address`). Read it now, as a note, so that it is not taken
-    /// for the answer to the next command.
-    async fn unsolicited_reply(&mut self) {
+    /// foreign address`), then close the thief's connection. Read that
+    /// reply now, so that it is not taken for the answer to the next
+    /// command: wait for it, or for the thief's connection to end (then
+    /// briefly for a reply written before the close), for at most
+    /// `THEFT_GRACE`.
+    async fn unsolicited_reply(&mut self, thief: &mut Conn) {
         let Some(ctrl) = self.ctrl.as_mut() else {
             return;
         };
-        if let Ok((n, _)) = ctrl.reply(UNSOLICITED_WAIT).await {
-            let answer = Answer::Reply(n);
-            self.record(PeerEvent::Awaited {
+        let (reply, closed) = tokio::select! {
+            biased;
+            r = ctrl.reply(THEFT_GRACE) => (r.ok(), false),
+            _ = thief.read_chunk(1 << 16) => (ctrl.reply(AFTER_CLOSE_GRACE).await.ok(), true),
+        };
+        let fmt = crate::net::fmt_duration;
+        match (reply, closed) {
+            (Some((n, _)), _) => self.record(PeerEvent::Awaited {
                 purpose: Purpose::Unsolicited,
-                answer,
-            });
+                answer: Answer::Reply(n),
+            }),
+            (None, true) => self.remark(format!(
+                "the server closed or used the thief's connection, with no reply within {} after",
+                fmt(AFTER_CLOSE_GRACE)
+            )),
+            (None, false) => self.remark(format!(
+                "no reply and no end of the thief's connection within {}; a later reply would be read as the next command's answer",
+                fmt(THEFT_GRACE)
+            )),
         }
     }
 }

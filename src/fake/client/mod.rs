@@ -22,7 +22,7 @@ use std::time::Duration;
 use crate::script::{Case, Step, StepKind};
 use crate::timeline::{PeerEvent, Timeline};
 
-use session::{FakeClient, Stop};
+use session::{FakeClient, Stop, ACCEPTED_TRAP_WAIT};
 
 /// What the fake client knows of the server under test: where it listens
 /// and how to log in.
@@ -77,7 +77,7 @@ async fn run_steps(s: &mut FakeClient<'_>, steps: &[Step]) -> Option<Stop> {
 fn backstop(step: &Step, t: Duration) -> Duration {
     match &step.kind {
         StepKind::Sleep(d) => *d + t,
-        StepKind::ExpectNoStray { grace } => *grace + t,
+        StepKind::ExpectNoStray { grace } => *grace + ACCEPTED_TRAP_WAIT + t,
         StepKind::Transfer(_) => (t * 24).max(Duration::from_secs(60)),
         _ => t * 6 + Duration::from_secs(1),
     }
@@ -93,9 +93,7 @@ async fn run_step(s: &mut FakeClient<'_>, step: &Step, t: Duration) -> Result<()
         // Judged from the timeline as it stands when the step begins.
         StepKind::DataExpect(_) => Ok(()),
         StepKind::ExpectNoStray { grace } => {
-            // Late stray connections (bounce, theft) arrive meanwhile.
-            tokio::time::sleep(*grace).await;
-            s.strays_checked = true;
+            s.await_strays(*grace).await;
             Ok(())
         }
         StepKind::Set { var, value } => s.set(step, var, value),

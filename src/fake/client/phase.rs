@@ -12,12 +12,13 @@ use crate::wire::reply::Reply;
 
 /// Download cap when the script does not give a size.
 const DEFAULT_CAP: u64 = 64 << 20;
-/// How long to wait for the server's close after an upload.
-const UPLOAD_CLOSE_WAIT: Duration = Duration::from_millis(500);
-/// How long to wait for a second reply after ABOR.
-const ABORT_LINGER: Duration = Duration::from_millis(500);
+/// How long to wait for a second reply after ABOR when the first final
+/// reply may be the transfer's own (noted when it expires).
+const ABORT_GRACE: Duration = Duration::from_secs(2);
 /// A read timeout that never fires first (an outer zero timeout bounds it).
 const NO_LIMIT: Duration = Duration::from_secs(3600);
+/// The most read from an upload's data connection while awaiting its close.
+const UPLOAD_READ_CAP: usize = 1 << 16;
 /// Slack above an expected download size before reading stops.
 const CAP_SLACK: u64 = 1 << 20;
 
@@ -34,6 +35,9 @@ pub struct Moved {
     pub problem: Option<String>,
     /// The control connection is unusable (closed, reset, garbage).
     pub ctrl_lost: bool,
+    /// Waits that ended by their bound rather than by the awaited event,
+    /// for the report.
+    pub notes: Vec<String>,
 }
 
 /// The data connection as the transfer starts.
@@ -128,7 +132,7 @@ pub async fn move_data(
     if p.m.aborted && !p.m.ctrl_lost {
         p.second_abort_reply(ctrl).await;
     }
-    p.await_upload_close().await;
+    p.await_upload_close(t).await;
     p.m
 }
 
@@ -266,26 +270,46 @@ impl Phase<'_> {
         }
     }
 
-    /// After an upload, waits briefly for the server to close its side, so
-    /// that the timeline shows whether it used this connection at all.
-    async fn await_upload_close(&mut self) {
+    /// After an upload, waits (at most `t`) for the server to close its
+    /// side, so that the timeline shows whether it used this connection at
+    /// all.
+    async fn await_upload_close(&mut self, t: Duration) {
         let upload = self.x.direction == Direction::Upload;
         let Some(c) = self.conn.as_mut().filter(|_| upload && self.data_done) else {
             return;
         };
-        c.drain(1 << 16, UPLOAD_CLOSE_WAIT).await;
+        let closed = async {
+            let mut got = 0;
+            while got < UPLOAD_READ_CAP {
+                match c.read_chunk(1 << 16).await {
+                    Ok(chunk) if !chunk.is_empty() => got += chunk.len(),
+                    _ => return,
+                }
+            }
+        };
+        if tokio::time::timeout(t, closed).await.is_err() {
+            self.m.notes.push(format!(
+                "the server did not close the upload's data connection within {}",
+                crate::net::fmt_duration(t)
+            ));
+        }
     }
 
     /// After ABOR a lone 2xx may be the transfer's own completion, with the
-    /// answer to ABOR still to come: wait briefly for it so that it is not
-    /// taken for the answer to the next command.
+    /// answer to ABOR still to come: wait for it (at most `ABORT_GRACE`)
+    /// so that it is not taken for the answer to the next command.
     async fn second_abort_reply(&mut self, ctrl: &mut Control) {
         let finals: Vec<u16> = finals(&self.m).iter().map(|r| r.code).collect();
         if finals.len() != 1 || finals[0] / 100 != 2 {
             return;
         }
-        if let Ok(r) = ctrl.reply(ABORT_LINGER).await {
-            self.m.replies.push(r);
+        match ctrl.reply(ABORT_GRACE).await {
+            Ok(r) => self.m.replies.push(r),
+            Err(NetError::Timeout { .. }) => self.m.notes.push(format!(
+                "one final reply after ABOR and no second one within {}; a later one would be read as the next command's answer",
+                crate::net::fmt_duration(ABORT_GRACE)
+            )),
+            Err(_) => {}
         }
     }
 

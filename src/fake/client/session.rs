@@ -36,6 +36,24 @@ pub enum PendingData {
     Active(PendingAccept),
 }
 
+/// A bounce trap: a listener on the address a PORT / EPRT named, and
+/// whether the server accepted that command (then it may connect there).
+pub struct SetTrap {
+    pub trap: Trap,
+    pub addr: SocketAddr,
+    pub accepted: bool,
+}
+
+/// How long the end of a case waits for a connection to a trap whose
+/// PORT / EPRT the server accepted (such servers connect there, at the
+/// command or at the transfer); noted when it expires.
+pub const ACCEPTED_TRAP_WAIT: Duration = Duration::from_secs(3);
+
+/// How long closing the control connection waits for the server's own
+/// close (and the bytes it still sends): servers close at once on our FIN,
+/// so the bound is reached only by one that does not.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
+
 /// Why the case stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
@@ -53,7 +71,7 @@ pub struct FakeClient<'a> {
     greeted: bool,
     pub vars: HashMap<String, String>,
     pub pending: Option<PendingData>,
-    pub traps: Vec<Trap>,
+    pub traps: Vec<SetTrap>,
     /// This case's turn on fixed-port listeners (see `hold_fixed_ports`).
     pub fixed_port_turn: Option<tokio::sync::MutexGuard<'static, ()>>,
     /// A theft connection waiting for the transfer (see `release_thief`).
@@ -293,23 +311,54 @@ impl<'a> FakeClient<'a> {
         if abrupt {
             ctrl.abort();
         } else {
-            ctrl.close(t.min(Duration::from_secs(2))).await;
+            ctrl.close(t.min(CLOSE_LINGER)).await;
         }
     }
 
     // ------------------------------------------------------------ the end
 
-    /// Lets late stray connections arrive, then closes everything.
+    /// Lets late stray connections arrive: for `grace`, and for a trap
+    /// whose PORT / EPRT the server accepted, until it caught a connection
+    /// (at most `ACCEPTED_TRAP_WAIT`). What was not waited for is noted.
+    pub async fn await_strays(&mut self, grace: Duration) {
+        let fmt = crate::net::fmt_duration;
+        let deadline = tokio::time::Instant::now() + ACCEPTED_TRAP_WAIT.max(grace);
+        let mut missed = Vec::new();
+        for t in self.traps.iter_mut().filter(|t| t.accepted) {
+            if tokio::time::timeout_at(deadline, t.trap.caught())
+                .await
+                .is_err()
+            {
+                missed.push(t.addr.to_string());
+            }
+        }
+        tokio::time::sleep(grace).await;
+        self.strays_checked = true;
+        if !missed.is_empty() {
+            self.remark(format!(
+                "no connection to {} within {} though the server accepted the address; a later one would not be seen",
+                missed.join(", "),
+                fmt(ACCEPTED_TRAP_WAIT.max(grace))
+            ));
+        }
+        self.remark(format!(
+            "stray connections watched for {} more; a later one would not be seen",
+            fmt(grace)
+        ));
+    }
+
+    /// Lets late stray connections arrive (unless a step waited already),
+    /// then closes everything.
     pub async fn wind_down(&mut self, grace: Duration) {
         if !self.strays_checked {
-            tokio::time::sleep(grace).await;
+            self.await_strays(grace).await;
         }
         self.pending = None;
         if let Some(mut ctrl) = self.ctrl.take() {
-            ctrl.close(Duration::from_millis(200)).await;
+            ctrl.close(CLOSE_LINGER).await;
         }
-        for trap in self.traps.drain(..) {
-            trap.close().await;
+        for t in self.traps.drain(..) {
+            t.trap.close().await;
         }
         self.thief = None;
         for t in self.thieves.drain(..) {

@@ -42,6 +42,9 @@ impl FakeClient<'_> {
         if let Some(last) = finals.last() {
             self.capture(&x.complete, last);
         }
+        for note in &moved.notes {
+            self.remark(note.clone());
+        }
         let stop = moved.ctrl_lost || finals.is_empty();
         let unimplemented = finals.last().filter(|_| !moved.aborted);
         let unimplemented = unimplemented.is_some_and(|r| x.complete.unimplemented(r.code));
