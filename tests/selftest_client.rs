@@ -827,13 +827,25 @@ async fn privileged_port_is_flagged_when_accepted() {
     })
     .await;
     let (r, _) = run(&c, bad.addr).await;
-    assert_eq!(r.verdict, Verdict::NonStrict);
-    let v = r
+    // Accepting is graded at the case's level (should); connecting to the
+    // privileged port is the bounce itself and fails (docs/verdicts.md).
+    assert_eq!(r.verdict, Verdict::Fail);
+    let graded: Vec<_> = r
         .violations
         .iter()
-        .find(|v| v.rule == "privileged-port-refused");
-    let v = v.unwrap_or_else(|| panic!("{:#?}", r.violations));
-    assert_eq!(v.actual, "PORT answered 200");
+        .filter(|v| v.rule == "privileged-port-refused")
+        .map(|v| (v.grade, v.security.is_some(), v.actual.as_str()))
+        .collect();
+    assert_eq!(graded.len(), 2, "{:#?}", r.violations);
+    assert_eq!(graded[0], (Verdict::NonStrict, false, "PORT answered 200"));
+    assert!(
+        graded[1]
+            .2
+            .starts_with("the server connected to 127.0.0.1:1023"),
+        "{graded:?}"
+    );
+    assert_eq!(graded[1].0, Verdict::Fail);
+    assert!(graded[1].1, "a security finding");
 }
 
 // ------------------------------------------------------------ pyftpdlib

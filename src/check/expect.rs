@@ -15,7 +15,10 @@
 //!   how. Where an expectation asks for a refusal (every passing code 4yz or
 //!   5yz), another refusal of the same first digit that the suite did not
 //!   list is a refusal in a non-preferred way, graded `non-strict` like a
-//!   listed alternative, never worse than the code the suite did list.
+//!   listed alternative.
+//!
+//! And as a catalogued rule is softened by a weaker case, no alternative
+//! grades worse than a reply nobody accepted would: the case's level.
 
 use crate::script::{CodeMatch, Grade, ReplyExpect};
 use crate::verdict::Verdict;
@@ -35,9 +38,9 @@ pub enum Judgement {
 }
 
 /// Compares `reply` with `exp` (captures are separate: [`failed_captures`]);
-/// `text_grade` is how a passing code with the wrong text grades (the
-/// case's level).
-pub fn judge(exp: &ReplyExpect, reply: &Reply, text_grade: Verdict) -> Judgement {
+/// `case` is how a reply nobody accepted grades, and a passing code with
+/// the wrong text (the case's level).
+pub fn judge(exp: &ReplyExpect, reply: &Reply, case: Verdict) -> Judgement {
     if exp.codes.iter().any(|c| c.matches(reply.code)) {
         let text = reply.text();
         return match exp.text.iter().find(|re| !re.is_match(&text)) {
@@ -51,26 +54,25 @@ pub fn judge(exp: &ReplyExpect, reply: &Reply, text_grade: Verdict) -> Judgement
         .find(|alt| alt.codes.iter().any(|c| c.matches(reply.code)))
         .map(|alt| (grade_verdict(alt.grade), alt.note.clone()));
     match alternative.or_else(|| other_refusal(exp, reply.code)) {
-        Some((grade, note)) => {
-            Judgement::Alternative(no_better_than_text(exp, grade, text_grade), note)
-        }
+        Some((grade, note)) => Judgement::Alternative(bounded(exp, grade, case), note),
         None => Judgement::Unexpected,
     }
 }
 
-/// A deviation grades at least as a text mismatch would, when the
-/// expectation matches text (`unimplemented` is not a deviation: the
-/// command is optional).
-fn no_better_than_text(exp: &ReplyExpect, grade: Verdict, text_grade: Verdict) -> Verdict {
+/// A deviation grades no worse than a reply nobody accepted would (the
+/// case's grade `case`), and, when the expectation matches text, no better
+/// than a text mismatch (the same grade). `unimplemented` is not a
+/// deviation: the command is optional.
+fn bounded(exp: &ReplyExpect, grade: Verdict, case: Verdict) -> Verdict {
     match grade {
         Verdict::Unimplemented => grade,
-        _ if exp.text.is_empty() => grade,
-        _ => grade.max(text_grade),
+        _ if exp.text.is_empty() => grade.min(case),
+        _ => case,
     }
 }
 
 /// A refusal the suite did not list, of the same first digit as one it
-/// asks for: `non-strict`, with a note naming the preferred codes.
+/// asks for: `non-strict`, with a note saying why it is not a failure.
 fn other_refusal(exp: &ReplyExpect, code: u16) -> Option<(Verdict, Option<String>)> {
     let digits: Vec<u16> = exp.codes.iter().map(|c| first_digit(*c)).collect();
     let refusal = !digits.is_empty() && digits.iter().all(|d| *d == 4 || *d == 5);
@@ -226,6 +228,13 @@ mod tests {
             judge(&exp, &unlisted, Verdict::Fail),
             Judgement::Alternative(Verdict::NonStrict, Some(_))
         ));
+        assert!(
+            matches!(
+                judge(&exp, &unlisted, Verdict::Info),
+                Judgement::Alternative(Verdict::Info, Some(_))
+            ),
+            "never worse than the case's level"
+        );
         for (code, why) in [(200, "acceptance"), (421, "another class")] {
             let r = Reply::new(code, &["x"]);
             assert_eq!(
@@ -280,9 +289,10 @@ mod tests {
     }
 
     #[test]
-    fn no_suite_grades_a_wrong_code_better_than_the_right_code_with_wrong_text() {
-        // The judge clamps such a grade; a suite that declares one would
-        // read differently from what it reports.
+    fn no_suite_declares_a_grade_the_judge_would_change() {
+        // The judge bounds alternatives (no worse than the case's level, no
+        // better than a text mismatch); a suite that declares another grade
+        // would read differently from what it reports.
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
         let suites = crate::suite::load_paths(&[root]).expect("the suites load");
         let mut wrong = Vec::new();
@@ -290,12 +300,12 @@ mod tests {
             let crate::script::CaseBody::Server(steps) = &case.body else {
                 continue;
             };
-            let text_grade = Verdict::for_level(case.level);
-            for exp in expectations(steps).iter().filter(|e| !e.text.is_empty()) {
+            let level = Verdict::for_level(case.level);
+            for exp in expectations(steps) {
                 for alt in &exp.alternatives {
                     let grade = grade_verdict(alt.grade);
-                    if grade != Verdict::Unimplemented && grade < text_grade {
-                        wrong.push(format!("{}: {:?}", case.id, alt.codes));
+                    if bounded(&exp, grade, level) != grade {
+                        wrong.push(format!("{}: {:?} {grade:?}", case.id, alt.codes));
                     }
                 }
             }
