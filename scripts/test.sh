@@ -5,3 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-peers.sh
 cargo test --all-targets "$@"
+# The embeddable harness under nextest, partitions included.
+bash scripts/nextest-partitions.sh

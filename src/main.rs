@@ -55,6 +55,11 @@ enum Command {
     },
     /// Run the suites against a server (default: the embedded libunftp).
     Run(cli::run::RunArgs),
+    /// Every suite against every available target (embedded peers, the real
+    /// servers on IPv4 and ::1, the installed clients): the matrix as
+    /// Markdown and HTML, the HTML report with ladders, a JSON report per
+    /// target.
+    Matrix(cli::matrix::MatrixArgs),
     /// Run every real server and client through every NAT and firewall
     /// topology in the four data modes and write the table of docs/nat.md.
     NatTable(cli::through::TableArgs),
@@ -93,6 +98,7 @@ fn main() -> ExitCode {
         Command::Rules { json, markdown } => rules(json, markdown),
         Command::Run(args) => run(args),
         Command::NatTable(args) => nat_table(args),
+        Command::Matrix(args) => matrix(args),
         Command::Compare { a, b, control_port } => compare(&a, &b, control_port),
         Command::Ladder {
             capture,
@@ -179,6 +185,13 @@ fn one_line(err: &anyhow::Error) -> String {
 fn run(args: cli::run::RunArgs) -> anyhow::Result<ExitCode> {
     match load(&cli::run::suite_paths(&args)) {
         Ok(suites) => cli::run::run(args, suites),
+        Err(code) => Ok(code),
+    }
+}
+
+fn matrix(args: cli::matrix::MatrixArgs) -> anyhow::Result<ExitCode> {
+    match load(&cli::matrix::suite_paths(&args)) {
+        Ok(suites) => cli::matrix::run(args, suites),
         Err(code) => Ok(code),
     }
 }

@@ -24,6 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["runner"],
     &["nat"],
     &["report"],
+    &["harness"],
     &["cli"],
 ];
 
@@ -108,7 +109,7 @@ fn crate_paths(text: &str) -> BTreeSet<String> {
             let body = &rest[path.len() + 3..];
             let end = body.find('}').unwrap_or(body.len());
             for item in body[..end].split(',') {
-                let item = item.trim().split_whitespace().next().unwrap_or("");
+                let item = item.split_whitespace().next().unwrap_or("");
                 let item = item.split("::").next().unwrap_or("");
                 if !item.is_empty() && item != "self" {
                     out.insert(format!("{path}::{item}"));

@@ -86,7 +86,7 @@ fn server_help() -> String {
 }
 
 /// Default suite folder: `suites/` here, else the one beside the sources.
-fn default_suites() -> Vec<PathBuf> {
+pub(super) fn default_suites() -> Vec<PathBuf> {
     let here = PathBuf::from("suites");
     if here.is_dir() {
         return vec![here];
@@ -178,7 +178,7 @@ pub fn suite_paths(args: &RunArgs) -> Vec<PathBuf> {
 
 /// Runs the server side, the client side or both, as asked. `None` when
 /// interrupted by Ctrl-C.
-async fn run_all(
+pub(super) async fn run_all(
     args: &RunArgs,
     suites: &[Suite],
     config: &RunConfig,

@@ -1,0 +1,172 @@
+//! `ftpconform matrix`: every suite against every available target (the
+//! embedded peers always; the real servers on IPv4 and on ::1 and the real
+//! clients that are installed), one target after another, into the matrix
+//! (Markdown and HTML), the full HTML report with ladders, and one JSON
+//! report per target (what `scripts/interop-report.sh --verdicts` reads).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+
+use ftpconform::real::clients::ClientProfile;
+use ftpconform::real::servers;
+use ftpconform::report::html::Ladders;
+use ftpconform::report::{self, matrix, Summary};
+use ftpconform::runner::RunConfig;
+use ftpconform::script::Suite;
+use ftpconform::timeline::Timeline;
+use ftpconform::verdict::{CaseResult, Verdict};
+
+use super::run::{run_all, RunArgs, EXIT_HARNESS};
+
+#[derive(Args, Debug)]
+pub struct MatrixArgs {
+    /// Where the matrix, the reports and the captures go.
+    #[arg(long, default_value = "target/ftpconform/matrix")]
+    pub out: PathBuf,
+    /// Only the embedded peers (the libunftp server, the suppaftp client).
+    #[arg(long)]
+    pub embedded_only: bool,
+    /// Suite file or folder (repeatable; default: suites/).
+    #[arg(long = "suite")]
+    pub suites: Vec<PathBuf>,
+}
+
+/// One target of the matrix: the `run` arguments that test it.
+struct Column {
+    name: String,
+    args: RunArgs,
+}
+
+fn run_args(server: Option<&str>, client: Option<&str>, ipv6: bool) -> RunArgs {
+    RunArgs {
+        server: server.map(str::to_string),
+        client: client.map(str::to_string),
+        suites: vec![],
+        cases: vec![],
+        reports: vec![],
+        quiet: true,
+        capture_dir: None,
+        ipv6,
+        pasv_address: None,
+        topology: None,
+    }
+}
+
+/// The targets, in report order: servers, the same on ::1, clients.
+fn columns(embedded_only: bool) -> Vec<Column> {
+    let mut out = Vec::new();
+    let names = servers::server_names();
+    let servers: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !embedded_only || *n == servers::EMBEDDED)
+        .collect();
+    for s in &servers {
+        out.push(Column {
+            name: s.to_string(),
+            args: run_args(Some(s), None, false),
+        });
+    }
+    for s in servers.iter().filter(|s| servers::runs_on_ipv6(s)) {
+        out.push(Column {
+            name: format!("{s}-ipv6"),
+            args: run_args(Some(s), None, true),
+        });
+    }
+    for c in ClientProfile::all() {
+        if embedded_only && c.name() != "suppaftp" {
+            continue;
+        }
+        out.push(Column {
+            name: c.name().to_string(),
+            args: run_args(None, Some(c.name()), false),
+        });
+    }
+    out
+}
+
+pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let config = RunConfig {
+        capture_dir: args.out.join("captures"),
+        filters: vec![],
+    };
+    let mut all: Vec<CaseResult> = Vec::new();
+    let mut ladders = Ladders::default();
+    let mut unavailable = Vec::new();
+    for col in columns(args.embedded_only) {
+        let started = Instant::now();
+        let mut on_case = |r: &CaseResult, timeline: &Timeline| {
+            if r.verdict != Verdict::Pass {
+                ladders.record(r, &timeline.events());
+            }
+        };
+        match rt.block_on(run_all(&col.args, &suites, &config, &mut on_case)) {
+            Ok(Some(results)) => {
+                eprintln!(
+                    "matrix: {} {} cases in {:.1} s: {}",
+                    col.name,
+                    results.len(),
+                    started.elapsed().as_secs_f64(),
+                    Summary::of(&results).line()
+                );
+                write(
+                    &args.out.join(format!("{}.json", col.name)),
+                    &json(&results)?,
+                )?;
+                all.extend(results);
+            }
+            Ok(None) => return Ok(ExitCode::from(130)),
+            Err(e) => {
+                eprintln!("matrix: {} unavailable: {e:#}", col.name);
+                unavailable.push(format!("{}: {e:#}", col.name));
+            }
+        }
+    }
+    if all.is_empty() {
+        eprintln!("matrix: no target could run");
+        return Ok(ExitCode::from(EXIT_HARNESS));
+    }
+    let mut md = matrix::markdown(&all, &args.out);
+    if !unavailable.is_empty() {
+        md.push_str("\n## Targets that could not run\n\n");
+        for u in &unavailable {
+            md.push_str(&format!("- {u}\n"));
+        }
+    }
+    write(&args.out.join("matrix.md"), &md)?;
+    write(
+        &args.out.join("matrix.html"),
+        &matrix::html(&all, &args.out),
+    )?;
+    write(
+        &args.out.join("report.html"),
+        &report::html::render(&all, &ladders),
+    )?;
+    println!("{}", Summary::of(&all).line());
+    println!("matrix written to {}", args.out.join("matrix.md").display());
+    Ok(ExitCode::from(Summary::of(&all).exit_code() as u8))
+}
+
+fn json(results: &[CaseResult]) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(&report::json::render(results))? + "\n")
+}
+
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The suite paths the matrix loads.
+pub fn suite_paths(args: &MatrixArgs) -> Vec<PathBuf> {
+    if args.suites.is_empty() {
+        super::run::default_suites()
+    } else {
+        args.suites.clone()
+    }
+}
