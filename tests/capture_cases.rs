@@ -6,8 +6,10 @@
 //! to their control connection. tshark is a development dependency: these
 //! tests fail (never skip) without it; scripts/install-peers.sh installs it.
 //!
-//! Regenerate the golden captures with
-//! `FTPCONFORM_BLESS=1 cargo test --test capture_cases golden`.
+//! `FTPCONFORM_BLESS=1 cargo test --test capture_cases golden` rewrites
+//! the golden captures that a fresh run no longer matches.
+
+pub mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,10 +19,11 @@ use ftpconform::real::servers::embedded::start_embedded;
 use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
 use ftpconform::real::servers::running::RunningServer;
 use ftpconform::runner::{run_case_events, Target};
-use ftpconform::script::{Case, Suite};
 use ftpconform::timeline::{ConnRole, Event, EventKind};
 use ftpconform::transcript::transcript_lines;
 use ftpconform::verdict::Role;
+use support::suites::{find_case, root};
+use support::tshark::tshark;
 
 /// The golden captures: (suite, case), stored as `captures/<suite>__<case>.pcap`.
 const GOLDEN: &[(&str, &str)] = &[
@@ -29,26 +32,6 @@ const GOLDEN: &[(&str, &str)] = &[
     ("rfc1123-passive", "pasv-after-port"),
     ("client-transfer", "active-get-port"),
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn find_case(suite: &str, case: &str) -> (Suite, Case) {
-    let suites = ftpconform::suite::load_paths(&[root().join("suites")])
-        .unwrap_or_else(|_| panic!("the suites do not load"));
-    let s = suites
-        .into_iter()
-        .find(|s| s.name == suite)
-        .unwrap_or_else(|| panic!("no suite {suite}"));
-    let c = s
-        .cases
-        .iter()
-        .find(|c| c.id == case)
-        .unwrap_or_else(|| panic!("no case {suite}::{case}"))
-        .clone();
-    (s, c)
-}
 
 /// Where a server-role case runs.
 enum Server {
@@ -107,17 +90,22 @@ fn golden_captures_match_a_fresh_run() {
         let fresh = dir.path().join(format!("{suite}__{case}.pcap"));
         run(suite, case, Server::Embedded, &fresh);
         let golden = golden_path(suite, case);
+        // The stored capture, before any blessing.
+        let out = compare(&golden, &fresh);
+        if out.status.code() == Some(0) {
+            continue;
+        }
+        let difference = format!(
+            "{suite}::{case} (exit {:?}):\n{}{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         if bless {
             std::fs::copy(&fresh, &golden).unwrap();
-        }
-        let out = compare(&golden, &fresh);
-        if out.status.code() != Some(0) {
-            failures.push(format!(
-                "{suite}::{case} (exit {:?}):\n{}{}",
-                out.status.code(),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
+            eprintln!("blessed {}: {difference}", golden.display());
+        } else {
+            failures.push(difference);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -152,18 +140,6 @@ fn compare_exits_2_with_one_line_on_unreadable_input() {
         assert!(err.starts_with("ftpconform: "), "{err}");
         assert!(out.stdout.is_empty());
     }
-}
-
-/// Runs tshark, failing loudly when it is missing or reports damage.
-fn tshark(args: &[&str]) -> String {
-    let out = Command::new("tshark")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("tshark is not installed ({e}): run scripts/install-peers.sh"));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "tshark {args:?} failed: {stderr}");
-    assert!(!stderr.contains("cut short"), "tshark {args:?}: {stderr}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The server port of the (first) control connection.

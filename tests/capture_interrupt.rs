@@ -4,13 +4,11 @@
 //! must read each capture without "cut short" errors, and so must
 //! `read_pcap`. tshark is a development dependency (scripts/install-peers.sh).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+pub mod support;
+
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ftpconform::capture::read_pcap;
@@ -19,93 +17,19 @@ use ftpconform::runner::{run_case, Target};
 use ftpconform::timeline::{ConnRole, EventKind};
 use ftpconform::transcript::transcript;
 use ftpconform::verdict::Verdict;
+use support::cases::assert_fires;
+use support::mock_server::MockServer;
+use support::mock_server::Step::*;
+use support::suites::root;
+use support::tshark::tshark;
 
 /// Longest any wait in these tests may take.
 const BOUND: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(20);
 
-/// A loopback server that accepts connections, optionally greets, reads
-/// one line, and then never answers (holds every socket until stopped).
-struct StallServer {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    /// Connections on which a command line arrived.
-    commands: Arc<AtomicUsize>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl StallServer {
-    fn start(greet: bool) -> StallServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let commands = Arc::new(AtomicUsize::new(0));
-        let (s, c) = (stop.clone(), commands.clone());
-        let thread = std::thread::spawn(move || serve(listener, greet, &s, &c));
-        StallServer {
-            addr,
-            stop,
-            commands,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for StallServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Accepts until stopped (at most `BOUND`), keeping every connection open.
-fn serve(listener: TcpListener, greet: bool, stop: &AtomicBool, commands: &AtomicUsize) {
-    let mut held: Vec<TcpStream> = Vec::new();
-    let deadline = Instant::now() + BOUND;
-    while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
-        if let Ok((mut s, _)) = listener.accept() {
-            let _ = s.set_nonblocking(false);
-            let _ = s.set_read_timeout(Some(POLL));
-            if greet {
-                let _ = s.write_all(b"220 stall server ready\r\n");
-            }
-            held.push(s);
-        }
-        for s in held.iter_mut() {
-            let mut buf = [0u8; 256];
-            if let Ok(n) = s.read(&mut buf) {
-                if n > 0 && buf[..n].contains(&b'\n') {
-                    commands.fetch_add(1, Ordering::SeqCst);
-                }
-            }
-        }
-        std::thread::sleep(POLL);
-    }
-}
-
-/// Runs tshark on `pcap`, failing loudly when it is missing or reports
-/// a damaged file.
+/// tshark's reading of `pcap` (a damaged file fails the test).
 fn tshark_reads(pcap: &Path) -> String {
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(pcap)
-        .output()
-        .unwrap_or_else(|e| panic!("tshark is not installed ({e}): run scripts/install-peers.sh"));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "tshark on {}: {stderr}",
-        pcap.display()
-    );
-    assert!(
-        !stderr.contains("cut short"),
-        "{}: {stderr}",
-        pcap.display()
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    tshark(&["-r", pcap.to_str().unwrap()])
 }
 
 const SILENT_SUITE: &str = "\
@@ -121,7 +45,7 @@ cases:
 
 #[test]
 fn a_timed_out_case_leaves_a_complete_capture() {
-    let server = StallServer::start(false);
+    let server = MockServer::every(vec![Hold]);
     let suite = ftpconform::suite::load_str(Path::new("stalled.yaml"), SILENT_SUITE)
         .unwrap_or_else(|e| panic!("{e:?}"));
     let url = format!("ftp://127.0.0.1:{}", server.addr.port());
@@ -137,7 +61,9 @@ fn a_timed_out_case_leaves_a_complete_capture() {
         Some(&pcap),
     ));
     assert!(started.elapsed() < BOUND, "the case did not time out");
-    assert_ne!(result.verdict, Verdict::Pass, "{result:?}");
+    assert_fires(&result, &[("greeting-220", Verdict::Fail)]);
+    let actual = &result.violations[0].actual;
+    assert_eq!(actual, "no reply within 300ms", "{result:#?}");
     let text = tshark_reads(&pcap);
     assert!(
         text.contains("[SYN]"),
@@ -168,19 +94,6 @@ impl Drop for ChildGuard {
     }
 }
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Waits (bounded) until `ready` holds.
-fn wait_until(what: &str, ready: impl Fn() -> bool) {
-    let deadline = Instant::now() + BOUND;
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(POLL);
-    }
-}
-
 fn pcaps_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -199,7 +112,12 @@ fn pcaps_under(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn sigint_mid_case_exits_130_with_readable_captures() {
-    let server = StallServer::start(true);
+    let server = MockServer::every(vec![
+        Reply("220 stall server ready"),
+        Expect("USER"),
+        Mark,
+        Hold,
+    ]);
     let dir = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_ftpconform"))
         .current_dir(root())
@@ -216,9 +134,7 @@ fn sigint_mid_case_exits_130_with_readable_captures() {
     let mut child = ChildGuard(child);
     // The probe connects and reads the greeting; the first case then logs
     // in and stalls on USER.
-    wait_until("the first case's USER", || {
-        server.commands.load(Ordering::SeqCst) >= 1
-    });
+    server.wait_for_marks(1, BOUND);
     std::thread::sleep(Duration::from_millis(100));
     let pid = child.0.id() as libc::pid_t;
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);

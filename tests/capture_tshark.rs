@@ -4,36 +4,21 @@
 //! checksums. tshark is a development dependency: these tests fail (never
 //! skip) when it is missing.
 
+pub mod support;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ftpconform::capture::PcapObserver;
 use ftpconform::timeline::{CloseKind, ConnId, EventKind, OpenRole, Side, Timeline};
 use ftpconform::transcript::transcript_lines;
+use support::tshark::tshark;
 use tempfile::TempDir;
 
 const CTRL_PORT: u16 = 2121;
 
 fn sa(s: &str) -> SocketAddr {
     s.parse().unwrap()
-}
-
-/// Runs tshark with `args`, failing loudly if it is not installed.
-fn tshark(args: &[&str]) -> String {
-    let out = Command::new("tshark")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "tshark is not installed ({e}); run the project's install script, or \
-             `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tshark`"
-            )
-        });
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "tshark {args:?} failed: {stderr}");
-    assert!(!stderr.contains("cut short"), "tshark: {stderr}");
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// A case being recorded: control connection from `client` to `server`.

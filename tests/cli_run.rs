@@ -1,9 +1,14 @@
 //! `ftpconform run` from the outside: exit statuses, one-line errors for
 //! unusable targets, and the JSON report's fields.
 
+pub mod support;
+
 use std::net::TcpListener;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+use support::mock_server::MockServer;
+use support::mock_server::Step::Hold;
 
 fn ftpconform(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ftpconform"))
@@ -39,10 +44,10 @@ fn refused_target_is_a_one_line_error_with_status_2() {
 
 #[test]
 fn silent_target_is_a_one_line_error_within_the_probe_limit() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("ftp://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    // A server that accepts connections and never greets.
+    let server = MockServer::every(vec![Hold]);
+    let url = format!("ftp://127.0.0.1:{}", server.addr.port());
     let started = Instant::now();
-    // The listener's backlog accepts the connection; nobody ever greets.
     let out = ftpconform(&["run", "--server", &url]);
     assert!(
         started.elapsed() < Duration::from_secs(20),
@@ -50,7 +55,6 @@ fn silent_target_is_a_one_line_error_within_the_probe_limit() {
         started.elapsed()
     );
     assert_one_line_error(&out, "no greeting");
-    drop(listener);
 }
 
 #[test]

@@ -1,30 +1,24 @@
 //! Real FTP clients against the fake server: a plain passive download per
 //! client, bytes intact. A missing client fails, naming the install script.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+pub mod support;
+
 use std::time::Duration;
 
 use ftpconform::real::clients::ClientProfile;
 use ftpconform::runner::{run_in, Target};
 use ftpconform::script::*;
 use ftpconform::timeline::Timeline;
-use ftpconform::verdict::{CaseResult, Level, Loc, Verdict};
-
-fn loc() -> Loc {
-    Loc {
-        file: Arc::new(PathBuf::from("clients.rs")),
-        line: 1,
-        col: 1,
-    }
-}
+use ftpconform::verdict::{CaseResult, Verdict};
+use support::cases::{client_case, fake_server};
 
 /// 70 000 bytes of a pattern no line-end conversion leaves alone.
 fn big() -> Vec<u8> {
     (0..70_000u32).map(|i| (i % 251) as u8).collect()
 }
 
-fn case(op: ClientOp, path: &str, passive: bool, extended: bool, family: Family) -> Case {
+/// A passive IPv4 download of `big.bin` (EPSV first when `extended`).
+fn case(extended: bool) -> Case {
     let files = vec![
         VirtualFile {
             path: "hello.txt".into(),
@@ -39,31 +33,11 @@ fn case(op: ClientOp, path: &str, passive: bool, extended: bool, family: Family)
             content: big(),
         },
     ];
-    let fs = ClientScript {
-        files,
-        op,
-        path: path.into(),
-        passive,
-        extended,
-        family,
-        rules: Vec::new(),
-        expect: ClientExpect {
-            commands: Vec::new(),
-            forbidden: Vec::new(),
-            success: Some(true),
-            intact: true,
-        },
-    };
-    Case {
-        id: "plain".into(),
-        title: "plain".into(),
-        rfc: vec!["RFC 959 5.4".into()],
-        level: Level::Must,
-        requires: Vec::new(),
-        timeout: Duration::from_secs(3),
-        loc: loc(),
-        body: CaseBody::Client(fs),
-    }
+    let mut fs = fake_server(files, ClientOp::Get, "big.bin");
+    fs.extended = extended;
+    let mut c = client_case("plain", fs);
+    c.timeout = Duration::from_secs(3);
+    c
 }
 
 async fn run(name: &str, c: &Case) -> CaseResult {
@@ -76,13 +50,7 @@ async fn run(name: &str, c: &Case) -> CaseResult {
 }
 
 async fn passive_get_is_intact(name: &str) {
-    let c = case(ClientOp::Get, "big.bin", true, false, Family::V4);
-    let c = if name == "busybox" {
-        case(ClientOp::Get, "big.bin", true, true, Family::V4)
-    } else {
-        c
-    };
-    let r = run(name, &c).await;
+    let r = run(name, &case(name == "busybox")).await;
     assert_eq!(r.verdict, Verdict::Pass, "{name}: {r:#?}");
 }
 

@@ -16,6 +16,7 @@ use ftpconform::real::servers::running::RunningServer;
 use ftpconform::real::servers::seed::{HELLO, HELLO_NAME};
 use ftpconform::real::servers::ServerEndpoint;
 use ftpconform::script::Capability;
+use ftpconform::wire::addr::{parse_epsv_reply, parse_pasv_reply};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_REPLY_LINES: usize = 100;
@@ -81,51 +82,9 @@ impl Control {
     /// PASV; returns the announced address.
     fn pasv(&mut self) -> SocketAddrV4 {
         let text = self.expect("PASV", &[227]);
-        parse_227(&text).unwrap_or_else(|| panic!("unparsable 227: {text:?}"))
+        let found = parse_pasv_reply(text.get(4..).unwrap_or(""));
+        found.unwrap_or_else(|e| panic!("unparsable 227 ({e}): {text:?}"))
     }
-}
-
-/// The port of a 229 reply: `(|||port|)` (RFC 2428 section 3).
-fn parse_229(text: &str) -> Option<u16> {
-    let start = text.find("(|||")? + 4;
-    let end = start + text[start..].find("|)")?;
-    text[start..end].parse().ok()
-}
-
-#[test]
-fn parse_229_reads_the_port() {
-    assert_eq!(
-        parse_229("229 Entering Extended Passive Mode (|||40007|)\r\n"),
-        Some(40007)
-    );
-    assert_eq!(
-        parse_229("229 Entering Extended Passive Mode (|||x|)\r\n"),
-        None
-    );
-}
-
-/// The six numbers h1,h2,h3,h4,p1,p2 of a 227 reply (RFC 959 4.1.2),
-/// found as the first run of six comma-separated numbers.
-fn parse_227(text: &str) -> Option<SocketAddrV4> {
-    let after_code = text.get(4..)?;
-    let digits_start = after_code.find(|c: char| c.is_ascii_digit())?;
-    let nums: Vec<u8> = after_code[digits_start..]
-        .split(|c: char| !c.is_ascii_digit())
-        .take(6)
-        .map(|n| n.parse().ok())
-        .collect::<Option<_>>()?;
-    let [a, b, c, d, p1, p2] = nums[..] else {
-        return None;
-    };
-    let port = u16::from(p1) << 8 | u16::from(p2);
-    Some(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), port))
-}
-
-#[test]
-fn parse_227_reads_the_six_numbers() {
-    let got = parse_227("227 Entering Passive Mode (127,0,0,2,156,78).\r\n");
-    assert_eq!(got, Some("127.0.0.2:40014".parse().expect("addr")));
-    assert_eq!(parse_227("227 Entering passive mode (1,2,3)\r\n"), None);
 }
 
 /// Downloads hello.txt and uploads a file over PASV, then QUIT.
@@ -233,7 +192,7 @@ fn check_profile_ipv6(name: &str) {
     ctl.login(&ep);
     ctl.expect("TYPE I", &[200]);
     let text = ctl.expect("EPSV", &[229]);
-    let port = parse_229(&text).unwrap_or_else(|| panic!("unparsable 229: {text:?}"));
+    let port = parse_epsv_reply(&text).unwrap_or_else(|e| panic!("unparsable 229 ({e}): {text:?}"));
     let data_addr = SocketAddr::new(ep.addr.ip(), port);
     let mut data = TcpStream::connect_timeout(&data_addr, IO_TIMEOUT).expect("connect data");
     data.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");

@@ -17,8 +17,9 @@
 //! real change shows up in every attempt. Review changes with
 //! `cargo insta review`; see docs/snapshots.md.
 
+pub mod support;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
 
 use ftpconform::real::clients::ClientProfile;
 use ftpconform::real::servers::embedded::start_embedded;
@@ -27,13 +28,10 @@ use ftpconform::script::{Case, Suite};
 use ftpconform::timeline::Event;
 use ftpconform::transcript::transcript;
 use ftpconform::verdict::{Role, Verdict};
+use support::suites::{root, suites};
 
 /// Runs of one case before its transcript counts as changed.
 const ATTEMPTS: usize = 3;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn snapshot_name(suite: &Suite, case: &Case) -> String {
     format!("transcript__{}__{}", suite.name, case.id)
@@ -93,13 +91,6 @@ fn assert_one(name: &str, text: &str) -> Result<(), String> {
         settings.bind(|| insta::assert_snapshot!(name.to_string(), text));
     }));
     outcome.map_err(|_| name.to_string())
-}
-
-fn suites() -> Vec<Suite> {
-    ftpconform::suite::load_paths(&[root().join("suites")]).unwrap_or_else(|errs| {
-        let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        panic!("the suites do not load:\n{}", text.join("\n"))
-    })
 }
 
 #[test]

@@ -17,7 +17,7 @@ use std::io;
 use std::path::PathBuf;
 
 pub use pcap::PcapObserver;
-pub use read::read_pcap;
+pub use read::{read_pcap, read_pcap_from};
 
 /// Why a capture could not be read.
 #[derive(Debug)]

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
@@ -30,11 +30,21 @@ pub fn read_pcap(path: &Path, control_port: Option<u16>) -> Result<Vec<Event>, C
         path: path.to_path_buf(),
         source,
     })?;
+    read_pcap_from(BufReader::new(file), path, control_port)
+}
+
+/// Reads a capture from `input` as [`read_pcap`] does; `path` only names it
+/// in errors.
+pub fn read_pcap_from(
+    input: impl Read,
+    path: &Path,
+    control_port: Option<u16>,
+) -> Result<Vec<Event>, CaptureError> {
     let format = |e: pcap_file::PcapError| CaptureError::Format {
         path: path.to_path_buf(),
         detail: e.to_string(),
     };
-    let mut reader = PcapReader::new(BufReader::new(file)).map_err(format)?;
+    let mut reader = PcapReader::new(input).map_err(format)?;
     let link = reader.header().datalink;
     if !supported(link) {
         return Err(CaptureError::UnsupportedLinkType {

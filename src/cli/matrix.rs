@@ -54,6 +54,8 @@ fn run_args(server: Option<&str>, client: Option<&str>, ipv6: bool) -> RunArgs {
         pasv_address: None,
         topology: None,
         strict: false,
+        // Its servers are started here, on loopback.
+        allow_remote: false,
     }
 }
 

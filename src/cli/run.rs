@@ -75,6 +75,11 @@ pub struct RunArgs {
     /// firewall-ipv6. Default suites: suites-nat/.
     #[arg(long)]
     pub topology: Option<String>,
+    /// Allow an `ftp://` server that is not on loopback. The suites send
+    /// malformed and hostile commands on purpose (docs/robustness.md):
+    /// point them only at a server you are allowed to test.
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 /// The help of `--server`, naming every server that can be started.
@@ -265,7 +270,15 @@ async fn server_target(
     args: &RunArgs,
 ) -> anyhow::Result<(ServerEndpoint, Option<RunningServer>)> {
     if spec.starts_with("ftp://") {
-        return Ok((FtpUrl::parse(spec)?.endpoint()?, None));
+        let endpoint = FtpUrl::parse(spec)?.endpoint()?;
+        let ip = endpoint.addr.ip();
+        if !ip.is_loopback() && !args.allow_remote {
+            bail!(
+                "{spec} is not on loopback ({ip}): the suites send it hostile and malformed \
+                 commands; pass --allow-remote if you may test that server"
+            );
+        }
+        return Ok((endpoint, None));
     }
     let known = servers::server_names();
     if !known.contains(&spec) {

@@ -197,7 +197,9 @@ impl Conn {
     pub async fn drain(&mut self, cap: u64, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut got = 0u64;
-        while got < cap {
+        // The deadline is checked on every round: a peer that floods keeps
+        // a read ready, and a timeout whose future is ready never fires.
+        while got < cap && tokio::time::Instant::now() < deadline {
             let want = (cap - got).min(MAX_CHUNK as u64) as usize;
             match tokio::time::timeout_at(deadline, self.read_chunk(want)).await {
                 Ok(Ok(chunk)) if !chunk.is_empty() => got += chunk.len() as u64,

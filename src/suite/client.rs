@@ -14,7 +14,7 @@ use crate::script::{
     Action, ClientExpect, ClientOp, ClientScript, CommandPattern, Family, ReplyRule, VirtualFile,
 };
 use crate::verdict::Role;
-use crate::wire::addr::PasvShape;
+use crate::wire::addr::{self, PasvShape};
 use crate::wire::reply::MultilineStyle;
 
 /// The script of a client-role case: the client's task, the fake server's
@@ -217,7 +217,7 @@ fn reply_action(ctx: &mut Ctx, raw: &RawReply, at: &NodePath) -> Option<Action> 
             text_at.clone()
         };
         if code == Some(227) {
-            if let Some(ip) = values::foreign_in_pasv_text(line) {
+            if let Some(ip) = addr::foreign_in_pasv_text(line) {
                 ctx.error(
                     &line_at,
                     format!("227 names {ip}, which is not loopback (network safety)"),
@@ -248,7 +248,7 @@ fn raw_action(ctx: &mut Ctx, raw: &str, at: &NodePath) -> Option<Action> {
     let pasv = text
         .lines()
         .filter(|l| l.starts_with("227"))
-        .find_map(values::foreign_in_pasv_text);
+        .find_map(addr::foreign_in_pasv_text);
     if let Some(ip) = pasv {
         ctx.error(
             at,

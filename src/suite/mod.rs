@@ -72,8 +72,13 @@ pub fn load_str(path: &Path, text: &str) -> Result<Suite, Vec<SuiteError>> {
             "empty file: a suite needs `role` and `cases`",
         )]);
     }
-    let raw: raw::RawSuite = yaml::from_str(text).map_err(|e| vec![stage1_error(path, e)])?;
-    validate::suite(&raw, path, text)
+    if let Some(err) = odd_line_break(path, text) {
+        return Err(vec![err]);
+    }
+    let loaded = yaml::from_str(text)
+        .map_err(|e| vec![stage1_error(path, e)])
+        .and_then(|raw: raw::RawSuite| validate::suite(&raw, path, text));
+    loaded.map_err(|errors| errors.into_iter().map(|e| inside(text, e)).collect())
 }
 
 /// Converts a YAML document to JSON (to check suite files against the
@@ -99,6 +104,47 @@ fn stage1_error(path: &Path, err: yaml::YamlError) -> SuiteError {
         col,
     };
     SuiteError::new(loc, err.message)
+}
+
+/// A line break other than LF or CRLF (a CR alone, NEL, U+2028, U+2029):
+/// the YAML parser counts some of these as line breaks where editors and
+/// the position finder do not, so the positions after one would be off.
+/// Inside a double-quoted string they can still be written as escapes.
+fn odd_line_break(path: &Path, text: &str) -> Option<SuiteError> {
+    let (at, c) = text.char_indices().find(|&(i, c)| match c {
+        '\r' => text.as_bytes().get(i + 1) != Some(&b'\n'),
+        '\u{85}' | '\u{2028}' | '\u{2029}' => true,
+        _ => false,
+    })?;
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    let loc = Loc {
+        file: Arc::new(path.to_path_buf()),
+        line,
+        col,
+    };
+    let what = match c {
+        '\r' => "a CR without LF".to_string(),
+        c => format!("U+{:04X}, a line break", u32::from(c)),
+    };
+    Some(SuiteError::new(
+        loc,
+        format!("{what}: end lines with LF or CRLF (write it as an escape inside a double-quoted string)"),
+    ))
+}
+
+/// An error kept inside `text`: the YAML scanner places the end of a file
+/// that has no final newline on the line after the last one; it is moved
+/// to the end of the last line.
+fn inside(text: &str, mut err: SuiteError) -> SuiteError {
+    let lines = text.split('\n').count();
+    if err.loc.line > lines {
+        let last = text.rsplit('\n').next().unwrap_or("");
+        err.loc.line = lines;
+        err.loc.col = last.chars().count() + 1;
+    }
+    err
 }
 
 #[cfg(test)]

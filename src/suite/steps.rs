@@ -17,6 +17,7 @@ use crate::script::{
 };
 use crate::timeline::Side;
 use crate::verdict::Role;
+use crate::wire::addr;
 
 /// Grace period of `expect-no-stray` when none is given.
 pub const DEFAULT_GRACE: Duration = Duration::from_millis(500);
@@ -181,7 +182,7 @@ fn send(ctx: &mut Ctx, state: &mut State, m: &RawStepMap, key: &NodePath) -> Opt
         Payload::Line(_) => m.send.clone().unwrap_or_default(),
         Payload::Raw(bytes) => String::from_utf8_lossy(bytes).into_owned(),
     };
-    if let Some(ip) = text.lines().find_map(values::foreign_in_command) {
+    if let Some(ip) = text.lines().find_map(addr::foreign_in_command) {
         ctx.error(
             key,
             format!(

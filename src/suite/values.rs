@@ -9,7 +9,6 @@ use regex::Regex;
 
 use super::raw::{RawCode, RawDuration};
 use crate::script::{Capability, CodeMatch, Template, TemplatePart};
-use crate::wire::addr;
 
 /// The longest duration a suite may ask for (every wait is bounded).
 pub const MAX_DURATION: Duration = Duration::from_secs(600);
@@ -231,31 +230,6 @@ fn first_line(text: &str) -> String {
     lines.join(" ")
 }
 
-/// A non-loopback address written literally in a PORT, EPRT or LPRT
-/// command line (`PORT 10,0,0,1,0,21`, `EPRT |1|10.0.0.1|21|`), which the
-/// harness must never send. PORT is read as leniently as any server might:
-/// the first four numbers of a longer run count too.
-pub fn foreign_in_command(line: &str) -> Option<IpAddr> {
-    let line = line.trim_start();
-    let found = addr::find_in_command(line)
-        .and_then(|a| a.ip)
-        .map(|(ip, _)| ip);
-    let port_arg = line
-        .split_once(' ')
-        .filter(|(verb, _)| verb.eq_ignore_ascii_case("PORT"))
-        .map(|(_, arg)| arg);
-    let lenient = port_arg.map(addr::comma_hosts).unwrap_or_default();
-    let mut named = found.into_iter().chain(lenient.into_iter().map(IpAddr::V4));
-    named.find(|ip| !ip.is_loopback())
-}
-
-/// A non-loopback address in the text of a 227 reply: the host of any
-/// `h1,h2,h3,h4` run, read as leniently as any client might.
-pub fn foreign_in_pasv_text(text: &str) -> Option<IpAddr> {
-    let mut named = addr::comma_hosts(text).into_iter().map(IpAddr::V4);
-    named.find(|ip| !ip.is_loopback())
-}
-
 /// `len` bytes of the harness's deterministic pattern (for `size:` files).
 pub fn pattern_bytes(len: u64) -> Vec<u8> {
     (0..len)
@@ -357,32 +331,6 @@ mod tests {
         assert!(loopback("10.0.0.1").unwrap_err().contains("not loopback"));
         assert!(loopback("::2").is_err());
         assert!(loopback("localhost").unwrap_err().contains("bad IP"));
-    }
-
-    #[test]
-    fn literal_foreign_addresses_in_commands_are_found() {
-        assert_eq!(
-            foreign_in_command("PORT 10,0,0,1,0,21"),
-            "10.0.0.1".parse().ok()
-        );
-        assert_eq!(
-            foreign_in_command("eprt |1|192.168.1.1|21|"),
-            "192.168.1.1".parse().ok()
-        );
-        assert_eq!(foreign_in_command("PORT 127,0,0,2,0,80"), None);
-        assert_eq!(foreign_in_command("EPRT |2|::1|21|"), None);
-        assert_eq!(foreign_in_command("PORT ${foreign_ip}"), None);
-        assert_eq!(foreign_in_command("USER 10,0,0,1,0,21"), None);
-        let lenient = foreign_in_command("PORT 10,0,0,1,0,21,7");
-        assert_eq!(lenient, "10.0.0.1".parse().ok());
-        let lprt = foreign_in_command("LPRT 4,4,10,0,0,1,2,0,21");
-        assert_eq!(lprt, "10.0.0.1".parse().ok());
-        assert_eq!(foreign_in_command("LPRT 4,4,127,0,0,1,2,0,21"), None);
-        let pasv = "Entering Passive Mode (192,168,0,1,4,1)";
-        assert_eq!(foreign_in_pasv_text(pasv), "192.168.0.1".parse().ok());
-        let late = "Entering Passive Mode 1 (192,168,0,1,4,1,9)";
-        assert_eq!(foreign_in_pasv_text(late), "192.168.0.1".parse().ok());
-        assert_eq!(foreign_in_pasv_text("=127,0,0,2,4,1 ok"), None);
     }
 
     #[test]

@@ -7,8 +7,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4};
 use std::ops::Range;
 
 mod find;
+mod safety;
 
 pub use find::{find_in_command, find_in_reply, AddrArg, ArgKind};
+pub use safety::{foreign_in_command, foreign_in_pasv_text};
 
 /// Why an address argument is invalid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +129,7 @@ fn scan_six(text: &str) -> Result<Six, AddrError> {
 /// Every IPv4 host written in `text` as the first four numbers of a comma
 /// run (`h1,h2,h3,h4`, maybe followed by more), however long the run: what
 /// the most lenient peer reading a PORT or 227 argument could take.
-pub(crate) fn comma_hosts(text: &str) -> Vec<Ipv4Addr> {
+fn comma_hosts(text: &str) -> Vec<Ipv4Addr> {
     let host = |run: Vec<Number>| {
         let octets: Vec<u8> = run
             .iter()

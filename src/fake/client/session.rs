@@ -18,6 +18,8 @@ use crate::net::{Conn, ControlConn, NetError, PendingAccept, Sides, Trap};
 use crate::script::{Case, Payload, ReplyExpect, Step, Template};
 use crate::timeline::{Answer, EventKind, PeerEvent, Purpose, Side, Timeline};
 use crate::verdict::Loc;
+use crate::wire::addr;
+use crate::wire::escape::escape_preview;
 use crate::wire::reply::Reply;
 
 /// The fake client's sides on its control and data connections.
@@ -121,11 +123,13 @@ impl<'a> FakeClient<'a> {
 
     /// Sends a command line (CRLF appended).
     pub async fn send_line(&mut self, line: &str, t: Duration) -> Result<(), Stop> {
+        refuse_foreign(line.as_bytes())?;
         let res = self.ctrl()?.send_line(line, t).await;
         self.sent(res)
     }
 
     async fn send_raw(&mut self, bytes: &[u8], t: Duration) -> Result<(), Stop> {
+        refuse_foreign(bytes)?;
         let res = self.ctrl()?.send_raw(bytes, t).await;
         self.sent(res)
     }
@@ -266,5 +270,19 @@ impl<'a> FakeClient<'a> {
         for t in self.thieves.drain(..) {
             t.abort();
         }
+    }
+}
+
+/// Network safety, at run time: a PORT, EPRT or LPRT naming a host outside
+/// loopback is never sent to a server, whatever `${var}` it came from (the
+/// loader refuses the literal ones), unless this thread runs inside a
+/// verified topology namespace, whose addresses reach nothing outside it.
+fn refuse_foreign(bytes: &[u8]) -> Result<(), Stop> {
+    match addr::foreign_in_command(&String::from_utf8_lossy(bytes)) {
+        Some(ip) if !crate::topology::inside_verified() => Err(Stop::Harness(format!(
+            "refused to send `{}`: it names {ip}, which is not loopback (network safety)",
+            escape_preview(bytes, 80)
+        ))),
+        _ => Ok(()),
     }
 }

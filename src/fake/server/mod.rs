@@ -128,6 +128,9 @@ impl Serving {
     }
 }
 
+/// How long the backlog is drained for after the client has ended.
+const BACKLOG_GRACE: Duration = Duration::from_millis(20);
+
 /// Accepts control connections (a client may reconnect, as lftp does after
 /// a refused EPSV) and runs a session on each, until the client has ended
 /// (`done`) or `idle` has passed.
@@ -154,7 +157,16 @@ async fn serve(
                     break;
                 }
             },
-            _ = done.changed() => break,
+            _ = done.changed() => {
+                // A client that connected and ended at once may have left
+                // its connection in the backlog, not yet accepted.
+                while let Ok(Ok(conn)) =
+                    timeout(BACKLOG_GRACE, listener.accept(OpenRole::Control)).await
+                {
+                    sessions.spawn(session(conn, &fs, &timeline, wait, idle));
+                }
+                break;
+            }
             _ = &mut stop => break,
         }
     }

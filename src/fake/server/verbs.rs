@@ -243,23 +243,29 @@ impl ServerSession {
     }
 
     /// Accepts an active target only when it is the client's control
-    /// address (always loopback here); anything else is refused with 501
-    /// and never connected to.
+    /// address (loopback, or a verified topology's) and an unprivileged
+    /// port; anything else is refused and never connected to, so that no
+    /// client can aim the fake server at a third party (RFC 2577 section 3).
     async fn active_target(&mut self, target: SocketAddr) -> Result<Flow, NetError> {
         let client = self.ctl.peer_addr().ip();
         // Inside a topology namespace the harness built, the client's
         // control address is one of the topology's (src/topology).
         let reachable = target.ip().is_loopback() || crate::topology::inside_verified();
-        if target.ip() != client || !reachable || target.port() == 0 {
+        let refusal = if target.ip() != client || !reachable {
+            Some((501, "Address must be the client's control address"))
+        } else if target.port() < 1024 {
+            // RFC 2577 section 3: "If a server receives a PORT command
+            // containing a TCP port number less than 1024, the suggested
+            // response is 504".
+            Some((504, "Port below 1024 refused"))
+        } else {
+            None
+        };
+        if let Some((code, text)) = refusal {
             self.notes.push(format!(
                 "refused active address {target} (client control address {client})"
             ));
-            return self
-                .send(&emit_line(
-                    501,
-                    "Address must be the client's control address",
-                ))
-                .await;
+            return self.send(&emit_line(code, text)).await;
         }
         self.pending = Pending::Active(target);
         self.send(&emit_line(200, "Command OK")).await
