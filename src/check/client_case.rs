@@ -27,7 +27,7 @@ pub fn check_client_case(
         rfc,
         grade,
     ));
-    out.extend(client_data::trusted_foreign_pasv(&view, grade));
+    out.extend(client_data::trusted_foreign_pasv(&view));
     out.extend(client_data::passive_sources(&view, grade));
     out.extend(client_data::active_addresses(&view, grade));
     if exp.intact && judged_intact(exp.success, run) {

@@ -35,14 +35,15 @@ pub fn passive_sources(view: &ClientView, grade: Verdict) -> Vec<Violation> {
 }
 
 /// Rule `client-trusts-pasv-address` (RFC 2577 5, RFC 1123 4.1.2.6): a
-/// client does not connect to a 227 address other than the server's.
-pub fn trusted_foreign_pasv(view: &ClientView, grade: Verdict) -> Vec<Violation> {
+/// client does not connect to a 227 address other than the server's. A
+/// connection there is the attack (the class of curl's CVE-2020-8284): it
+/// fails whatever the case's level.
+pub fn trusted_foreign_pasv(view: &ClientView) -> Vec<Violation> {
     view.strays
         .iter()
         .map(|s| {
-            Violation::of(
+            Violation::dangerous(
                 Rule::ClientTrustsPasvAddress,
-                grade,
                 "the data connection goes to the control connection's server address",
                 format!(
                     "the client connected to {} (the address of the 227), from {}",

@@ -77,6 +77,19 @@ impl CheckCtx {
     }
 }
 
+#[cfg(test)]
+impl CheckCtx {
+    /// A case `c` of `level` on control connection 0, for the checks' tests.
+    pub fn test(level: Level) -> CheckCtx {
+        CheckCtx {
+            case_id: "c".into(),
+            level,
+            control: ConnId(0),
+            passive_range: None,
+        }
+    }
+}
+
 /// What the checks found.
 #[derive(Debug, Default, Clone)]
 pub struct Findings {

@@ -101,6 +101,14 @@ fn download_close(
         let expected = "the final reply after the data connection closed (1 s skew allowed after the reply and the last byte)";
         let v = Violation::of(Rule::DownloadClosedByServer, grade, expected, actual);
         out.push(v.citing("RFC 959 4.2").at(loc));
+    } else if last.at < at {
+        // Tolerated, but shown: how early the reply came.
+        let early = (at - last.at).as_millis();
+        let skew = CLOSE_SKEW.as_millis();
+        out.note(format!(
+            "{}: {} seen {early} ms before the data connection's FIN (up to {skew} ms tolerated)",
+            t.verb, last.code
+        ));
     }
 }
 
@@ -276,12 +284,7 @@ mod tests {
     }
 
     fn ctx(level: Level) -> CheckCtx {
-        CheckCtx {
-            case_id: "c".into(),
-            level,
-            control: ConnId(0),
-            passive_range: None,
-        }
+        CheckCtx::test(level)
     }
 
     fn rules(f: &Findings) -> Vec<(RuleId, Verdict)> {
@@ -295,6 +298,15 @@ mod tests {
     fn final_reply_within_the_skew_of_the_fin_passes() {
         let f = check(&download(1020, true), &neg(2), &ctx(Level::Must));
         assert_eq!(rules(&f), vec![]);
+        let tolerated =
+            "RETR: 226 seen 1000 ms before the data connection's FIN (up to 1000 ms tolerated)";
+        assert_eq!(f.notes, vec![tolerated.to_string()]);
+        let f = check(&download(18, true), &neg(2), &ctx(Level::Must));
+        assert_eq!(
+            (rules(&f), f.notes),
+            (vec![], vec![]),
+            "FIN first: nothing tolerated"
+        );
     }
 
     #[test]

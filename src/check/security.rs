@@ -1,5 +1,11 @@
 //! Security checks from RFC 2577: bounce PORTs, privileged ports and
 //! passive port theft.
+//!
+//! A server that did the dangerous thing (connected where a trap listens,
+//! served a thief, took a thief's upload) fails whatever the case's level,
+//! with the rule's security class ([`Violation::dangerous`]). One that only
+//! accepted the command, or refused in a non-preferred way, is graded at
+//! the case's level.
 
 use std::net::SocketAddr;
 
@@ -7,7 +13,7 @@ use super::facts::{endpoints, CheckCtx, Findings, Negotiation};
 use super::replies::{answer_to, replies};
 use crate::script::Direction;
 use crate::timeline::{CloseKind, ConnId, Event, EventKind, Side};
-use crate::verdict::{Level, Rule};
+use crate::verdict::{Level, Rule, Violation};
 
 pub fn check(events: &[Event], neg: &Negotiation, ctx: &CheckCtx) -> Findings {
     let mut out = Findings::default();
@@ -30,7 +36,8 @@ pub fn check(events: &[Event], neg: &Negotiation, ctx: &CheckCtx) -> Findings {
 // machine"; a PORT naming a host other than the client's must be refused and
 // nothing may connect there. (bounce-refused)
 //
-// Both are graded at the case level: the case set the trap on purpose.
+// Accepting the command is graded at the case level (the transfer may still
+// be refused); a connection to the trap is the attack itself and fails.
 fn trap(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings) {
     let Some(named) = neg.named else {
         return;
@@ -51,13 +58,12 @@ fn trap(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings)
         return;
     };
     for (from, bytes) in arrivals(events, listener) {
-        out.violation(
+        let v = Violation::dangerous(
             rule,
-            ctx.grade(rule),
             format!("no connection to {named} named in {verb}"),
             format!("the server connected to {listener} from {from} and sent {bytes} bytes"),
-            neg.loc.as_ref(),
         );
+        out.push(v.at(neg.loc.as_ref()));
     }
 }
 
@@ -79,22 +85,21 @@ fn trap_rule(named: SocketAddr) -> Rule {
 //
 // Serving data to the thief, or taking an upload from it (the server
 // confirms the upload but never closed the client's own connection), is
-// graded at the case level. A server that
-// protects the data but then fails the legitimate transfer (the denial the
-// RFC names) is flagged too, graded as a should.
+// the theft itself and fails. A server that protects the data but then
+// fails the legitimate transfer (the denial the RFC names) is flagged too,
+// graded as a should.
 fn theft(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings) {
     let thief = neg.thief.map(|t| t.to_string()).unwrap_or_default();
     let conn = neg.thief_conn;
     if let Some((conn, (from, _))) = conn.and_then(|c| endpoints(events, c).map(|e| (c, e))) {
         let served = server_bytes(events, conn);
         if served > 0 {
-            out.violation(
+            let v = Violation::dangerous(
                 Rule::PassiveTheftRefused,
-                ctx.grade(Rule::PassiveTheftRefused),
                 format!("no data served on a connection from {thief} (not the client's address)"),
                 format!("{served} bytes sent to {from}"),
-                neg.loc.as_ref(),
             );
+            out.push(v.at(neg.loc.as_ref()));
         } else {
             out.note(format!("theft attempt from {from} got no data"));
         }
@@ -107,13 +112,12 @@ fn theft(events: &[Event], neg: &Negotiation, ctx: &CheckCtx, out: &mut Findings
         .filter(|_| t.direction == Direction::Upload && t.succeeded)
     {
         if !closed_by_server(events, legit) || confirmed_early(events, ctx, t.sent_seq, legit) {
-            out.violation(
+            let v = Violation::dangerous(
                 Rule::PassiveTheftRefused,
-                ctx.grade(Rule::PassiveTheftRefused),
                 format!("the {} data read from the client's connection, not from {thief}", t.verb),
                 format!("{} confirmed without reading the client's data connection to its end (it took the thief's)", t.verb),
-                neg.loc.as_ref(),
             );
+            out.push(v.at(neg.loc.as_ref()));
         }
         return;
     }
@@ -184,4 +188,104 @@ fn closed_by_server(events: &[Event], conn: ConnId) -> bool {
 
 fn code_text(code: Option<u16>) -> String {
     code.map_or_else(|| "nothing".to_string(), |c| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::DataMode;
+    use crate::timeline::{OpenRole, Timeline};
+    use crate::verdict::Verdict;
+
+    fn ctx(level: Level) -> CheckCtx {
+        CheckCtx::test(level)
+    }
+
+    /// A PORT to `named` answered `code`, with a trap listening there.
+    fn trap_neg(named: &str, code: u16) -> Negotiation {
+        let named: SocketAddr = named.parse().unwrap();
+        Negotiation {
+            mode: DataMode::Port,
+            loc: None,
+            sent_seq: 0,
+            reply_code: Some(code),
+            announced: None,
+            named: Some(named),
+            listener: Some(named),
+            trap: true,
+            explicit_expect: false,
+            thief: None,
+            thief_conn: None,
+            transfer: None,
+        }
+    }
+
+    /// The server connected to `at` and sent 12 bytes there.
+    fn bounced(at: &str) -> Vec<Event> {
+        let t = Timeline::new();
+        let server = ("127.0.0.1:2000".parse().unwrap(), Side::Server);
+        let c = t.open(OpenRole::Stray, server, (at.parse().unwrap(), Side::Third));
+        t.bytes(c, Side::Server, b"Hello, FTP!\n");
+        t.events()
+    }
+
+    fn grades(f: &Findings) -> Vec<(Rule, Verdict, Option<&'static str>)> {
+        let rule = |v: &Violation| match v.rule {
+            crate::verdict::RuleId::Catalogue(r) => r,
+            _ => panic!("a suite rule"),
+        };
+        f.violations
+            .iter()
+            .map(|v| (rule(v), v.grade, v.security))
+            .collect()
+    }
+
+    #[test]
+    fn a_bounce_the_server_carried_out_fails_a_should_case() {
+        let neg = trap_neg("127.0.0.2:4000", 200);
+        let f = check(&bounced("127.0.0.2:4000"), &neg, &ctx(Level::Should));
+        let class = Rule::BounceRefused.security();
+        assert_eq!(
+            grades(&f),
+            vec![
+                (Rule::BounceRefused, Verdict::NonStrict, None),
+                (Rule::BounceRefused, Verdict::Fail, class),
+            ],
+            "accepting PORT is graded at the case level, the connection fails"
+        );
+        assert!(f.violations[1].actual.contains("sent 12 bytes"));
+    }
+
+    #[test]
+    fn a_connection_to_a_privileged_port_fails_and_a_refusal_is_the_cases_level() {
+        let neg = trap_neg("127.0.0.1:80", 200);
+        let f = check(&bounced("127.0.0.1:80"), &neg, &ctx(Level::Info));
+        let class = Rule::PrivilegedPortRefused.security();
+        assert_eq!(
+            grades(&f)[1..],
+            [(Rule::PrivilegedPortRefused, Verdict::Fail, class)]
+        );
+        let refused = trap_neg("127.0.0.1:80", 500);
+        let f = check(&[], &refused, &ctx(Level::Should));
+        assert_eq!(grades(&f), vec![], "a refusal and no connection");
+    }
+
+    #[test]
+    fn data_served_to_a_thief_fails() {
+        let t = Timeline::new();
+        let thief = ("127.0.0.2:5000".parse().unwrap(), Side::Third);
+        let server = ("127.0.0.1:3000".parse().unwrap(), Side::Server);
+        let c = t.open(OpenRole::Stray, thief, server);
+        t.bytes(c, Side::Server, b"secret listing\r\n");
+        let mut neg = trap_neg("127.0.0.1:3000", 227);
+        neg.mode = DataMode::Pasv;
+        (neg.trap, neg.named, neg.listener) = (false, None, None);
+        (neg.thief, neg.thief_conn) = (Some("127.0.0.2".parse().unwrap()), Some(c));
+        let f = check(&t.events(), &neg, &ctx(Level::Should));
+        let class = Rule::PassiveTheftRefused.security();
+        assert_eq!(
+            grades(&f),
+            vec![(Rule::PassiveTheftRefused, Verdict::Fail, class)]
+        );
+    }
 }

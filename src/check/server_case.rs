@@ -333,16 +333,18 @@ impl<'a> Walk<'a> {
         let line = reply.line.clone();
         let expected = describe_codes(&exp.codes);
         let rule = exp.rule.as_deref();
-        match judge(exp, &reply.reply) {
+        match judge(exp, &reply.reply, Verdict::for_level(self.case.level)) {
             Judgement::Pass => {}
             Judgement::TextMismatch(re) => {
                 let expected = format!("{expected} with text matching /{re}/");
                 self.violate(rule, expected, line);
             }
             Judgement::Alternative(grade, note) => {
-                if let Some(n) = &note {
-                    self.found.note(format!("{line}: {n}"));
-                }
+                let why = note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
+                let code = reply.code;
+                let note_text =
+                    format!("answered {code} where {expected} is preferred{why}: {line}");
+                self.found.note(note_text);
                 let expected = match note {
                     Some(n) => format!("{expected} ({n})"),
                     None => expected,

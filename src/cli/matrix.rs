@@ -53,6 +53,7 @@ fn run_args(server: Option<&str>, client: Option<&str>, ipv6: bool) -> RunArgs {
         ipv6,
         pasv_address: None,
         topology: None,
+        strict: false,
         // Its servers are started here, on loopback.
         allow_remote: false,
     }

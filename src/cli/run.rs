@@ -65,6 +65,10 @@ pub struct RunArgs {
     /// NAT misconfiguration, e.g. 127.0.0.2).
     #[arg(long)]
     pub pasv_address: Option<Ipv4Addr>,
+    /// Grade every should-level finding (`non-strict`) as a failure, so
+    /// that it makes the run exit 1 (docs/verdicts.md).
+    #[arg(long)]
+    pub strict: bool,
     /// Run through a NAT or firewall topology built in network namespaces
     /// (docs/nat.md): direct, client-nat, client-nat-alg, server-nat,
     /// server-nat-alg, server-nat-masquerade, firewall-passive-range,
@@ -118,6 +122,7 @@ pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
         None => {
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             let mut on_case = |r: &CaseResult, timeline: &Timeline| {
+                let r = &graded(r.clone(), args.strict);
                 progress.case_done(r);
                 if keep_ladders && r.verdict != Verdict::Pass {
                     ladders.record(r, &timeline.events());
@@ -130,12 +135,25 @@ pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
     let Some(results) = results else {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     };
+    let results: Vec<CaseResult> = results
+        .into_iter()
+        .map(|r| graded(r, args.strict))
+        .collect();
     if results.is_empty() {
         bail!("no case selected: check --suite and --case");
     }
     print!("{}", report::table::render(&results));
     reports::write(&specs, &results, &ladders)?;
     Ok(ExitCode::from(Summary::of(&results).exit_code() as u8))
+}
+
+/// A result as the run grades it: with `--strict`, should-level findings fail.
+fn graded(r: CaseResult, strict: bool) -> CaseResult {
+    if strict {
+        r.strict()
+    } else {
+        r
+    }
 }
 
 /// How many cases the run will try (for the progress bar).

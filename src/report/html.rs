@@ -1,8 +1,10 @@
 //! The HTML report: one self-contained page (inline CSS and SVG, no script,
 //! no font or image fetched) to attach to a bug report. A bar of verdict
-//! counts, counts per target and suite, every case's verdict, and for each
-//! case that did not pass its violations (expected, actual, transcript
-//! excerpt) and its ladder diagram with the violations marked.
+//! counts, counts per target and suite, every case's verdict with its notes
+//! (what the checks measured and tolerated, passing cases too), and for
+//! each case that did not pass its violations (expected, actual, transcript
+//! excerpt, the attack class of a dangerous one) and its ladder diagram with
+//! the violations marked.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -40,7 +42,8 @@ h1{margin:0 0 8px}table{border-collapse:collapse;margin:8px 0 16px}\
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top;font-size:14px}\
 th{background:#f4f4f4}td.n{text-align:right}code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}\
 pre{background:#f7f7f7;padding:8px;overflow-x:auto}.badge{color:#fff;border-radius:3px;padding:1px 6px;font-size:12px}\
-article{border-top:2px solid #eee;padding-top:8px;margin-top:16px}.ladder{overflow-x:auto}";
+article{border-top:2px solid #eee;padding-top:8px;margin-top:16px}.ladder{overflow-x:auto}\
+td.security{color:#d62728;font-weight:bold}";
 
 /// The page.
 pub fn render(results: &[CaseResult], ladders: &Ladders) -> String {
@@ -145,7 +148,7 @@ fn counts(out: &mut String, results: &[CaseResult]) {
 fn cases(out: &mut String, results: &[CaseResult]) {
     out.push_str(
         "<h2>Cases</h2>\n<table id=\"cases\">\n<tr><th>verdict</th><th>target</th><th>suite</th>\
-         <th>case</th><th>level</th><th>RFC</th><th>ms</th></tr>\n",
+         <th>case</th><th>level</th><th>RFC</th><th>ms</th><th>notes</th></tr>\n",
     );
     for (i, r) in results.iter().enumerate() {
         let name = if r.verdict == Verdict::Pass {
@@ -153,15 +156,17 @@ fn cases(out: &mut String, results: &[CaseResult]) {
         } else {
             format!("<a href=\"#case-{i}\">{}</a>", escape(&r.id))
         };
+        let notes: Vec<String> = r.notes.iter().map(|n| escape(n)).collect();
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{name}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{name}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             badge(r.verdict),
             escape(&r.target),
             escape(&r.suite),
             r.level.as_str(),
             escape(&r.rfc.join(", ")),
-            r.duration.as_millis()
+            r.duration.as_millis(),
+            notes.join("<br>")
         );
     }
     out.push_str("</table>\n");
@@ -205,10 +210,19 @@ fn violation(out: &mut String, v: &Violation) {
         .as_ref()
         .map(|l| format!(" <code>{}</code>", escape(&l.to_string())))
         .unwrap_or_default();
+    let security = v
+        .security
+        .map(|c| {
+            format!(
+                "<tr><th>security</th><td class=\"security\">{}</td></tr>\n",
+                escape(c)
+            )
+        })
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "<table class=\"violation\">\n<tr><th>rule</th><td>{} <code>{}</code> [{}]{at}</td></tr>\n\
-         <tr><th>expected</th><td><code>{}</code></td></tr>\n<tr><th>actual</th><td><code>{}</code></td></tr>\n</table>",
+         {security}<tr><th>expected</th><td><code>{}</code></td></tr>\n<tr><th>actual</th><td><code>{}</code></td></tr>\n</table>",
         badge(v.grade),
         escape(v.rule.as_str()),
         escape(&v.rfc),
@@ -346,6 +360,26 @@ mod tests {
             None
         );
         assert_eq!(tie(&[], &e), None);
+    }
+
+    #[test]
+    fn a_dangerous_violation_shows_its_class_and_notes_show_on_passing_cases() {
+        let mut bounce = result(Verdict::Fail, Level::Should);
+        bounce.violations = vec![Violation::dangerous(
+            crate::verdict::Rule::BounceRefused,
+            "no connection",
+            "connected",
+        )];
+        let mut pass = result(Verdict::Pass, Level::Must);
+        pass.violations.clear();
+        pass.notes = vec!["226 sent 12 ms before the data connection's FIN".into()];
+        let html = render(&[bounce, pass], &Ladders::default());
+        for needle in [
+            "<tr><th>security</th><td class=\"security\">FTP bounce (CVE-1999-0017)</td></tr>",
+            "<td>226 sent 12 ms before the data connection&#39;s FIN</td></tr>",
+        ] {
+            assert!(html.contains(needle), "missing {needle}: {html}");
+        }
     }
 
     #[test]

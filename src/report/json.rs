@@ -48,8 +48,11 @@ struct Summary {
     fail: usize,
     error: usize,
     skipped: usize,
-    /// Failed cases of level `must`: the run exits 1 when there are any.
+    /// Failed cases of level `must`.
     must_failures: usize,
+    /// Cases where the peer did a dangerous thing (a violation with a
+    /// `security` tag). Every `fail` makes the run exit 1.
+    security_failures: usize,
 }
 
 /// One case against one target.
@@ -100,6 +103,10 @@ struct CaseViolation {
     at: Option<String>,
     /// Transcript lines up to the offending exchange.
     context: Vec<String>,
+    /// The attack class (with the CVE where one is known) when the peer did
+    /// the dangerous thing the rule guards against; such a violation fails
+    /// whatever the level.
+    security: Option<&'static str>,
 }
 
 /// The schema of a verdict: one of their names, best to worst (`skipped`
@@ -148,6 +155,7 @@ fn summary(results: &[CaseResult]) -> Summary {
         error: s.error,
         skipped: s.skipped,
         must_failures: s.must_failures,
+        security_failures: s.security,
     }
 }
 
@@ -177,6 +185,7 @@ fn violation(v: &Violation) -> CaseViolation {
         actual: v.actual.clone(),
         at: v.loc.as_ref().map(|l| l.to_string()),
         context: v.context.clone(),
+        security: v.security,
     }
 }
 

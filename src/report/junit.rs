@@ -3,7 +3,9 @@
 //! whose message names the first broken rule with its RFC section and whose
 //! text holds every violation (expected, actual, transcript) and the
 //! capture path; `error` is an `<error>`, `skipped` a `<skipped>`; the
-//! other verdicts pass, with what they found in `<system-out>`.
+//! other verdicts pass, with what they found in `<system-out>`. A failure
+//! where the peer did a dangerous thing has the type `security: RULE` and
+//! its message opens with the attack class.
 
 use std::time::Duration;
 
@@ -65,24 +67,35 @@ fn status(r: &CaseResult) -> TestCaseStatus {
     };
     let mut s = TestCaseStatus::non_success(kind);
     s.set_message(message(r)).set_description(super::details(r));
-    if let Some(v) = r.violations.first() {
-        s.set_type(v.rule.as_str());
-    }
+    match r.violations.iter().find(|v| v.security.is_some()) {
+        Some(v) => s.set_type(format!("security: {}", v.rule)),
+        None => match r.violations.first() {
+            Some(v) => s.set_type(v.rule.as_str()),
+            None => &mut s,
+        },
+    };
     s
 }
 
-/// One line: the first violation's rule, section, expected and actual, or
-/// the reason the case could not run.
+/// One line: the first violation's rule, section, expected and actual (the
+/// first dangerous one, with its attack class, if there is one), or the
+/// reason the case could not run.
 fn message(r: &CaseResult) -> String {
-    match (r.violations.first(), &r.reason) {
+    let first = r.violations.iter().find(|v| v.security.is_some());
+    match (first.or(r.violations.first()), &r.reason) {
         (Some(v), _) => {
             let more = match r.violations.len() {
                 1 => String::new(),
                 n => format!(" (and {} more)", n - 1),
             };
+            let class = v.security.map(|c| format!("security ({c}): "));
             format!(
-                "{} [{}]: expected {}, got {}{more}",
-                v.rule, v.rfc, v.expected, v.actual
+                "{}{} [{}]: expected {}, got {}{more}",
+                class.unwrap_or_default(),
+                v.rule,
+                v.rfc,
+                v.expected,
+                v.actual
             )
         }
         (None, Some(reason)) => reason.clone(),
@@ -118,6 +131,25 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("| C&gt; EPRT |3|x|1|"), "{xml}");
+    }
+
+    #[test]
+    fn a_dangerous_failure_names_its_class() {
+        let mut r = result(Verdict::Fail, Level::Should);
+        r.violations.push(crate::verdict::Violation::dangerous(
+            crate::verdict::Rule::PassiveTheftRefused,
+            "no data served",
+            "12 bytes sent to 127.0.0.2:4000",
+        ));
+        let xml = render(&[r]).unwrap();
+        assert!(
+            xml.contains(r#"type="security: passive-theft-refused""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"message="security (passive port theft (CVE-1999-0351, Pizza Thief)): passive-theft-refused [RFC 2577 8]: expected no data served, got 12 bytes sent to 127.0.0.2:4000 (and 1 more)""#),
+            "{xml}"
+        );
     }
 
     #[test]

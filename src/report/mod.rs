@@ -58,6 +58,9 @@ fn violation(out: &mut String, v: &Violation) {
         .map(|l| format!(" ({l})"))
         .unwrap_or_default();
     let _ = writeln!(out, "{} {} [{}]{at}", v.grade.as_str(), v.rule, v.rfc);
+    if let Some(class) = v.security {
+        let _ = writeln!(out, "  security: {class}");
+    }
     let _ = writeln!(out, "  expected: {}", v.expected);
     let _ = writeln!(out, "  actual:   {}", v.actual);
     for line in &v.context {
@@ -78,6 +81,9 @@ pub struct Summary {
     pub skipped: usize,
     /// Cases of level `must` that failed.
     pub must_failures: usize,
+    /// Cases where the peer did a dangerous thing (they fail whatever
+    /// their level).
+    pub security: usize,
 }
 
 impl Summary {
@@ -90,6 +96,9 @@ impl Summary {
             *s.slot(r.verdict) += 1;
             if r.verdict == Verdict::Fail && r.level == Level::Must {
                 s.must_failures += 1;
+            }
+            if r.dangerous() {
+                s.security += 1;
             }
         }
         s
@@ -120,7 +129,8 @@ impl Summary {
         ]
     }
 
-    /// One line: `85 cases: 70 pass, 3 non-strict, ...`.
+    /// One line: `85 cases: 70 pass, 3 non-strict, ... (1 must failures)`,
+    /// with `, 2 security failures` inside the brackets when there are any.
     pub fn line(&self) -> String {
         let parts = self.counts().map(|(n, v)| (n, v.as_str()));
         let body: Vec<String> = parts
@@ -128,8 +138,12 @@ impl Summary {
             .filter(|(n, _)| *n > 0)
             .map(|(n, w)| format!("{n} {w}"))
             .collect();
+        let security = match self.security {
+            0 => String::new(),
+            n => format!(", {n} security failures"),
+        };
         format!(
-            "{} cases: {} ({} must failures)",
+            "{} cases: {} ({} must failures{security})",
             self.total,
             if body.is_empty() {
                 "none".to_string()
@@ -140,12 +154,13 @@ impl Summary {
         )
     }
 
-    /// Exit status: 2 when the harness could not run a case, 1 when a must
-    /// failed, 0 otherwise.
+    /// Exit status: 2 when the harness could not run a case, 1 when a case
+    /// failed (a must broken, a dangerous thing done, or with `--strict` a
+    /// should broken), 0 otherwise.
     pub fn exit_code(&self) -> i32 {
         if self.error > 0 {
             2
-        } else if self.must_failures > 0 {
+        } else if self.fail > 0 {
             1
         } else {
             0

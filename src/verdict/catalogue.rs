@@ -23,10 +23,17 @@ pub struct Entry {
     pub role: Role,
     /// What the rule asks, in one line.
     pub meaning: &'static str,
+    /// When the rule guards against an attack: its class, with the CVE
+    /// where one is known. A break where the peer did the dangerous thing
+    /// fails whatever the level ([`super::Violation::dangerous`]).
+    pub security: Option<&'static str>,
 }
 
 macro_rules! catalogue {
-    ($($rule:ident: $id:literal, $rfc:literal, $level:ident, $role:ident, $meaning:literal;)*) => {
+    (@security) => { None };
+    (@security $class:literal) => { Some($class) };
+    ($($rule:ident: $id:literal, $rfc:literal, $level:ident, $role:ident, $meaning:literal
+        $(, security: $class:literal)?;)*) => {
         /// A rule of the catalogue.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Rule {
@@ -41,6 +48,7 @@ macro_rules! catalogue {
             level: Level::$level,
             role: Role::$role,
             meaning: $meaning,
+            security: catalogue!(@security $($class)?),
         },)*];
     };
 }
@@ -65,11 +73,14 @@ catalogue! {
     PasvPortInRange: "pasv-port-in-range", "RFC 959 4.1.2", Should, Server,
         "A passive port lies within the range the server was configured with.";
     BounceRefused: "bounce-refused", "RFC 2577 3", Must, Server,
-        "A PORT or EPRT naming another host is refused, and nothing connects there.";
+        "A PORT or EPRT naming another host is refused, and nothing connects there.",
+        security: "FTP bounce (CVE-1999-0017)";
     PrivilegedPortRefused: "privileged-port-refused", "RFC 2577 3", Must, Server,
-        "A PORT or EPRT naming a port below 1024 is refused (504 suggested), and nothing connects there.";
+        "A PORT or EPRT naming a port below 1024 is refused (504 suggested), and nothing connects there.",
+        security: "FTP bounce to a privileged port (CVE-1999-0017)";
     PassiveTheftRefused: "passive-theft-refused", "RFC 2577 8", Must, Server,
-        "A passive port serves only the client: no data to or from a connection from another address (should: the client's own transfer still succeeds).";
+        "A passive port serves only the client: no data to or from a connection from another address (should: the client's own transfer still succeeds).",
+        security: "passive port theft (CVE-1999-0351, Pizza Thief)";
     ClientCommandSequence: "client-command-sequence", "RFC 959 5.4", Must, Client,
         "The client sends the expected commands in order; harmless extras may come between them.";
     ClientForbiddenCommand: "client-forbidden-command", "RFC 959 5.4", Must, Client,
@@ -77,7 +88,8 @@ catalogue! {
     PassiveDataFromControlAddress: "passive-data-from-control-address", "RFC 959 3.2", Must, Client,
         "A passive client opens data connections from its control address to the server's.";
     ClientTrustsPasvAddress: "client-trusts-pasv-address", "RFC 2577 5", Must, Client,
-        "A client does not connect to a 227 address other than the control connection's server.";
+        "A client does not connect to a 227 address other than the control connection's server.",
+        security: "trusting the PASV address (CVE-2020-8284 curl, CVE-2021-4189 Python ftplib)";
     ActiveAddressParses: "active-address-parses", "RFC 959 4.1.2", Must, Client,
         "A PORT or EPRT argument is well formed (RFC 2428 2 for EPRT).";
     ActiveAddressMatchesControl: "active-address-matches-control", "RFC 959 4.1.2", Must, Client,
@@ -107,6 +119,11 @@ impl Rule {
         self.entry().level
     }
 
+    /// The attack class the rule guards against, if it does.
+    pub fn security(self) -> Option<&'static str> {
+        self.entry().security
+    }
+
     /// How a break of this rule grades in a case of level `case`: the
     /// weaker of the rule's level and the case's.
     pub fn grade(self, case: Level) -> Verdict {
@@ -115,23 +132,26 @@ impl Rule {
 }
 
 /// The catalogue as aligned text columns: id, RFC section, level, role,
-/// meaning.
+/// meaning (and the security class, if any).
 pub fn text() -> String {
     let width = |f: fn(&Entry) -> usize| CATALOGUE.iter().map(f).max().unwrap_or(0);
     let (id_w, rfc_w) = (width(|e| e.id.len()), width(|e| e.rfc.len()));
     let mut out = String::new();
     for e in CATALOGUE {
         let (id, rfc, level, role) = (e.id, e.rfc, e.level.as_str(), e.role.as_str());
+        let security = e.security.map(|c| format!(" [security: {c}]"));
         out.push_str(&format!(
-            "{id:<id_w$}  {rfc:<rfc_w$}  {level:<6}  {role:<6}  {}\n",
-            e.meaning
+            "{id:<id_w$}  {rfc:<rfc_w$}  {level:<6}  {role:<6}  {}{}\n",
+            e.meaning,
+            security.unwrap_or_default()
         ));
     }
     out
 }
 
 /// The catalogue as JSON: `{"rules": [{"id", "rfc", "level", "role",
-/// "meaning"}, ...]}`.
+/// "meaning", "security"}, ...]}` (`security` is null for a rule that
+/// guards against no attack).
 pub fn json() -> serde_json::Value {
     let rules: Vec<serde_json::Value> = CATALOGUE
         .iter()
@@ -142,6 +162,7 @@ pub fn json() -> serde_json::Value {
                 "level": e.level.as_str(),
                 "role": e.role.as_str(),
                 "meaning": e.meaning,
+                "security": e.security,
             })
         })
         .collect();
@@ -151,16 +172,17 @@ pub fn json() -> serde_json::Value {
 /// The text of `docs/rules.md`.
 pub fn markdown() -> String {
     let mut out = String::from(MARKDOWN_HEAD);
-    out.push_str("| rule | RFC | level | judges | meaning |\n");
-    out.push_str("| --- | --- | --- | --- | --- |\n");
+    out.push_str("| rule | RFC | level | judges | meaning | security |\n");
+    out.push_str("| --- | --- | --- | --- | --- | --- |\n");
     for e in CATALOGUE {
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} |\n",
             e.id,
             e.rfc,
             e.level.as_str(),
             e.role.as_str(),
-            e.meaning
+            e.meaning,
+            e.security.unwrap_or("")
         ));
     }
     out
@@ -182,6 +204,12 @@ The level is the rule's own: a break grades `fail` (must), `non-strict`
 (should) or `info` (may), and a case of a weaker level softens it (a `should`
 case never fails on a must rule). A violation cites the rule's section or a
 more precise one.
+
+A rule with a security class guards against an attack: where the peer did
+the dangerous thing (connected to a third party or a privileged port, served
+a thief, connected to a foreign 227 address) the violation fails whatever
+the levels and carries the class as its `security` tag. Refusing in a
+non-preferred way is graded by the level as above. See `docs/verdicts.md`.
 
 ";
 

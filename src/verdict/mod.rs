@@ -161,6 +161,9 @@ pub struct Violation {
     pub loc: Option<Loc>,
     /// Transcript lines around the offending exchange.
     pub context: Vec<String>,
+    /// The attack class, when the peer did the dangerous thing the rule
+    /// guards against (the violation then fails whatever the level).
+    pub security: Option<&'static str>,
 }
 
 impl Violation {
@@ -191,6 +194,22 @@ impl Violation {
             actual: actual.into(),
             loc: None,
             context: Vec::new(),
+            security: None,
+        }
+    }
+
+    /// A break of `rule` where the peer did the dangerous thing the rule
+    /// guards against (connected to a third party, served a thief): it
+    /// fails whatever the rule's and the case's level, tagged with the
+    /// rule's security class.
+    pub fn dangerous(
+        rule: Rule,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Violation {
+        Violation {
+            security: rule.security(),
+            ..Violation::of(rule, Verdict::Fail, expected, actual)
         }
     }
 
@@ -239,5 +258,24 @@ impl CaseResult {
             .map(|v| v.grade)
             .max()
             .unwrap_or(Verdict::Pass)
+    }
+
+    /// The result as `--strict` grades it: every should-level finding
+    /// (`non-strict`) fails.
+    pub fn strict(mut self) -> CaseResult {
+        let harden = |v: Verdict| match v {
+            Verdict::NonStrict => Verdict::Fail,
+            v => v,
+        };
+        for v in &mut self.violations {
+            v.grade = harden(v.grade);
+        }
+        self.verdict = harden(self.verdict);
+        self
+    }
+
+    /// The case holds a violation where the peer did a dangerous thing.
+    pub fn dangerous(&self) -> bool {
+        self.violations.iter().any(|v| v.security.is_some())
     }
 }

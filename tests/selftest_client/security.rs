@@ -91,16 +91,18 @@ async fn privileged_port_is_flagged_when_accepted() {
     assert_pass(&run(&c, good.addr).await.0);
     let bad = bouncing();
     let (r, _) = run(&c, bad.addr).await;
-    let privileged = ("privileged-port-refused", Verdict::NonStrict);
+    // Accepting is graded at the case's level (should); connecting to the
+    // privileged port is the bounce itself and fails (docs/verdicts.md).
     assert_fires(
         &r,
         &[
             ("port-privileged", Verdict::NonStrict),
-            privileged,
-            privileged,
+            ("privileged-port-refused", Verdict::NonStrict),
+            ("privileged-port-refused", Verdict::Fail),
         ],
     );
     assert_eq!(r.violations[1].actual, "PORT answered 200");
+    assert!(r.violations[2].security.is_some(), "{r:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
