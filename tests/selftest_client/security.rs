@@ -126,7 +126,9 @@ async fn upload_taken_from_a_thief_is_flagged() {
     assert_pass(&run(&c, good.addr).await.0);
     let take_thief = [vec![Expect("STOR up.bin"), AcceptAny], receive()].concat();
     let bad = MockServer::script([login(), pasv(), take_thief].concat());
-    let r = run_within(&c, bad.addr, Duration::from_secs(3)).await;
+    // The bound is the theft wait's (1 s) and the stray grace's (3 s) with
+    // room: this case must end, not end fast.
+    let r = run_within(&c, bad.addr, Duration::from_secs(8)).await;
     // Confirming the thief's upload is confirming before the client's own
     // close: both rules see the one deviation.
     let broken = [
