@@ -16,8 +16,11 @@ pub mod pcap_reader;
 pub mod reply_decoder;
 pub mod suite_loader;
 
+/// A fuzz target's body: checks one input, panics on a finding.
+pub type Body = fn(&[u8]);
+
 /// The targets by name, as `cargo fuzz list` names them.
-pub const ALL: [(&str, fn(&[u8])); 5] = [
+pub const ALL: [(&str, Body); 5] = [
     ("addr_codecs", addr_codecs::check),
     ("command_decoder", command_decoder::check),
     ("pcap_reader", pcap_reader::check),
