@@ -8,6 +8,9 @@
 //! Everything is on 127.0.0.1; every read and wait is bounded by the
 //! task's deadline.
 
+#[path = "support/noise.rs"]
+mod noise;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -152,15 +155,7 @@ fn passive_get() -> Case {
 }
 
 fn corpus() -> Vec<(&'static str, Vec<Act>)> {
-    let mut x: u32 = 0x2545_f491;
-    let random: Vec<u8> = (0..4096)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
+    let random = noise::random_bytes(0x2545_f491, 4096);
     let after_login = |acts: Vec<Act>| [login(), acts].concat();
     vec![
         ("random bytes, then close", vec![Send(random.clone())]),

@@ -8,6 +8,9 @@
 //! command line read to more acts. Everything listens on 127.0.0.1 and
 //! stops with the test; every read and wait is bounded.
 
+#[path = "support/noise.rs"]
+mod noise;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
@@ -343,16 +346,7 @@ fn corpus() -> Vec<Hostility> {
     let login = "server-smoke::user-pass-login";
     let pasv = "server-smoke::pasv-list";
     let ok = || send("220 ok\r\n");
-    // Seeded: the same bytes every run.
-    let mut x: u32 = 0x9e37_79b9;
-    let random: Vec<u8> = (0..4096)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
+    let random = noise::random_bytes(0x9e37_79b9, 4096);
     vec![
         Hostility {
             name: "random bytes for a greeting, then silence",
