@@ -181,7 +181,7 @@ impl Harness {
                 .collect::<Vec<_>>()
                 .join("\n")
         })?;
-        let capabilities = self.capabilities.clone();
+        let capabilities = self.capabilities;
         let shared = Arc::new(Shared {
             name: self.name,
             source: self.source,
