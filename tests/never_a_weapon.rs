@@ -340,18 +340,27 @@ fn ftpconform(args: &[&str]) -> std::process::Output {
         .expect("the binary runs")
 }
 
+/// Runs the binary in a network namespace of its own (`unshare --net`: only
+/// a loopback that is down, joined to nothing, gone when the process ends),
+/// so that even a broken gate could not send a packet to a host outside.
+fn ftpconform_isolated(args: &[&str]) -> std::process::Output {
+    Command::new("unshare")
+        .arg("--net")
+        .arg(env!("CARGO_BIN_EXE_ftpconform"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("unshare runs (the tests run as root)")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn run_against_a_host_outside_loopback_asks_for_allow_remote_before_sending_anything() {
-    // The knock goes to a loopback listener the filter also names.
-    let knock_here = TcpListener::bind("127.0.0.3:0").await.unwrap();
-    let knock_at = knock_here.local_addr().unwrap();
-    let watch = SynWatch::start(&format!(
-        "dst host {OUTSIDE} or (dst host 127.0.0.3 and dst port {})",
-        knock_at.port()
-    ));
+    // Isolated: a gate that let the run through would end in "network is
+    // unreachable" (and exit 2 with another message) instead of a packet
+    // leaving the machine; the message asked for is the gate's own.
     let started = Instant::now();
     let url = format!("ftp://{OUTSIDE}:2121");
-    let out = tokio::task::spawn_blocking(move || ftpconform(&["run", "--server", &url]))
+    let out = tokio::task::spawn_blocking(move || ftpconform_isolated(&["run", "--server", &url]))
         .await
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -371,7 +380,6 @@ async fn run_against_a_host_outside_loopback_asks_for_allow_remote_before_sendin
         "no connect was tried: {:?}",
         started.elapsed()
     );
-    assert_no_syn_then_knock(watch, knock_at).await;
 }
 
 #[test]
