@@ -35,6 +35,8 @@
 //! - [`ladder`]: the SVG ladder diagram of a timeline, drawn from its
 //!   transcript.
 //! - [`check`]: the checks, run once over a finished timeline.
+//! - [`offline`]: `ftpconform check`: the same checks over every FTP
+//!   session of a capture file, for both roles.
 //! - [`runner`]: runs cases against a target, one timeline and capture
 //!   per case; runs the peer, catches its panics, then the checks.
 //! - [`nat`]: runs suites through a topology (fake peer on one side, real
@@ -51,6 +53,7 @@ pub mod harness;
 pub mod ladder;
 pub mod nat;
 pub mod net;
+pub mod offline;
 pub mod real;
 pub mod report;
 pub mod runner;

@@ -55,6 +55,10 @@ enum Command {
     },
     /// Run the suites against a server (default: the embedded libunftp).
     Run(cli::run::RunArgs),
+    /// Judge the FTP sessions of capture files (pcap, pcapng) with the
+    /// checks of a live run, as server and as client: exits as `run` does
+    /// (0 pass, 1 a failure, 2 an unreadable capture).
+    Check(cli::check::CheckArgs),
     /// Every suite against every available target (embedded peers, the real
     /// servers on IPv4 and ::1, the installed clients): the matrix as
     /// Markdown and HTML, the HTML report with ladders, a JSON report per
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Command::Schema { report } => schema(report),
         Command::Rules { json, markdown } => rules(json, markdown),
         Command::Run(args) => run(args),
+        Command::Check(args) => cli::check::check(args),
         Command::NatTable(args) => nat_table(args),
         Command::Matrix(args) => matrix(args),
         Command::Compare { a, b, control_port } => compare(&a, &b, control_port),

@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["transcript"],
     &["ladder"],
     &["check"],
+    &["offline"],
     &["runner"],
     &["nat"],
     &["report"],

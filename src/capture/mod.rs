@@ -5,12 +5,25 @@
 //!   closes), so that a failing or panicking case still leaves a capture.
 //! - [`read`]: [`read_pcap`], which reassembles the TCP streams of a capture
 //!   into timeline events.
+//! - [`sessions`]: [`read_sessions`], the reader of real traffic: pcap or
+//!   pcapng (`packets`), Ethernet with VLAN tags, Linux cooked SLL and
+//!   SLL2, raw IP and BSD loopback over IPv4 and IPv6 (`link`), TCP
+//!   reassembly per direction with gaps reported (`reasm`), control
+//!   connections found by content (`classify`), data connections by the
+//!   negotiation that announced them, one timeline per FTP session
+//!   (`log`), streamed.
 //! - `name`: tells control from data connections and client from server
 //!   (from the address arguments `wire::addr` finds on control lines).
 
+mod classify;
+mod link;
+mod log;
 mod name;
+mod packets;
 pub mod pcap;
 pub mod read;
+mod reasm;
+pub mod sessions;
 
 use std::fmt;
 use std::io;
@@ -18,6 +31,7 @@ use std::path::PathBuf;
 
 pub use pcap::PcapObserver;
 pub use read::{read_pcap, read_pcap_from};
+pub use sessions::{read_sessions, read_sessions_from, Session};
 
 /// Why a capture could not be read.
 #[derive(Debug)]

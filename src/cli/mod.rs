@@ -1,6 +1,7 @@
 //! Subcommands of the binary that are more than a few lines, and what
 //! `run` shows and writes.
 
+pub mod check;
 pub mod matrix;
 pub mod progress;
 pub mod reports;
