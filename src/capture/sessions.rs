@@ -155,8 +155,9 @@ struct Flow {
     dirs: [Dir; 2],
     class: Class,
     sides: [Side; 2],
-    /// Bytes of an unknown connection, per direction, until it is judged.
-    held: [Vec<u8>; 2],
+    /// Bytes of an unknown connection until it is judged: each chunk with
+    /// its direction and stream offset, in arrival order.
+    held: Vec<(usize, u64, Vec<u8>)>,
     /// FINs seen of a connection that is not followed.
     fins: [bool; 2],
 }
@@ -187,7 +188,9 @@ impl Flow {
     fn swap(&mut self) {
         self.ends.swap(0, 1);
         self.dirs.swap(0, 1);
-        self.held.swap(0, 1);
+        for chunk in &mut self.held {
+            chunk.0 = 1 - chunk.0;
+        }
     }
 }
 
@@ -348,7 +351,7 @@ impl<F: FnMut(Session)> Sink<F> {
         } = flow;
         let class = *class;
         let mut out = |d: usize, o: Out<'_>| match class {
-            Class::Unknown => hold(&mut held[d], o),
+            Class::Unknown => hold(held, d, o),
             _ => self.out(at, class, sides[d], o),
         };
         if seg.syn {
@@ -375,8 +378,12 @@ impl<F: FnMut(Session)> Sink<F> {
     /// Judges an unknown connection from the lines it has carried.
     fn judge(&mut self, at: Duration, flow: &mut Flow) {
         let middle = !flow.syn_seen;
-        let [a, b] = [looks(&flow.held[0], middle), looks(&flow.held[1], middle)];
-        let big = flow.held.iter().map(Vec::len).sum::<usize>() > LOOK_CAP;
+        let side = |d: usize| -> Vec<u8> {
+            let chunks = flow.held.iter().filter(|c| c.0 == d);
+            chunks.flat_map(|c| c.2.iter().copied()).collect()
+        };
+        let [a, b] = [looks(&side(0), middle), looks(&side(1), middle)];
+        let big = flow.held.iter().map(|c| c.2.len()).sum::<usize>() > LOOK_CAP;
         if a.foreign || b.foreign || big || flow.done() {
             flow.class = Class::Other;
             flow.held = Default::default();
@@ -394,12 +401,12 @@ impl<F: FnMut(Session)> Sink<F> {
         self.open_control(at, flow);
         let held = std::mem::take(&mut flow.held);
         let class = flow.class;
-        for (dir, bytes) in held.iter().enumerate() {
-            let offset = flow.dirs[dir].delivered() - bytes.len() as u64;
-            let o = Out::Data { offset, bytes };
-            if !bytes.is_empty() {
-                self.out(at, class, flow.sides[dir], o);
-            }
+        for (dir, offset, bytes) in &held {
+            let o = Out::Data {
+                offset: *offset,
+                bytes,
+            };
+            self.out(at, class, flow.sides[*dir], o);
         }
     }
 
@@ -593,10 +600,11 @@ impl Live {
 }
 
 /// Bytes of a connection not yet judged, kept up to the look cap.
-fn hold(buf: &mut Vec<u8>, o: Out<'_>) {
-    if let Out::Data { bytes, .. } = o {
-        let room = (LOOK_CAP + 1).saturating_sub(buf.len());
-        buf.extend_from_slice(&bytes[..bytes.len().min(room)]);
+fn hold(held: &mut Vec<(usize, u64, Vec<u8>)>, dir: usize, o: Out<'_>) {
+    if let Out::Data { offset, bytes } = o {
+        let total: usize = held.iter().map(|c| c.2.len()).sum();
+        let room = (LOOK_CAP + 1).saturating_sub(total);
+        held.push((dir, offset, bytes[..bytes.len().min(room)].to_vec()));
     }
 }
 
