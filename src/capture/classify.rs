@@ -45,6 +45,14 @@ pub fn looks(bytes: &[u8], from_middle: bool) -> Looks {
             out.foreign = true;
         }
     }
+    // A line not ended yet (a long one, or cut by the snap length) counts
+    // by its start, when the stream's start is known.
+    let rest = &bytes[bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1)..];
+    if !from_middle && rest.len() >= 4 {
+        out.replies |= is_reply(&rest[..4]);
+        out.commands |=
+            is_command(&rest[..rest.iter().position(|b| *b == b' ').unwrap_or(4).min(5)]);
+    }
     out
 }
 
@@ -81,7 +89,9 @@ mod tests {
         let smtp = looks(b"EHLO mail.example\r\n", false);
         assert!(smtp.foreign && !smtp.commands);
         assert!(looks(b"GET / HTTP/1.1\r\n", false).foreign);
-        assert_eq!(looks(b"220 no line end", false), Looks::default());
+        assert!(looks(b"220 no line end", false).replies);
+        assert!(looks(b"USER xxxxxxxx", false).commands);
+        assert_eq!(looks(b"220", false), Looks::default());
         // Joined in the middle: the first, partial line is not judged.
         let mid = looks(b"rd\r\n230 in\r\n", true);
         assert!(mid.replies && !mid.foreign);
