@@ -73,6 +73,11 @@ fn addr_codecs() {
 }
 
 #[test]
+fn capture_sessions() {
+    replay("capture_sessions");
+}
+
+#[test]
 fn command_decoder() {
     replay("command_decoder");
 }

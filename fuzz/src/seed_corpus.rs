@@ -86,6 +86,7 @@ impl Seeds {
     fn capture(&mut self, root: &Path, file: &Path) -> Result<(), String> {
         let pcap = std::fs::read(file).map_err(err)?;
         self.add("pcap_reader", root, file, [&[0u8][..], &pcap].concat());
+        self.add("capture_sessions", root, file, [&[0u8][..], &pcap].concat());
         let events = read_pcap(file, None).map_err(err)?;
         let stem = file.file_stem().unwrap_or_default().to_string_lossy();
         for ((conn, from), bytes) in control_streams(&events) {

@@ -11,6 +11,7 @@ use crate::wire::command::{Command, CommandDecoder, CommandError};
 use crate::wire::reply::{Reply, ReplyDecoder, ReplyError};
 
 pub mod addr_codecs;
+pub mod capture_sessions;
 pub mod command_decoder;
 pub mod pcap_reader;
 pub mod reply_decoder;
@@ -20,8 +21,9 @@ pub mod suite_loader;
 pub type Body = fn(&[u8]);
 
 /// The targets by name, as `cargo fuzz list` names them.
-pub const ALL: [(&str, Body); 5] = [
+pub const ALL: [(&str, Body); 6] = [
     ("addr_codecs", addr_codecs::check),
+    ("capture_sessions", capture_sessions::check),
     ("command_decoder", command_decoder::check),
     ("pcap_reader", pcap_reader::check),
     ("reply_decoder", reply_decoder::check),
