@@ -59,6 +59,15 @@ enum Command {
     /// checks of a live run, as server and as client: exits as `run` does
     /// (0 pass, 1 a failure, 2 an unreadable capture).
     Check(cli::check::CheckArgs),
+    /// Write one session of a capture as a suite case: `--role server`
+    /// replays the recorded client against servers, `--role client` the
+    /// recorded server against clients; data addresses are negotiated
+    /// afresh at replay.
+    Import(cli::import::ImportArgs),
+    /// Replay one side of a captured session against a live peer
+    /// (`--server` as in `run`, or `--client`): each place where the peer
+    /// departs from the recording fails its step.
+    Replay(cli::import::ReplayArgs),
     /// Every suite against every available target (embedded peers, the real
     /// servers on IPv4 and ::1, the installed clients): the matrix as
     /// Markdown and HTML, the HTML report with ladders, a JSON report per
@@ -102,6 +111,8 @@ fn main() -> ExitCode {
         Command::Rules { json, markdown } => rules(json, markdown),
         Command::Run(args) => run(args),
         Command::Check(args) => cli::check::check(args),
+        Command::Import(args) => cli::import::import_cmd(args),
+        Command::Replay(args) => cli::import::replay(args),
         Command::NatTable(args) => nat_table(args),
         Command::Matrix(args) => matrix(args),
         Command::Compare { a, b, control_port } => compare(&a, &b, control_port),

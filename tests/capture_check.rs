@@ -268,3 +268,19 @@ fn clean_real_captures_pass_both_roles() {
         }
     }
 }
+
+#[test]
+fn every_session_imports_as_a_case_that_loads_in_both_roles() {
+    use ftpconform::offline::import::{import, ImportRole};
+    for path in real() {
+        for s in sessions(&path) {
+            for role in [ImportRole::Server, ImportRole::Client] {
+                let yaml = import(&path.to_string_lossy(), &s, role);
+                let name = Path::new("imported.yaml");
+                if let Err(e) = ftpconform::suite::load_str(name, &yaml) {
+                    panic!("{}: {e:?}\n{yaml}", path.display());
+                }
+            }
+        }
+    }
+}

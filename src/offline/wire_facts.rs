@@ -90,7 +90,12 @@ pub fn negotiations(
     let data = data_conns(events);
     let mut out: Vec<Negotiation> = Vec::new();
     for x in exchanges {
-        if let Some(mode) = mode_of(&x.verb) {
+        // `EPSV ALL` asks for no data connection (RFC 2428 4).
+        let all = x
+            .arg
+            .as_deref()
+            .is_some_and(|a| a.trim().eq_ignore_ascii_case("ALL"));
+        if let Some(mode) = mode_of(&x.verb).filter(|_| !all) {
             out.push(negotiation(mode, x, control));
             continue;
         }

@@ -1,0 +1,74 @@
+//! `ftpconform import` and `replay` against real peers (run under the
+//! peers lock, as every real-peer test): a session the harness recorded
+//! with vsftpd, imported, replays against vsftpd and passes, and against
+//! pure-ftpd (which answers `EPSV ALL` with 220 and still serves PASV)
+//! fails at the two steps where it departs from the recording; the
+//! recorded server's side of a RETR replayed as the fake server against
+//! curl passes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ftpconform(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ftpconform"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("ftpconform runs")
+}
+
+/// Records `suite::case` against vsftpd; returns the capture.
+fn record(dir: &Path, suite: &str, case: &str) -> PathBuf {
+    let captures = dir.join("recorded");
+    let suite_file = format!("suites/server/{suite}.yaml");
+    let filter = format!("{suite}::{case}");
+    let out = ftpconform(&[
+        "run",
+        "--server",
+        "vsftpd",
+        "--suite",
+        &suite_file,
+        "--case",
+        &filter,
+        "-q",
+        "--capture-dir",
+        captures.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    captures.join(format!("vsftpd/{suite}/{case}.pcap"))
+}
+
+fn replay(pcap: &Path, peer: &[&str], dir: &Path) -> (i32, String) {
+    let replays = dir.join("replays");
+    let mut args = vec![
+        "replay",
+        pcap.to_str().unwrap(),
+        "--capture-dir",
+        replays.to_str().unwrap(),
+    ];
+    args.extend(peer);
+    let out = ftpconform(&args);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn a_vsftpd_session_replays_against_vsftpd_and_departs_on_pure_ftpd() {
+    let dir = tempfile::tempdir().unwrap();
+    let retr = record(dir.path(), "rfc1123-passive", "pasv-retr");
+    let epsv_all = record(dir.path(), "rfc2428-extended", "epsv-all-then-pasv-refused");
+    for pcap in [&retr, &epsv_all] {
+        let (code, text) = replay(pcap, &["--server", "vsftpd"], dir.path());
+        assert_eq!(code, 0, "{text}");
+    }
+    let (code, text) = replay(&epsv_all, &["--server", "pure-ftpd"], dir.path());
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("expected: 200"), "{text}");
+    assert!(text.contains("expected: 550"), "{text}");
+    let (code, text) = replay(&retr, &["--client", "curl"], dir.path());
+    assert_eq!(code, 0, "{text}");
+}
