@@ -13,15 +13,17 @@
 //! --benches` (no `--bench` argument) SIZE is 8 MiB and COUNT 2000. The
 //! captures are written to a temporary folder under `target/` and deleted.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 use ftpconform::capture::sessions::Options;
-use ftpconform::capture::PcapObserver;
 use ftpconform::offline;
-use ftpconform::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Observer, Side};
+use ftpconform::timeline::{ConnRole, Side};
+
+#[path = "../tests/support/event_pcap.rs"]
+mod event_pcap;
+use event_pcap::EventPcap as Writer;
 
 const CHILD: &str = "FTPCONFORM_BENCH_CHECK";
 
@@ -114,18 +116,15 @@ fn child(path: &Path) {
 
 /// Writes one capture; returns how many events went into it.
 fn generate(variant: &str, path: &Path, size: u64, count: u32) -> u64 {
-    let mut w = Writer(PcapObserver::create(path).expect("capture file"), 0);
+    let mut w = Writer::create(path);
     match variant {
         "retr" => retr(&mut w, size),
         "no-newline" => no_newline(&mut w, size),
         _ => tiny(&mut w, count),
     }
-    w.0.finish();
-    w.1
-}
-
-fn sa(s: &str) -> SocketAddr {
-    s.parse().unwrap()
+    let events = w.events();
+    w.finish();
+    events
 }
 
 const CLIENT: &str = "127.0.0.1:40001";
@@ -216,49 +215,5 @@ impl Control {
         let bytes = format!("{line}\r\n");
         w.bytes(0, Side::Server, self.server, bytes.as_bytes());
         self.server += bytes.len() as u64;
-    }
-}
-
-/// Events written straight to the pcap writer, not kept.
-struct Writer(PcapObserver, u64);
-
-impl Writer {
-    fn put(&mut self, kind: EventKind) {
-        let e = Event {
-            seq: self.1,
-            at: Duration::from_micros(self.1),
-            kind,
-        };
-        self.1 += 1;
-        self.0.observe(SystemTime::UNIX_EPOCH, &e);
-    }
-
-    fn open(&mut self, conn: u32, role: ConnRole, from: &str, to: &str) {
-        let (initiator_side, acceptor_side) = (Side::Client, Side::Server);
-        let (conn, initiator, acceptor) = (ConnId(conn), sa(from), sa(to));
-        self.put(EventKind::Opened {
-            conn,
-            role,
-            initiator,
-            acceptor,
-            initiator_side,
-            acceptor_side,
-        });
-    }
-
-    fn bytes(&mut self, conn: u32, from: Side, offset: u64, bytes: &[u8]) {
-        let (conn, len, bytes) = (ConnId(conn), bytes.len() as u64, bytes.to_vec());
-        self.put(EventKind::Bytes {
-            conn,
-            from,
-            offset,
-            len,
-            bytes,
-        });
-    }
-
-    fn close(&mut self, conn: u32, by: Side) {
-        let (conn, kind) = (ConnId(conn), CloseKind::Fin);
-        self.put(EventKind::Closed { conn, by, kind });
     }
 }

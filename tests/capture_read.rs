@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
@@ -21,10 +21,12 @@ use pcap_file::DataLink;
 use ftpconform::capture::sessions::{Options, Summary};
 use ftpconform::capture::{read_pcap, read_sessions, read_sessions_from, PcapObserver, Session};
 use ftpconform::offline;
-use ftpconform::timeline::{
-    CloseKind, ConnId, ConnRole, Event, EventKind, Observer, OpenRole, Side, Timeline,
-};
+use ftpconform::timeline::{CloseKind, ConnRole, EventKind, OpenRole, Side, Timeline};
 use ftpconform::transcript::transcript;
+
+#[path = "support/event_pcap.rs"]
+mod event_pcap;
+use event_pcap::EventPcap;
 use ftpconform::verdict::{Rule, Verdict};
 
 fn real(prefix: &str) -> PathBuf {
@@ -342,71 +344,21 @@ fn a_227_naming_another_address_is_flagged() {
     assert!(check(&path).iter().all(|r| r.verdict == Verdict::Pass));
 }
 
-/// Events written straight to a pcap, without keeping them.
-struct Writer(PcapObserver, u64);
-
-impl Writer {
-    fn new(path: &Path) -> Writer {
-        Writer(PcapObserver::create(path).unwrap(), 0)
-    }
-
-    fn put(&mut self, kind: EventKind) {
-        let e = Event {
-            seq: self.1,
-            at: Duration::from_micros(self.1),
-            kind,
-        };
-        self.1 += 1;
-        self.0.observe(SystemTime::UNIX_EPOCH, &e);
-    }
-
-    fn open(&mut self, conn: u32, from: &str, to: &str) {
-        self.put(EventKind::Opened {
-            conn: ConnId(conn),
-            role: ConnRole::Control,
-            initiator: sa(from),
-            acceptor: sa(to),
-            initiator_side: Side::Client,
-            acceptor_side: Side::Server,
-        });
-    }
-
-    fn bytes(&mut self, conn: u32, from: Side, offset: u64, bytes: &[u8]) {
-        let len = bytes.len() as u64;
-        let conn = ConnId(conn);
-        let bytes = bytes.to_vec();
-        self.put(EventKind::Bytes {
-            conn,
-            from,
-            offset,
-            len,
-            bytes,
-        });
-    }
-
-    fn close(&mut self, conn: u32) {
-        for by in [Side::Client, Side::Server] {
-            let (conn, kind) = (ConnId(conn), CloseKind::Fin);
-            self.put(EventKind::Closed { conn, by, kind });
-        }
-    }
-}
-
 #[test]
 fn a_long_line_with_no_end_stays_within_the_retention_cap() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("long.pcap");
-    let mut w = Writer::new(&path);
-    w.open(0, "127.0.0.1:40001", "127.0.0.1:2121");
+    let mut w = EventPcap::create(&path);
+    w.open(0, ConnRole::Control, "127.0.0.1:40001", "127.0.0.1:2121");
     w.bytes(0, Side::Server, 0, b"220 hi\r\n");
     w.bytes(0, Side::Client, 0, b"USER ");
     let chunk = vec![b'x'; 64 * 1024];
     for i in 0..128u64 {
         w.bytes(0, Side::Client, 5 + i * chunk.len() as u64, &chunk);
     }
-    w.close(0);
-    w.0.finish();
-    drop(w);
+    w.close(0, Side::Client);
+    w.close(0, Side::Server);
+    w.finish();
     let opts = Options::default();
     let mut seen = Vec::new();
     read_sessions(&path, &opts, |s| seen.push(s)).unwrap();
@@ -428,7 +380,7 @@ fn a_long_line_with_no_end_stays_within_the_retention_cap() {
 fn many_tiny_connections_end_in_a_verdict() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("many.pcap");
-    let mut w = Writer::new(&path);
+    let mut w = EventPcap::create(&path);
     let n = 5_000u32;
     for i in 0..n {
         let from = format!(
@@ -437,7 +389,7 @@ fn many_tiny_connections_end_in_a_verdict() {
             1 + (i / 250) % 200,
             1024 + i % 60_000
         );
-        w.open(i, &from, "127.0.0.1:2121");
+        w.open(i, ConnRole::Control, &from, "127.0.0.1:2121");
         if i % 10 == 0 {
             w.bytes(i, Side::Server, 0, b"220 hi\r\n");
             w.bytes(i, Side::Client, 0, b"QUIT\r\n");
@@ -445,10 +397,11 @@ fn many_tiny_connections_end_in_a_verdict() {
         } else {
             w.bytes(i, Side::Client, 0, b"x");
         }
-        w.close(i);
+        w.close(i, Side::Client);
+        w.close(i, Side::Server);
     }
-    w.0.finish();
-    drop(w);
+    assert!(w.events() >= 4 * u64::from(n));
+    w.finish();
     let mut sessions = 0;
     let summary = read_sessions(&path, &Options::default(), |_| sessions += 1).unwrap();
     assert_eq!(sessions, n / 10);
