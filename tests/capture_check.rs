@@ -284,3 +284,32 @@ fn every_session_imports_as_a_case_that_loads_in_both_roles() {
         }
     }
 }
+
+#[test]
+fn check_exits_as_run_does_and_writes_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("check.json");
+    let report = format!("json={}", json.display());
+    let check = |files: &[&Path], extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ftpconform"))
+            .arg("check")
+            .args(files)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (clean, bounce) = (real()[0].clone(), real()[7].clone());
+    assert_eq!(check(&[&clean], &[]).0, Some(0));
+    let (code, table) = check(&[&clean, &bounce], &["--report", &report]);
+    assert_eq!(code, Some(1), "{table}");
+    assert!(table.contains("privileged-port-refused"), "{table}");
+    let written = std::fs::read_to_string(&json).unwrap();
+    assert!(written.contains("session-2"), "{written}");
+    let junk = dir.path().join("junk.pcap");
+    std::fs::write(&junk, b"not a capture").unwrap();
+    assert_eq!(check(&[&junk], &[]).0, Some(2));
+}
