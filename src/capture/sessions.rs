@@ -570,6 +570,16 @@ impl Live {
         let from_server = side == Side::Server;
         let server = self.server;
         let buf = &mut self.lines[usize::from(from_server)];
+        if !bytes.contains(&b'\n') {
+            // Still inside a line: only the new bytes can end it. A line
+            // longer than the cap is not scanned.
+            if buf.len() + bytes.len() > DEFAULT_LINE_CAP {
+                buf.clear();
+            } else {
+                buf.extend_from_slice(bytes);
+            }
+            return Vec::new();
+        }
         buf.extend_from_slice(bytes);
         let mut found = Vec::new();
         let mut start = 0;
