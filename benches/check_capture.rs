@@ -27,6 +27,7 @@ mod event_pcap;
 use event_pcap::EventPcap as Writer;
 
 const CHILD: &str = "FTPCONFORM_BENCH_CHECK";
+const VARIANTS: [&str; 3] = ["retr", "no-newline", "tiny"];
 
 fn main() {
     if let Ok(path) = std::env::var(CHILD) {
@@ -43,7 +44,14 @@ fn main() {
     let dir = tempfile::tempdir_in(base).expect("temp dir");
     println!("check_capture: SIZE {} MiB, COUNT {count}", size >> 20);
     println!("capture      MiB    events  reader  seconds  MiB/s  peak-MiB  verdicts");
-    for variant in ["retr", "no-newline", "tiny"] {
+    // `cargo bench --bench check_capture -- tiny` runs only that capture.
+    let asked: Vec<String> = std::env::args()
+        .filter(|a| VARIANTS.contains(&a.as_str()))
+        .collect();
+    for variant in VARIANTS
+        .iter()
+        .filter(|v| asked.is_empty() || asked.iter().any(|a| a == *v))
+    {
         let path = dir.path().join(format!("{variant}.pcap"));
         let packets = generate(variant, &path, size, count);
         let mib = std::fs::metadata(&path).expect("capture").len() as f64 / 1048576.0;
