@@ -16,7 +16,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-pub use pcap::PcapObserver;
+pub use pcap::{CaptureHealth, PcapObserver};
 pub use read::{read_pcap, read_pcap_from};
 
 /// Why a capture could not be read.
