@@ -123,7 +123,15 @@ pub struct RunState {
 #[derive(Default)]
 struct StateInner {
     results: Vec<CaseResult>,
-    running: Option<(Timeline, Option<PathBuf>)>,
+    running: Option<Running>,
+}
+
+/// The case in flight: its timeline, capture, and result so far.
+struct Running {
+    timeline: Timeline,
+    capture: Option<PathBuf>,
+    result: CaseResult,
+    started: Instant,
 }
 
 impl RunState {
@@ -131,18 +139,32 @@ impl RunState {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Results of the cases that finished.
+    /// Results of the cases that finished (and of the one interrupted).
     pub fn results(&self) -> Vec<CaseResult> {
         self.lock().results.clone()
     }
 
-    /// Ends the running case's timeline (its capture is flushed and closed)
-    /// and returns the capture path, if a case was running.
-    pub fn interrupt(&self) -> Option<PathBuf> {
-        let (timeline, path) = self.lock().running.take()?;
-        timeline.note("run interrupted");
-        timeline.finish();
-        path
+    /// Ends the running case's timeline (its capture is flushed and
+    /// closed) and records it as interrupted by `signal` (an `error`
+    /// whose reason says so); returns its result, if a case was running.
+    pub fn interrupt(&self, signal: &str) -> Option<CaseResult> {
+        let mut inner = self.lock();
+        let run = inner.running.take()?;
+        run.timeline.note(format!("run interrupted by {signal}"));
+        run.timeline.finish();
+        let secs = run.started.elapsed().as_secs_f64();
+        let result = CaseResult {
+            verdict: Verdict::Error,
+            reason: Some(format!(
+                "interrupted by {signal} after {secs:.1} s; the capture holds the case until then"
+            )),
+            duration: run.started.elapsed(),
+            capture: run.capture,
+            notes: crate::check::remarks(&run.timeline.events()),
+            ..run.result
+        };
+        inner.results.push(result.clone());
+        Some(result)
     }
 }
 
@@ -233,8 +255,17 @@ async fn run_on(
             return not_run(suite, case, &endpoint.name, Verdict::Skipped, why);
         }
     }
-    let capture = capture.and_then(|p| attach_capture(timeline, p));
-    state.lock().running = Some((timeline.clone(), capture.clone()));
+    let capture = capture.map(|p| attach_capture(timeline, p));
+    let path = capture
+        .as_ref()
+        .and_then(|c| c.as_ref().ok())
+        .map(|c| c.0.clone());
+    state.lock().running = Some(Running {
+        timeline: timeline.clone(),
+        capture: path,
+        result: blank(case, &suite.name, &target.name()),
+        started: Instant::now(),
+    });
     let started = Instant::now();
     let peer = match Peer::of(case, target) {
         Ok(peer) => peer,
@@ -248,7 +279,7 @@ async fn run_on(
     state.lock().running = None;
     timeline.finish();
     result.duration = started.elapsed();
-    result.capture = capture;
+    record_capture(&mut result, capture);
     result
 }
 
@@ -400,24 +431,46 @@ fn panic_text(join: tokio::task::JoinError) -> String {
     format!("the case panicked: {text}")
 }
 
+/// The capture of a running case: its path and what went wrong writing it.
+type Capture = (PathBuf, crate::capture::CaptureHealth);
+
 /// Starts writing the case's pcap; a capture that cannot be created is
-/// noted on stderr and the case runs without it.
-fn attach_capture(timeline: &Timeline, path: &Path) -> Option<PathBuf> {
-    if let Some(dir) = path.parent() {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            eprintln!("warning: cannot create {}: {e}", dir.display());
-            return None;
+/// noted on stderr and in the result (`Err`), and the case runs without it.
+fn attach_capture(timeline: &Timeline, path: &Path) -> Result<Capture, String> {
+    let created = match path.parent().map(std::fs::create_dir_all) {
+        Some(Err(e)) => Err(format!(
+            "cannot create {}: {e}",
+            path.parent().unwrap_or(path).display()
+        )),
+        _ => crate::capture::PcapObserver::create(path)
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+    };
+    match created {
+        Ok(obs) => {
+            let health = obs.health();
+            timeline.add_observer(Box::new(obs));
+            Ok((path.to_path_buf(), health))
+        }
+        Err(why) => {
+            eprintln!("warning: {why}");
+            Err(format!("no capture: {why}"))
         }
     }
-    match crate::capture::PcapObserver::create(path) {
-        Ok(obs) => {
-            timeline.add_observer(Box::new(obs));
-            Some(path.to_path_buf())
+}
+
+/// What the result says of its capture once the case is over: its path,
+/// and a note when writing it failed (a full disk) or never started.
+fn record_capture(result: &mut CaseResult, capture: Option<Result<Capture, String>>) {
+    match capture {
+        Some(Ok((path, health))) => {
+            if let Some(problem) = health.problem() {
+                eprintln!("warning: capture {} cut short: {problem}", path.display());
+                result.notes.push(format!("capture cut short: {problem}"));
+            }
+            result.capture = Some(path);
         }
-        Err(e) => {
-            eprintln!("warning: cannot write {}: {e}", path.display());
-            None
-        }
+        Some(Err(why)) => result.notes.push(why),
+        None => {}
     }
 }
 

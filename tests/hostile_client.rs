@@ -40,6 +40,21 @@ enum Act {
     PasvConnects(usize, Duration),
     /// Abortive close (RST).
     Reset,
+    /// Sends PASV, connects to the port of the 227, sends `RETR path` and
+    /// then breaks the transfer as `Break` says.
+    PasvRetr(Break),
+}
+
+/// How a hostile client breaks a download it started.
+#[derive(Clone, Copy)]
+enum Break {
+    /// Resets the control connection once the 150 has come.
+    ControlAfter150,
+    /// Resets the data connection once its first byte has come.
+    DataMidTransfer,
+    /// Half-closes the data connection (FIN) at once and reads the
+    /// control connection on.
+    DataHalfClosed,
 }
 
 use Act::*;
@@ -93,6 +108,7 @@ async fn play(task: &Task, acts: Vec<Act>) -> std::io::Result<()> {
                 read_for(&mut ctl, d, &mut seen).await?;
             }
             PasvConnects(n, hold) => pasv_connects(&mut ctl, &task.path, n, hold).await?,
+            PasvRetr(how) => pasv_retr(&mut ctl, &task.path, how).await?,
             Reset => {
                 ctl.set_zero_linger()?;
                 return Ok(());
@@ -115,21 +131,53 @@ async fn read_for(ctl: &mut TcpStream, d: Duration, seen: &mut Vec<u8>) -> std::
     Ok(())
 }
 
+/// Sends PASV and returns the address its 227 names, if any.
+async fn pasv(ctl: &mut TcpStream) -> std::io::Result<Option<std::net::SocketAddrV4>> {
+    let mut seen = Vec::new();
+    ctl.write_all(b"PASV\r\n").await?;
+    read_for(ctl, Duration::from_millis(300), &mut seen).await?;
+    let text = String::from_utf8_lossy(&seen);
+    Ok(text
+        .lines()
+        .find(|l| l.starts_with("227"))
+        .and_then(|l| ftpconform::wire::addr::parse_pasv_reply(l.get(4..)?).ok()))
+}
+
+async fn pasv_retr(ctl: &mut TcpStream, path: &str, how: Break) -> std::io::Result<()> {
+    let Some(at) = pasv(ctl).await? else {
+        return Ok(());
+    };
+    let bound = Duration::from_secs(1);
+    let mut data = tokio::time::timeout(bound, TcpStream::connect(at)).await??;
+    ctl.write_all(format!("RETR {path}\r\n").as_bytes()).await?;
+    let mut seen = Vec::new();
+    match how {
+        Break::ControlAfter150 => {
+            read_for(ctl, Duration::from_millis(300), &mut seen).await?;
+            ctl.set_zero_linger()?;
+        }
+        Break::DataMidTransfer => {
+            let mut byte = [0u8; 1];
+            let _ = tokio::time::timeout(bound, data.read(&mut byte)).await;
+            data.set_zero_linger()?;
+            drop(data);
+            read_for(ctl, Duration::from_secs(1), &mut seen).await?;
+        }
+        Break::DataHalfClosed => {
+            data.shutdown().await?;
+            read_for(ctl, Duration::from_secs(1), &mut seen).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn pasv_connects(
     ctl: &mut TcpStream,
     path: &str,
     n: usize,
     hold: Duration,
 ) -> std::io::Result<()> {
-    let mut seen = Vec::new();
-    ctl.write_all(b"PASV\r\n").await?;
-    read_for(ctl, Duration::from_millis(300), &mut seen).await?;
-    let text = String::from_utf8_lossy(&seen);
-    let Some(at) = text
-        .lines()
-        .find(|l| l.starts_with("227"))
-        .and_then(|l| ftpconform::wire::addr::parse_pasv_reply(l.get(4..)?).ok())
-    else {
+    let Some(at) = pasv(ctl).await? else {
         return Ok(());
     };
     let mut data = Vec::new();
@@ -204,6 +252,32 @@ fn corpus() -> Vec<(&'static str, Vec<Act>)> {
                 Read(Duration::from_millis(200)),
                 PasvConnects(2, Duration::from_secs(1)),
             ]),
+        ),
+        ("reset before any byte", vec![Reset]),
+        (
+            "reset of the control connection right after 150",
+            after_login(vec![
+                Read(Duration::from_millis(200)),
+                PasvRetr(Break::ControlAfter150),
+            ]),
+        ),
+        (
+            "reset of the data connection mid-transfer",
+            after_login(vec![
+                Read(Duration::from_millis(200)),
+                PasvRetr(Break::DataMidTransfer),
+            ]),
+        ),
+        (
+            "half-open data connection: FIN before reading",
+            after_login(vec![
+                Read(Duration::from_millis(200)),
+                PasvRetr(Break::DataHalfClosed),
+            ]),
+        ),
+        (
+            "100,000 pipelined NOOPs, replies never read",
+            after_login(vec![Repeat(b"NOOP\r\n".to_vec(), 100_000)]),
         ),
         (
             "a data connection that never closes",

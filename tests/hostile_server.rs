@@ -33,6 +33,11 @@ enum Act {
     Close,
     /// Keeps the connection open, silent, this long.
     Hold(Duration),
+    /// Half-close: FIN on the way out, the connection still read.
+    HalfClose,
+    /// Connects to the address of the last PORT this many times, writes
+    /// the bytes on each connection and closes them (FIN).
+    DialPort(usize, Vec<u8>),
 }
 
 use Act::*;
@@ -64,6 +69,20 @@ fn pasv_with(line: &str, reply: &str) -> Vec<Act> {
     }
 }
 
+/// Reads and never answers (a server whose writing side is gone).
+fn silent(_: &str) -> Vec<Act> {
+    Vec::new()
+}
+
+/// Polite, but EPSV gets `reply`.
+fn epsv_with(line: &str, reply: &str) -> Vec<Act> {
+    if line.eq_ignore_ascii_case("EPSV") {
+        vec![send(reply)]
+    } else {
+        polite(line)
+    }
+}
+
 /// Polite, but LIST and RETR get `acts`.
 fn transfer_with(line: &str, acts: Vec<Act>) -> Vec<Act> {
     match line.get(..4).map(str::to_ascii_uppercase).as_deref() {
@@ -87,7 +106,7 @@ impl Hostile {
         let data_at = data.map(|acts| {
             let (at, thread) = serve(stop.clone(), move |mut stream, flag| {
                 let _ = stream.set_nonblocking(false);
-                let _ = play(&mut stream, &acts, flag);
+                let _ = play(&mut stream, &acts, None, flag);
             });
             (at, thread)
         });
@@ -141,8 +160,14 @@ impl Drop for Hostile {
     }
 }
 
-/// Plays the acts; `Ok(false)` when the connection is gone.
-fn play(stream: &mut TcpStream, acts: &[Act], stop: &AtomicBool) -> std::io::Result<bool> {
+/// Plays the acts (`port`: the address of the last PORT read, if any);
+/// `Ok(false)` when the connection is gone.
+fn play(
+    stream: &mut TcpStream,
+    acts: &[Act],
+    port: Option<SocketAddr>,
+    stop: &AtomicBool,
+) -> std::io::Result<bool> {
     for act in acts {
         if stop.load(Ordering::Relaxed) {
             return Ok(false);
@@ -177,9 +202,23 @@ fn play(stream: &mut TcpStream, acts: &[Act], stop: &AtomicBool) -> std::io::Res
                     std::thread::sleep(Duration::from_millis(20));
                 }
             }
+            HalfClose => stream.shutdown(std::net::Shutdown::Write)?,
+            DialPort(n, bytes) => dial(port, *n, bytes),
         }
     }
     Ok(true)
+}
+
+/// Connects `n` times to `port` (bounded), writes `bytes` on each and
+/// closes them in turn.
+fn dial(port: Option<SocketAddr>, n: usize, bytes: &[u8]) {
+    let Some(at) = port else { return };
+    let conns: Vec<TcpStream> = (0..n)
+        .filter_map(|_| TcpStream::connect_timeout(&at, Duration::from_secs(1)).ok())
+        .collect();
+    for mut c in conns {
+        let _ = c.write_all(bytes);
+    }
 }
 
 /// SO_LINGER with a zero timeout: dropping the socket sends a RST.
@@ -212,15 +251,21 @@ fn session(
 ) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_millis(100)))?;
-    if !play(&mut stream, greeting, stop)? {
+    if !play(&mut stream, greeting, None, stop)? {
         return Ok(());
     }
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
+    let mut port = None;
     while !stop.load(Ordering::Relaxed) {
         match reader.read_line(&mut line) {
             Ok(0) => return Ok(()),
             Ok(_) if line.ends_with('\n') => {
+                if let Some(arg) = line.trim_end().strip_prefix("PORT ") {
+                    port = ftpconform::wire::addr::parse_port(arg)
+                        .ok()
+                        .map(SocketAddr::V4);
+                }
                 let acts = match pasv {
                     Some(SocketAddr::V4(at)) if line.trim_end().eq_ignore_ascii_case("PASV") => {
                         let text = ftpconform::wire::addr::encode_pasv_reply(
@@ -232,7 +277,7 @@ fn session(
                     _ => answer(line.trim_end()),
                 };
                 line.clear();
-                if !play(&mut stream, &acts, stop)? {
+                if !play(&mut stream, &acts, port, stop)? {
                     return Ok(());
                 }
             }
@@ -255,8 +300,16 @@ struct Outcome {
     stderr: String,
 }
 
-/// `ftpconform run` of the smoke `case` against `server`, with its peak
-/// RSS read from wait4.
+/// The suite file of a `suite::case` name.
+fn suite_file(case: &str) -> String {
+    match case.split("::").next() {
+        Some("server-smoke") | None => "suites/server/smoke.yaml".into(),
+        Some(suite) => format!("suites/server/{suite}.yaml"),
+    }
+}
+
+/// `ftpconform run` of `case` (`suite::case`) against `server`, with its
+/// peak RSS read from wait4.
 fn run_against(server: &Hostile, case: &str) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
@@ -264,7 +317,9 @@ fn run_against(server: &Hostile, case: &str) -> Outcome {
     let child = Command::new(env!("CARGO_BIN_EXE_ftpconform"))
         .args(["run", "--quiet", "--server"])
         .arg(format!("ftp://u:p@{}", server.addr))
-        .args(["--suite", "suites/server/smoke.yaml", "--case", case])
+        .arg("--suite")
+        .arg(suite_file(case))
+        .args(["--case", case])
         .arg("--report")
         .arg(format!("json={}", json.display()))
         .arg("--capture-dir")
@@ -276,6 +331,9 @@ fn run_against(server: &Hostile, case: &str) -> Outcome {
         .unwrap();
     let (status, peak_rss_kb, stderr) = wait_with_rusage(child);
     let elapsed = started.elapsed();
+    if std::env::var_os("HOSTILE_JSON").is_some() {
+        eprintln!("{}", std::fs::read_to_string(&json).unwrap_or_default());
+    }
     let verdicts = std::fs::read(&json)
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
@@ -345,6 +403,8 @@ fn corpus() -> Vec<Hostility> {
     let greet = "server-smoke::greeting-then-quit";
     let login = "server-smoke::user-pass-login";
     let pasv = "server-smoke::pasv-list";
+    let epsv = "rfc2428-extended::epsv-list";
+    let active = "rfc959-transfers::retr-active-port";
     let ok = || send("220 ok\r\n");
     let random = noise::random_bytes(0x9e37_79b9, 4096);
     vec![
@@ -568,6 +628,129 @@ fn corpus() -> Vec<Hostility> {
                 transfer_with(
                     l,
                     vec![send("150 here it comes\r\n"), Hold(Duration::from_secs(30))],
+                )
+            },
+            data: Some(vec![
+                send("-rw-r--r-- 1 ftp ftp 5 Jan 1 00:00 a\r\n"),
+                Hold(Duration::from_secs(30)),
+            ]),
+            harmless: false,
+        },
+        Hostility {
+            name: "half-open: FIN after the greeting, reading on",
+            case: login,
+            greeting: vec![ok(), HalfClose, Hold(Duration::from_secs(30))],
+            answer: silent,
+            data: None,
+            harmless: false,
+        },
+        Hostility {
+            name: "229 naming port 0",
+            case: epsv,
+            greeting: vec![ok()],
+            answer: |l| epsv_with(l, "229 Entering Extended Passive Mode (|||0|)\r\n"),
+            data: None,
+            harmless: false,
+        },
+        Hostility {
+            name: "229 naming a port above 65535",
+            case: epsv,
+            greeting: vec![ok()],
+            answer: |l| epsv_with(l, "229 Entering Extended Passive Mode (|||65536|)\r\n"),
+            data: None,
+            harmless: false,
+        },
+        Hostility {
+            name: "229 with a negative port",
+            case: epsv,
+            greeting: vec![ok()],
+            answer: |l| epsv_with(l, "229 Entering Extended Passive Mode (|||-21|)\r\n"),
+            data: None,
+            harmless: false,
+        },
+        Hostility {
+            name: "an active data connection opened twice",
+            case: active,
+            greeting: vec![ok()],
+            answer: |l| {
+                transfer_with(
+                    l,
+                    vec![
+                        send("150 here it comes\r\n"),
+                        DialPort(2, b"Hello, FTP!\n".to_vec()),
+                        send("226 done\r\n"),
+                    ],
+                )
+            },
+            data: None,
+            harmless: true,
+        },
+        Hostility {
+            name: "every byte of a transfer (150, data, 226) in its own segment",
+            case: pasv,
+            greeting: vec![ok()],
+            answer: |l| {
+                let drip = |s: &str| Drip(s.as_bytes().to_vec(), Duration::from_millis(2));
+                transfer_with(
+                    l,
+                    vec![
+                        drip("150 here it comes\r\n"),
+                        Hold(Duration::from_millis(300)),
+                        drip("226 done\r\n"),
+                    ],
+                )
+            },
+            data: Some(vec![
+                Drip(
+                    b"-rw-r--r-- 1 ftp ftp 5 Jan 1 00:00 a\r\n".to_vec(),
+                    Duration::from_millis(2),
+                ),
+                Close,
+            ]),
+            harmless: true,
+        },
+        Hostility {
+            name: "data connection reset before any byte, then 426",
+            case: pasv,
+            greeting: vec![ok()],
+            answer: |l| {
+                transfer_with(
+                    l,
+                    vec![
+                        send("150 here it comes\r\n"),
+                        Hold(Duration::from_millis(300)),
+                        send("426 connection closed; transfer aborted\r\n"),
+                    ],
+                )
+            },
+            data: Some(vec![Reset]),
+            harmless: false,
+        },
+        Hostility {
+            name: "slowloris data: a byte every 250 ms",
+            case: pasv,
+            greeting: vec![ok()],
+            answer: |l| {
+                transfer_with(
+                    l,
+                    vec![send("150 here it comes\r\n"), Hold(Duration::from_secs(30))],
+                )
+            },
+            data: Some(vec![Drip(vec![b'a'; 400], Duration::from_millis(250))]),
+            harmless: false,
+        },
+        Hostility {
+            name: "control connection reset mid-transfer",
+            case: pasv,
+            greeting: vec![ok()],
+            answer: |l| {
+                transfer_with(
+                    l,
+                    vec![
+                        send("150 here it comes\r\n"),
+                        Hold(Duration::from_millis(300)),
+                        Reset,
+                    ],
                 )
             },
             data: Some(vec![

@@ -29,7 +29,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-pub use pcap::PcapObserver;
+pub use pcap::{CaptureHealth, PcapObserver};
 pub use read::{read_pcap, read_pcap_from};
 pub use sessions::{read_sessions, read_sessions_from, Session};
 

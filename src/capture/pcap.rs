@@ -32,21 +32,81 @@ const WINDOW: u16 = 65535;
 /// The file behind the pcap writer, shared so that the observer can flush
 /// at event boundaries (`PcapWriter` does not expose its writer).
 #[derive(Clone)]
-struct Sink(Arc<Mutex<BufWriter<File>>>);
+struct Sink(Arc<Mutex<SinkFile>>);
+
+struct SinkFile {
+    /// `None` once writing failed: nothing more reaches the file.
+    w: Option<BufWriter<File>>,
+    /// Bytes handed to the writer so far.
+    taken: u64,
+    /// Bytes on disk at the last flush that worked, at a record boundary.
+    good: u64,
+}
 
 impl Sink {
-    fn with<T>(&self, f: impl FnOnce(&mut BufWriter<File>) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut SinkFile) -> T) -> T {
         let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut guard)
     }
+
+    /// Flushes at a record boundary (every call is made between records).
+    fn flush_boundary(&self) -> io::Result<()> {
+        self.with(|s| {
+            let w = s.w.as_mut().ok_or_else(stopped)?;
+            w.flush()?;
+            s.good = s.taken;
+            Ok(())
+        })
+    }
+
+    /// Stops writing: the buffered bytes are dropped and the file is cut
+    /// back to the last record boundary that reached the disk, so that it
+    /// stays a readable pcap (a full disk leaves half a record otherwise).
+    /// Returns the length kept.
+    fn cut(&self) -> u64 {
+        self.with(|s| {
+            if let Some(w) = s.w.take() {
+                let (file, _unwritten) = w.into_parts();
+                let _ = file.set_len(s.good);
+            }
+            s.good
+        })
+    }
+}
+
+fn stopped() -> io::Error {
+    io::Error::other("the capture stopped after a write error")
 }
 
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.with(|w| w.write(buf))
+        self.with(|s| {
+            let n = s.w.as_mut().ok_or_else(stopped)?.write(buf)?;
+            s.taken += n as u64;
+            Ok(n)
+        })
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.with(|w| w.flush())
+        self.with(|s| s.w.as_mut().map_or(Ok(()), |w| w.flush()))
+    }
+}
+
+/// What went wrong with a capture while the case ran, readable after the
+/// observer went into the timeline.
+#[derive(Clone, Default)]
+pub struct CaptureHealth(Arc<Mutex<Option<String>>>);
+
+impl CaptureHealth {
+    /// The first write error and what of the file was kept, if any.
+    pub fn problem(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, text: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(text);
     }
 }
 
@@ -98,48 +158,76 @@ impl<'a> Segment<'a> {
 
 /// Writes a pcap file (Ethernet, IPv4/IPv6, TCP) from timeline events as
 /// they arrive. Errors after creation are kept, not raised: the first one is
-/// available from [`PcapObserver::error`], and writing stops.
+/// available from [`PcapObserver::health`], writing stops, and the file is
+/// cut back to its last whole record.
 pub struct PcapObserver {
     writer: PcapWriter<Sink>,
     sink: Sink,
     conns: HashMap<ConnId, Conn>,
     last_ts: Duration,
     error: Option<io::Error>,
+    health: CaptureHealth,
 }
 
 impl PcapObserver {
-    /// Creates (truncates) the file at `path` and writes the pcap header.
+    /// Creates (truncates) the file at `path` and writes the pcap header;
+    /// a header that cannot be written (a full disk) leaves no file.
     pub fn create(path: &Path) -> io::Result<Self> {
         let file = File::create(path)?;
-        let sink = Sink(Arc::new(Mutex::new(BufWriter::with_capacity(
-            2 * FLUSH_AT,
-            file,
-        ))));
-        let writer = PcapWriter::new(sink.clone()).map_err(io::Error::other)?;
-        let mut obs = PcapObserver {
+        let sink = Sink(Arc::new(Mutex::new(SinkFile {
+            w: Some(BufWriter::with_capacity(2 * FLUSH_AT, file)),
+            taken: 0,
+            good: 0,
+        })));
+        let header = PcapWriter::new(sink.clone())
+            .map_err(io::Error::other)
+            .and_then(|w| sink.flush_boundary().map(|()| w));
+        let writer = match header {
+            Ok(w) => w,
+            Err(e) => {
+                sink.cut();
+                if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+                    let _ = std::fs::remove_file(path);
+                }
+                return Err(e);
+            }
+        };
+        Ok(PcapObserver {
             writer,
             sink,
             conns: HashMap::new(),
             last_ts: Duration::ZERO,
             error: None,
-        };
-        obs.flush();
-        Ok(obs)
+            health: CaptureHealth::default(),
+        })
     }
 
-    /// The first write error met, if any.
-    pub fn error(&self) -> Option<&io::Error> {
-        self.error.as_ref()
+    /// What went wrong while writing, readable once the observer is gone.
+    pub fn health(&self) -> CaptureHealth {
+        self.health.clone()
     }
 
     fn flush(&mut self) {
-        if let Err(e) = self.sink.with(|w| w.flush()) {
-            self.error.get_or_insert(e);
+        if self.error.is_none() {
+            if let Err(e) = self.sink.flush_boundary() {
+                self.fail(e);
+            }
         }
     }
 
+    /// Keeps the first error, stops writing and cuts the file back to its
+    /// last whole record.
+    fn fail(&mut self, e: io::Error) {
+        let kept = self.sink.cut();
+        self.health.set(format!(
+            "{e}; the file keeps its first {kept} bytes, whole records"
+        ));
+        self.error.get_or_insert(e);
+    }
+
     fn buffered(&self) -> usize {
-        self.sink.with(|w| w.buffer().len())
+        self.sink
+            .with(|s| s.w.as_ref().map_or(0, |w| w.buffer().len()))
     }
 
     fn on_event(&mut self, ts: Duration, kind: &EventKind) {
@@ -259,16 +347,13 @@ impl PcapObserver {
         };
         let frame = match build_frame(conn, &seg) {
             Ok(f) => f,
-            Err(e) => {
-                self.error = Some(io::Error::other(e));
-                return;
-            }
+            Err(e) => return self.fail(io::Error::other(e)),
         };
         let ts = ts.max(self.last_ts);
         self.last_ts = ts;
         let packet = PcapPacket::new(ts, frame.len() as u32, &frame);
         if let Err(e) = self.writer.write_packet(&packet) {
-            self.error = Some(io::Error::other(e));
+            self.fail(io::Error::other(e));
         }
     }
 }

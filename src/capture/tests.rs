@@ -264,7 +264,7 @@ fn events_for_unknown_connections_are_ignored() {
     };
     obs.observe(std::time::SystemTime::now(), &stray);
     obs.finish();
-    assert!(obs.error().is_none());
+    assert!(obs.health().problem().is_none());
     assert_eq!(read_pcap(&path, None).unwrap(), vec![]);
 }
 

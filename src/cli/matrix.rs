@@ -20,7 +20,7 @@ use ftpconform::script::Suite;
 use ftpconform::timeline::Timeline;
 use ftpconform::verdict::{CaseResult, Verdict};
 
-use super::run::{run_all, RunArgs, EXIT_HARNESS};
+use super::run::{run_all, Ran, RunArgs, EXIT_HARNESS};
 
 #[derive(Args, Debug)]
 pub struct MatrixArgs {
@@ -111,7 +111,7 @@ pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
             }
         };
         match rt.block_on(run_all(&col.args, &suites, &config, &mut on_case)) {
-            Ok(Some(results)) => {
+            Ok(Ran::Done(results)) => {
                 eprintln!(
                     "matrix: {} {} cases in {:.1} s: {}",
                     col.name,
@@ -125,7 +125,7 @@ pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
                 )?;
                 all.extend(results);
             }
-            Ok(None) => return Ok(ExitCode::from(130)),
+            Ok(Ran::Interrupted(signal, _)) => return Ok(ExitCode::from(signal.exit_code())),
             Err(e) => {
                 eprintln!("matrix: {} unavailable: {e:#}", col.name);
                 unavailable.push(format!("{}: {e:#}", col.name));

@@ -26,8 +26,6 @@ use ftpconform::verdict::{CaseResult, Role, Verdict};
 
 /// Exit status for usage, configuration and harness errors.
 pub const EXIT_HARNESS: u8 = 2;
-/// Exit status after Ctrl-C.
-const EXIT_INTERRUPTED: u8 = 130;
 /// How long a target may take to accept a connection and greet.
 const PROBE_LIMIT: Duration = Duration::from_secs(5);
 
@@ -112,12 +110,13 @@ pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
     let progress = Progress::new(selected(&args, &suites, &config), args.quiet);
     let keep_ladders = reports::wants_ladders(&specs);
     let mut ladders = Ladders::default();
-    let results = match &args.topology {
+    let (results, signal) = match &args.topology {
         Some(name) => {
             // Through a topology the cases run in the namespaces' own
             // threads; their results come back at the end.
             let (server, client) = (args.server.as_deref(), args.client.as_deref());
-            Some(super::through::run(name, server, client, &suites, &config)?)
+            let results = super::through::run(name, server, client, &suites, &config)?;
+            (results, None)
         }
         None => {
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -128,22 +127,32 @@ pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
                     ladders.record(r, &timeline.events());
                 }
             };
-            rt.block_on(run_all(&args, &suites, &config, &mut on_case))?
+            match rt.block_on(run_all(&args, &suites, &config, &mut on_case))? {
+                Ran::Done(results) => (results, None),
+                Ran::Interrupted(signal, results) => (results, Some(signal)),
+            }
         }
     };
     progress.finish();
-    let Some(results) = results else {
-        return Ok(ExitCode::from(EXIT_INTERRUPTED));
-    };
     let results: Vec<CaseResult> = results
         .into_iter()
         .map(|r| graded(r, args.strict))
         .collect();
-    if results.is_empty() {
+    if results.is_empty() && signal.is_none() {
         bail!("no case selected: check --suite and --case");
     }
     print!("{}", report::table::render(&results));
     reports::write(&specs, &results, &ladders)?;
+    if let Some(signal) = signal {
+        // The cases that finished and the one interrupted are in the
+        // reports; the exit status says the run did not finish.
+        eprintln!(
+            "interrupted by {} after {} cases",
+            signal.name(),
+            results.len()
+        );
+        return Ok(ExitCode::from(signal.exit_code()));
+    }
     Ok(ExitCode::from(Summary::of(&results).exit_code() as u8))
 }
 
@@ -181,16 +190,49 @@ pub fn suite_paths(args: &RunArgs) -> Vec<PathBuf> {
     }
 }
 
-/// Runs the server side, the client side or both, as asked. `None` when
-/// interrupted by Ctrl-C.
+/// A signal that stops a run.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Signal {
+    Int,
+    Term,
+}
+
+impl Signal {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Signal::Int => "SIGINT",
+            Signal::Term => "SIGTERM",
+        }
+    }
+
+    /// 128 + the signal's number, as a shell reports a process it ended.
+    pub(super) fn exit_code(self) -> u8 {
+        match self {
+            Signal::Int => 130,
+            Signal::Term => 143,
+        }
+    }
+}
+
+/// How a run ended: every selected case ran, or a signal stopped it (the
+/// results then hold the cases that finished and the interrupted one).
+pub(super) enum Ran {
+    Done(Vec<CaseResult>),
+    Interrupted(Signal, Vec<CaseResult>),
+}
+
+/// Runs the server side, the client side or both, as asked, until done
+/// or SIGINT / SIGTERM.
 pub(super) async fn run_all(
     args: &RunArgs,
     suites: &[Suite],
     config: &RunConfig,
     on_case: &mut dyn FnMut(&CaseResult, &Timeline),
-) -> anyhow::Result<Option<Vec<CaseResult>>> {
+) -> anyhow::Result<Ran> {
     let both = args.server.is_none() && args.client.is_none();
     let state = RunState::default();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
     let work = async {
         if args.server.is_some() || both {
             run_server_side(args, suites, config, &state, &mut *on_case).await?;
@@ -200,13 +242,13 @@ pub(super) async fn run_all(
         }
         anyhow::Ok(())
     };
-    tokio::select! {
-        done = work => done.map(|()| Some(state.results())),
-        _ = tokio::signal::ctrl_c() => {
-            interrupted(&state);
-            Ok(None)
-        }
-    }
+    let signal = tokio::select! {
+        done = work => return done.map(|()| Ran::Done(state.results())),
+        _ = tokio::signal::ctrl_c() => Signal::Int,
+        _ = term.recv() => Signal::Term,
+    };
+    interrupted(&state, signal);
+    Ok(Ran::Interrupted(signal, state.results()))
 }
 
 /// Starts or reaches the server target, checks it greets, runs the server
@@ -250,18 +292,18 @@ async fn run_client_side(
     Ok(())
 }
 
-fn interrupted(state: &RunState) {
-    if let Some(path) = state.interrupt() {
+/// Closes the case in flight (recorded as interrupted, its capture
+/// flushed) and says so.
+fn interrupted(state: &RunState, signal: Signal) {
+    if let Some(r) = state.interrupt(signal.name()) {
+        let capture = r.capture.map_or("none".into(), |p| p.display().to_string());
         eprintln!(
-            "interrupted: the running case's capture is closed: {}",
-            path.display()
+            "interrupted by {}: {}::{} recorded as interrupted; its capture: {capture}",
+            signal.name(),
+            r.suite,
+            r.id
         );
     }
-    let done = state.results();
-    if !done.is_empty() {
-        print!("{}", report::table::render(&done));
-    }
-    eprintln!("interrupted after {} cases", done.len());
 }
 
 /// The endpoint to test and, for started servers, the guard that stops it.

@@ -21,6 +21,10 @@ const NO_LIMIT: Duration = Duration::from_secs(3600);
 const UPLOAD_READ_CAP: usize = 1 << 16;
 /// Slack above an expected download size before reading stops.
 const CAP_SLACK: u64 = 1 << 20;
+/// Fewer data bytes than this in a whole timeout period and the transfer
+/// counts as stalled: a peer that sends a byte now and then (slowloris)
+/// keeps every single wait short, so each wait's bound alone never ends it.
+const MIN_PROGRESS: usize = 1024;
 
 /// What happened during the data phase.
 #[derive(Default)]
@@ -108,7 +112,12 @@ pub async fn move_data(
         finished: false,
         stalled: false,
     };
+    let mut window = (tokio::time::Instant::now(), 0);
     while !p.over() {
+        if let Some(why) = p.trickle(&mut window, t) {
+            p.m.problem = Some(why);
+            break;
+        }
         p.maybe_finish_upload(ctrl).await;
         p.maybe_abort(ctrl, t).await;
         if p.over() {
@@ -137,6 +146,24 @@ pub async fn move_data(
 }
 
 impl Phase<'_> {
+    /// Whether the data moved less than [`MIN_PROGRESS`] bytes in the
+    /// timeout period that just ended (`window`: its start and the bytes
+    /// moved then); says so when it did.
+    fn trickle(&self, window: &mut (tokio::time::Instant, usize), t: Duration) -> Option<String> {
+        let moved = self.m.received.len() + self.pos;
+        if self.data_done || window.0.elapsed() < t {
+            return None;
+        }
+        let slow = moved - window.1 < MIN_PROGRESS;
+        *window = (tokio::time::Instant::now(), moved);
+        slow.then(|| {
+            format!(
+                "the data trickled: fewer than {MIN_PROGRESS} bytes within {}",
+                crate::net::fmt_duration(t)
+            )
+        })
+    }
+
     fn over(&self) -> bool {
         let failed = self.finished
             && !self.m.aborted
