@@ -24,7 +24,7 @@ const HELLO: &[u8] = b"Hello, client!\nSecond line\n";
 fn server(op: ClientOp, path: &str, passive: bool) -> ClientScript {
     let hello = VirtualFile {
         path: "hello.txt".into(),
-        content: HELLO.to_vec(),
+        content: Body::bytes(HELLO),
     };
     let mut fs = fake_server(vec![hello], op, path);
     fs.passive = passive;
