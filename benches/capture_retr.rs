@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use ftpconform::real::clients::ClientProfile;
 use ftpconform::real::servers::profiles::{start_profile, ProfileOptions};
 use ftpconform::runner::{run_case, Target};
-use ftpconform::script::{CaseBody, Suite};
+use ftpconform::script::{Body, CaseBody, Suite};
 use ftpconform::verdict::Verdict;
 
 const VARIANT: &str = "FTPCONFORM_BENCH_VARIANT";
@@ -117,7 +117,7 @@ async fn fake_to_curl(size: u64, capture: Option<&Path>) -> f64 {
     let mut suite: Suite =
         ftpconform::suite::load_str(Path::new("bench.yaml"), SUITE).expect("bench suite");
     if let CaseBody::Client(script) = &mut suite.cases[0].body {
-        script.files[0].content = pattern(size);
+        script.files[0].content = Body::repeat(&pattern(251), size);
     }
     let curl = ClientProfile::by_name("curl").expect("curl profile");
     let started = Instant::now();

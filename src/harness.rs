@@ -263,6 +263,7 @@ impl Shared {
         let config = RunConfig {
             capture_dir: self.capture_dir.clone(),
             filters: vec![],
+            capture: true,
         };
         let capture = config.capture_path(&self.name, &suite.name, &case.id);
         let result = {

@@ -30,6 +30,9 @@ pub struct RunConfig {
     /// Case filters: a case runs when any filter is a substring of
     /// `suite::case` (or when there are none).
     pub filters: Vec<String>,
+    /// Write each case's pcap (`run --no-capture` turns it off: the
+    /// timeline, checks and transcript are the same without it).
+    pub capture: bool,
 }
 
 impl Default for RunConfig {
@@ -37,6 +40,7 @@ impl Default for RunConfig {
         RunConfig {
             capture_dir: PathBuf::from("target/ftpconform/captures"),
             filters: Vec::new(),
+            capture: true,
         }
     }
 }
@@ -488,8 +492,9 @@ pub async fn run_suites(
     for suite in suites.iter().filter(|s| s.role == target.role()) {
         for case in suite.cases.iter().filter(|c| config.selects(suite, c)) {
             let path = config.capture_path(&name, &suite.name, &case.id);
+            let path = config.capture.then_some(path.as_path());
             let timeline = Timeline::new();
-            let result = run_on(suite, case, target, Some(&path), state, &timeline).await;
+            let result = run_on(suite, case, target, path, state, &timeline).await;
             progress(&result, &timeline);
             state.lock().results.push(result);
         }

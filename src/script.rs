@@ -10,6 +10,10 @@ use std::time::Duration;
 
 use regex::Regex;
 
+mod body;
+
+pub use body::{Body, BodyReader, PATTERN, PRINTABLE};
+
 use crate::verdict::{Level, Loc, Role};
 use crate::wire::addr::PasvShape;
 use crate::wire::reply::MultilineStyle;
@@ -536,7 +540,7 @@ pub enum StepKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VirtualFile {
     pub path: String,
-    pub content: Vec<u8>,
+    pub content: Body,
 }
 
 /// What the client under test is asked to do.

@@ -9,8 +9,10 @@
 //! (such as the pcap writer) see each event as it is appended, so that a
 //! capture is written while the case runs and survives a failing case.
 
+mod digest;
 mod peer;
 
+pub use digest::Digest;
 pub use peer::{Answer, Inapplicable, PeerEvent, Purpose, TransferEnd};
 
 use std::fmt;
@@ -253,6 +255,9 @@ impl Timeline {
     }
 
     /// Records bytes sent by `from` on `conn`, computing the stream offset.
+    /// Past the retention cap the payload is not kept, and a run of such
+    /// chunks with nothing between them is one event (its `len` grows), so
+    /// that a transfer of any size costs a bounded number of events.
     pub fn bytes(&self, conn: ConnId, from: Side, data: &[u8]) {
         let mut inner = self.lock();
         let at = inner.start_instant.elapsed();
@@ -267,29 +272,40 @@ impl Timeline {
         }
         let len = data.len() as u64;
         let keep = offset + len <= inner.retain;
-        // Observers get the full bytes, whatever is retained.
-        let full = Event {
-            seq: inner.events.len() as u64,
-            at,
-            kind: EventKind::Bytes {
-                conn,
-                from,
-                offset,
-                len,
-                bytes: data.to_vec(),
-            },
-        };
-        let start = inner.start_wall;
-        for obs in inner.observers.iter_mut() {
-            obs.observe(start, &full);
-        }
-        let mut stored = full;
-        if !keep {
-            if let EventKind::Bytes { bytes, .. } = &mut stored.kind {
-                bytes.clear();
+        if !inner.observers.is_empty() {
+            // Observers get the full bytes, whatever is retained.
+            let full = Event {
+                seq: inner.events.len() as u64,
+                at,
+                kind: EventKind::Bytes {
+                    conn,
+                    from,
+                    offset,
+                    len,
+                    bytes: data.to_vec(),
+                },
+            };
+            let start = inner.start_wall;
+            for obs in inner.observers.iter_mut() {
+                obs.observe(start, &full);
             }
         }
-        inner.events.push(stored);
+        if !keep && inner.extend_elided(conn, from, len, at) {
+            return;
+        }
+        let bytes = match keep {
+            true => data.to_vec(),
+            false => Vec::new(),
+        };
+        let seq = inner.events.len() as u64;
+        let kind = EventKind::Bytes {
+            conn,
+            from,
+            offset,
+            len,
+            bytes,
+        };
+        inner.events.push(Event { seq, at, kind });
     }
 
     pub fn close(&self, conn: ConnId, by: Side, kind: CloseKind) {
@@ -332,6 +348,28 @@ pub enum OpenRole {
 }
 
 impl Inner {
+    /// Adds `len` bytes to the last event when it is an elided run of the
+    /// same connection and direction; false when it is not.
+    fn extend_elided(&mut self, conn: ConnId, from: Side, more: u64, now: Duration) -> bool {
+        let Some(last) = self.events.last_mut() else {
+            return false;
+        };
+        match &mut last.kind {
+            EventKind::Bytes {
+                conn: c,
+                from: f,
+                len,
+                bytes,
+                ..
+            } if *c == conn && *f == from && (bytes.len() as u64) < *len => {
+                *len += more;
+                last.at = now;
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn push(&mut self, at: Duration, kind: EventKind) -> u64 {
         let seq = self.events.len() as u64;
         let event = Event { seq, at, kind };
@@ -444,5 +482,28 @@ mod tests {
         t.bytes(c, Side::Server, b"defg");
         assert_eq!(*seen.lock().unwrap(), 7);
         assert_eq!(stream(&t.events(), c, Side::Server), None);
+    }
+
+    #[test]
+    fn elided_chunks_in_a_row_are_one_event() {
+        let t = Timeline::with_retention(4);
+        let a = addr("127.0.0.1:1");
+        let c = t.open(OpenRole::Data, (a, Side::Server), (a, Side::Client));
+        for _ in 0..1000 {
+            t.bytes(c, Side::Server, b"0123456789");
+        }
+        t.close(c, Side::Server, CloseKind::Fin);
+        t.bytes(c, Side::Client, b"xy");
+        let lens: Vec<(u64, u64, usize)> = t
+            .events()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Bytes {
+                    offset, len, bytes, ..
+                } => Some((*offset, *len, bytes.len())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lens, vec![(0, 10_000, 0), (0, 2, 2)]);
     }
 }

@@ -130,3 +130,25 @@ fn a_failing_must_gives_status_1() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAIL embedded::"), "{stdout}");
 }
+
+#[test]
+fn no_capture_writes_no_pcap_and_keeps_the_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let caps = dir.path().join("caps");
+    let verdicts = |extra: &[&str], name: &str| {
+        let json = dir.path().join(name);
+        let report = format!("json={}", json.display());
+        let args = ["run", "--server", "embedded", "--case", "server-smoke::"];
+        let out = ftpconform(&[&args[..], extra, &["--report", &report]].concat());
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        let cases = v["cases"].as_array().unwrap().clone();
+        let pcaps = cases.iter().filter(|c| !c["capture"].is_null()).count();
+        let seen: Vec<String> = cases.iter().map(|c| c["verdict"].to_string()).collect();
+        (seen, pcaps)
+    };
+    let (with, pcaps) = verdicts(&["--capture-dir", caps.to_str().unwrap()], "on.json");
+    assert_eq!(pcaps, with.len());
+    let (without, pcaps) = verdicts(&["--no-capture"], "off.json");
+    assert_eq!((without, pcaps), (with, 0));
+}

@@ -23,15 +23,15 @@ fn case() -> Case {
     let files = vec![
         VirtualFile {
             path: "hello.txt".into(),
-            content: b"Hello\r\nbare LF\nend\n".to_vec(),
+            content: Body::bytes(&b"Hello\r\nbare LF\nend\n"[..]),
         },
         VirtualFile {
             path: "big.bin".into(),
-            content: big(),
+            content: Body::bytes(big()),
         },
         VirtualFile {
             path: "up.bin".into(),
-            content: big(),
+            content: Body::bytes(big()),
         },
     ];
     let mut fs = fake_server(files, ClientOp::Get, "big.bin");

@@ -148,6 +148,7 @@ impl Trialist {
         let config = RunConfig {
             capture_dir: self.capture_dir.clone(),
             filters: vec![],
+            capture: true,
         };
         let path = config.capture_path(&peer.name(), &suite.name, &case.id);
         match peer {

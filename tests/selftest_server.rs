@@ -10,7 +10,7 @@ use std::time::Duration;
 use ftpconform::real::clients::{ClientProfile, Task};
 use ftpconform::runner::{run_client_with, run_in, Launch, Target};
 use ftpconform::script::*;
-use ftpconform::timeline::{ConnId, EventKind, Side, Timeline};
+use ftpconform::timeline::{ConnId, ConnRole, EventKind, Side, Timeline};
 use ftpconform::verdict::{CaseResult, Role, Verdict};
 use ftpconform::wire::addr::PasvShape;
 use ftpconform::wire::reply::MultilineStyle;
@@ -24,7 +24,7 @@ const HELLO: &[u8] = b"Hello, client!\nSecond line\n";
 fn server(op: ClientOp, path: &str, passive: bool) -> ClientScript {
     let hello = VirtualFile {
         path: "hello.txt".into(),
-        content: HELLO.to_vec(),
+        content: Body::bytes(HELLO),
     };
     let mut fs = fake_server(vec![hello], op, path);
     fs.passive = passive;
@@ -541,4 +541,69 @@ async fn a_panicking_client_runner_ends_in_an_error_verdict() {
     let r = broken(&c, runner).await;
     assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
     assert!(r.reason.unwrap_or_default().contains("panicked"));
+}
+
+/// A file above 4 GiB, generated on the fly (no RAM, no disk): SIZE,
+/// MDTM, and a REST offset above 2^32 that leaves the last 120 bytes to
+/// send. Costs a few milliseconds: only those bytes move.
+#[tokio::test]
+async fn fake_server_serves_a_file_above_4_gib_from_its_generator() {
+    const SIZE: u64 = 5 << 30;
+    let file = VirtualFile {
+        path: "big5g.bin".into(),
+        content: Body::repeat(PATTERN, SIZE),
+    };
+    let mut fs = fake_server(vec![file], ClientOp::Get, "big5g.bin");
+    // The tail only: the whole body is not what the client keeps.
+    fs.expect.intact = false;
+    let c = case("above-4-gib", fs);
+    let client = launch(vec![
+        Login,
+        Command("SIZE {path}"),
+        Command("MDTM {path}"),
+        Pasv,
+        ConnectData(None),
+        Command("REST 5368709000"),
+        Command("RETR {path}"),
+        ReadData,
+        Reply,
+        Command("QUIT"),
+        Save(all),
+    ]);
+    let timeline = Timeline::new();
+    let r = run_client_with(&c, "selftest", "scripted", client, &timeline).await;
+    assert_pass(&r);
+    let events = timeline.events();
+    let served = |data: bool| -> Vec<u8> {
+        let conns: Vec<ConnId> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Opened { conn, role, .. } => {
+                    (matches!(role, ConnRole::Data(_)) == data).then_some(*conn)
+                }
+                _ => None,
+            })
+            .collect();
+        events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Bytes {
+                    conn,
+                    from: Side::Server,
+                    bytes,
+                    ..
+                } if conns.contains(conn) => Some(bytes.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    };
+    let control = String::from_utf8(served(false)).unwrap();
+    for reply in ["213 5368709120\r\n", "213 20260101000000\r\n", "350 "] {
+        assert!(control.contains(reply), "{reply:?} in {control}");
+    }
+    let tail: Vec<u8> = (SIZE - 120..SIZE)
+        .map(|i| PATTERN[(i % 38) as usize])
+        .collect();
+    assert_eq!(served(true), tail);
 }

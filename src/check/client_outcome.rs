@@ -2,17 +2,33 @@
 //! directions, listings complete, and the client's exit status.
 
 use super::client_view::{ClientView, SentCommand};
-use crate::real::clients::ClientRun;
-use crate::script::{ClientOp, ClientScript, VirtualFile};
+use crate::real::clients::{ClientRun, LocalFile};
+use crate::script::{Body, ClientOp, ClientScript, VirtualFile};
+use crate::timeline::Digest;
 use crate::verdict::{Rule, Verdict, Violation};
 use crate::wire::escape::escape_preview;
 
-fn file<'a>(files: &'a [VirtualFile], path: &str) -> Option<&'a [u8]> {
+/// How many leading bytes a description shows.
+const PREVIEW: usize = 24;
+
+fn file<'a>(files: &'a [VirtualFile], path: &str) -> Option<&'a Body> {
     let norm = |p: &str| p.trim_start_matches('/').to_string();
     files
         .iter()
         .find(|f| norm(&f.path) == norm(path))
-        .map(|f| f.content.as_slice())
+        .map(|f| &f.content)
+}
+
+/// What the fake server served, as the checks compare it: its digest and
+/// first bytes (read from the body, which is never held whole).
+fn served(files: &[VirtualFile], path: &str) -> LocalFile {
+    let body = file(files, path).cloned().unwrap_or(Body::bytes(""));
+    let read = body.digest().and_then(|d| Ok((d, body.head(PREVIEW + 1)?)));
+    match read {
+        Ok((digest, head)) => LocalFile { digest, head },
+        // A file on disk that cannot be read: nothing can match it.
+        Err(_) => LocalFile::of(b""),
+    }
 }
 
 /// Rule `client-bytes-intact` (RFC 959 3.1.1.3): in image type a download
@@ -34,26 +50,30 @@ pub fn intact(
     };
     match fs.op {
         ClientOp::Get => {
-            let want = file(&fs.files, &fs.path).unwrap_or_default();
+            let want = served(&fs.files, &fs.path);
             match &run.local_file {
-                Some(got) if got == want => Vec::new(),
+                Some(got) if got.digest == want.digest => Vec::new(),
                 Some(got) => mismatch(
-                    describe(want),
+                    describe(&want),
                     format!("the local file holds {}", describe(got)),
                 ),
-                None => mismatch(describe(want), "no local file was written".into()),
+                None => mismatch(describe(&want), "no local file was written".into()),
             }
         }
         ClientOp::Put => {
             let want = run.upload_source.clone().unwrap_or_default();
-            let got = view.data.iter().rev().find(|d| !d.from_client.is_empty());
+            let got = view.data.iter().rev().find(|d| d.received.len > 0);
+            let want_text = describe(&want);
             match got {
-                Some(d) if d.from_client == want => Vec::new(),
+                Some(d) if d.received == want.digest => Vec::new(),
                 Some(d) => mismatch(
-                    describe(&want),
-                    format!("the server received {}", describe(&d.from_client)),
+                    want_text,
+                    format!(
+                        "the server received {}",
+                        describe_seen(&d.received, &d.from_client)
+                    ),
                 ),
-                None => mismatch(describe(&want), "no upload data arrived".into()),
+                None => mismatch(want_text, "no upload data arrived".into()),
             }
         }
         ClientOp::List => listing(fs, run, grade),
@@ -65,7 +85,7 @@ fn listing(fs: &ClientScript, run: &ClientRun, grade: Verdict) -> Vec<Violation>
     let shown = format!(
         "{}\n{}",
         run.stdout,
-        String::from_utf8_lossy(run.local_file.as_deref().unwrap_or_default())
+        String::from_utf8_lossy(run.local_file.as_ref().map_or(&[][..], |f| &f.head))
     );
     let names = names_under(&fs.files, &fs.path);
     let missing: Vec<&String> = names
@@ -122,9 +142,19 @@ fn join(names: &[&String]) -> String {
         .join(", ")
 }
 
-/// A short description of bytes: length and a prefix.
-fn describe(bytes: &[u8]) -> String {
-    format!("{} bytes (\"{}\")", bytes.len(), escape_preview(bytes, 24))
+/// A short description of a file: length and a prefix.
+fn describe(f: &LocalFile) -> String {
+    describe_seen(&f.digest, &f.head)
+}
+
+/// The same for bytes counted in `digest` whose first ones are `head`
+/// (`...` when the head holds more than the preview).
+fn describe_seen(digest: &Digest, head: &[u8]) -> String {
+    format!(
+        "{} bytes (\"{}\")",
+        digest.len,
+        escape_preview(head, PREVIEW)
+    )
 }
 
 /// Rule `client-exit-status`: the client reports success or failure as the
@@ -213,7 +243,7 @@ mod tests {
         ClientScript {
             files: vec![VirtualFile {
                 path: "a".into(),
-                content: b"A\n".to_vec(),
+                content: Body::bytes(&b"A\n"[..]),
             }],
             op: ClientOp::Get,
             path: "a".into(),
@@ -236,7 +266,7 @@ mod tests {
             success: true,
             status_meaningful: false,
             exit_code: Some(0),
-            local_file: local.map(<[u8]>::to_vec),
+            local_file: local.map(LocalFile::of),
             ..ClientRun::default()
         }
     }

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::timeline::{stream, ConnId, ConnRole, Event, EventKind, Side};
+use crate::timeline::{stream, ConnId, ConnRole, Digest, Event, EventKind, PeerEvent, Side};
 use crate::wire::command::CommandDecoder;
 use crate::wire::reply::ReplyDecoder;
 use crate::wire::DEFAULT_LINE_CAP;
@@ -38,6 +38,10 @@ pub struct SeenConn {
     pub from_client: Vec<u8>,
     /// Bytes the server sent on it (downloads).
     pub from_server: Vec<u8>,
+    /// What the fake server read from it (uploads): length and hash of
+    /// every byte, where `from_client` holds at most the timeline's
+    /// retained prefix.
+    pub received: Digest,
 }
 
 /// What a client-role case's timeline shows.
@@ -75,6 +79,7 @@ impl ClientView {
                     initiator_side: *initiator_side,
                     from_client: stream(events, *conn, Side::Client).unwrap_or_default(),
                     from_server: stream(events, *conn, Side::Server).unwrap_or_default(),
+                    received: received(events, *conn),
                 };
                 match role {
                     ConnRole::Control => {
@@ -99,6 +104,15 @@ impl ClientView {
 /// final reply that answered it: replies answer commands in the order they
 /// were sent, and a reply before any unanswered command (the greeting, an
 /// unsolicited one) answers none. Bad lines are skipped.
+/// What the fake server recorded it read from `conn` (nothing: empty).
+fn received(events: &[Event], conn: ConnId) -> Digest {
+    let mut digests = events.iter().filter_map(|e| match &e.kind {
+        EventKind::Peer(PeerEvent::Received { conn: c, digest }) if *c == conn => Some(*digest),
+        _ => None,
+    });
+    digests.next_back().unwrap_or_default()
+}
+
 fn exchanges(events: &[Event], conn: ConnId) -> Vec<SentCommand> {
     let mut cmds = CommandDecoder::new(DEFAULT_LINE_CAP);
     let mut replies = ReplyDecoder::new(DEFAULT_LINE_CAP);

@@ -141,6 +141,8 @@ impl<'a> Walk<'a> {
                 self.transferred(end);
             }
             PeerEvent::Remark { text } => self.found.note(text.clone()),
+            // Read by the transfer check, with the transfer's data connection.
+            PeerEvent::Received { .. } => {}
             PeerEvent::Inapplicable(why) => self.inapplicable(why),
         }
     }

@@ -6,7 +6,7 @@ use super::facts::TransferFacts;
 use super::replies::SeenReply;
 use super::server_case::Walk;
 use crate::script::{Content, Direction, Transfer};
-use crate::timeline::{ConnId, Event, EventKind, Side, TransferEnd};
+use crate::timeline::{ConnId, Digest, Event, EventKind, PeerEvent, Side, TransferEnd};
 use crate::verdict::{Rule, Verdict, Violation};
 use crate::wire::escape::escape_preview;
 
@@ -142,16 +142,21 @@ impl Walk<'_> {
 }
 
 /// What the server sent on a data connection: every byte counted, the
-/// bytes the timeline kept (all of them unless past its retention cap).
+/// bytes the timeline kept (all of them unless past its retention cap),
+/// and the length and running hash the fake client kept as they arrived.
 #[derive(Default)]
 struct Received {
     len: u64,
     kept: Vec<u8>,
+    digest: Option<Digest>,
 }
 
 impl Received {
     fn is(&self, bytes: &[u8]) -> bool {
-        self.len == bytes.len() as u64 && self.kept == bytes
+        match self.digest {
+            Some(d) => d == Digest::of(bytes),
+            None => self.len == bytes.len() as u64 && self.kept == bytes,
+        }
     }
 
     fn preview(&self) -> String {
@@ -173,6 +178,11 @@ fn received(events: &[Event], conn: ConnId) -> Received {
             if *c == conn {
                 got.len += len;
                 got.kept.extend_from_slice(bytes);
+            }
+        }
+        if let EventKind::Peer(PeerEvent::Received { conn: c, digest }) = &e.kind {
+            if *c == conn {
+                got.digest = Some(*digest);
             }
         }
     }

@@ -50,6 +50,7 @@ fn run_args(server: Option<&str>, client: Option<&str>, ipv6: bool) -> RunArgs {
         reports: vec![],
         quiet: true,
         capture_dir: None,
+        no_capture: false,
         ipv6,
         pasv_address: None,
         topology: None,
@@ -99,6 +100,7 @@ pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
     let config = RunConfig {
         capture_dir: args.out.join("captures"),
         filters: vec![],
+        capture: true,
     };
     let mut all: Vec<CaseResult> = Vec::new();
     let mut ladders = Ladders::default();

@@ -56,6 +56,10 @@ pub struct RunArgs {
     /// Where captures go (default target/ftpconform/captures).
     #[arg(long)]
     pub capture_dir: Option<PathBuf>,
+    /// Write no pcap (verdicts, reports and transcripts are the same; a
+    /// large transfer runs faster without writing every byte twice).
+    #[arg(long, conflicts_with = "capture_dir")]
+    pub no_capture: bool,
     /// Start the server profile on ::1 instead of 127.0.0.1.
     #[arg(long)]
     pub ipv6: bool,
@@ -106,6 +110,7 @@ pub fn run(args: RunArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
             .clone()
             .unwrap_or_else(|| PathBuf::from("target/ftpconform/captures")),
         filters: args.cases.clone(),
+        capture: !args.no_capture,
     };
     let progress = Progress::new(selected(&args, &suites, &config), args.quiet);
     let keep_ladders = reports::wants_ladders(&specs);

@@ -170,6 +170,7 @@ pub fn table(args: TableArgs, suites: Vec<Suite>) -> anyhow::Result<()> {
     let config = RunConfig {
         capture_dir: args.capture_dir.clone(),
         filters: Vec::new(),
+        capture: true,
     };
     let started = Instant::now();
     let mut all = Vec::new();

@@ -3,6 +3,7 @@
 //! timeline with what the client's run left (exit status, files).
 
 use std::future::Future;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
@@ -14,8 +15,8 @@ use crate::check::client_case::check_client_case;
 use crate::check::client_mode::not_applicable;
 use crate::check::client_view::ClientView;
 use crate::fake;
-use crate::real::clients::{basename, ClientProfile, ClientRun, Task};
-use crate::script::{Case, CaseBody, ClientOp, ClientScript, Family};
+use crate::real::clients::{basename, ClientProfile, ClientRun, LocalFile, Task};
+use crate::script::{Body, Case, CaseBody, ClientOp, ClientScript, Family};
 use crate::timeline::{EventKind, Timeline};
 use crate::verdict::{CaseResult, Verdict};
 
@@ -28,9 +29,18 @@ pub type Launch = Box<dyn FnOnce(Task) -> Pin<Box<dyn Future<Output = ClientRun>
 /// Why a client-role case did not reach its checks: the verdict and reason.
 type NotRun = (Verdict, String);
 
-/// How long a client may run: three case timeouts, at least 10 s.
+/// The slowest transfer rate a client run is given time for.
+const SLOWEST_RATE: u64 = 32 << 20;
+
+/// How long a client may run: three case timeouts, at least 10 s, and one
+/// second more per 32 MiB of the case's largest file.
 fn client_deadline(case: &Case) -> Duration {
-    (case.timeout * 3).max(Duration::from_secs(10))
+    let largest = match &case.body {
+        CaseBody::Client(fs) => fs.files.iter().map(|f| f.content.len()).max(),
+        CaseBody::Server(_) => None,
+    };
+    let transfer = Duration::from_secs(largest.unwrap_or(0) / SLOWEST_RATE);
+    (case.timeout * 3).max(Duration::from_secs(10)) + transfer
 }
 
 /// The launch of a client profile.
@@ -83,7 +93,7 @@ pub(super) async fn serve_and_run(
         }
     };
     let (op, local) = (task.op, task.local.clone());
-    let source = std::fs::read(&local).ok();
+    let source = LocalFile::read(&local).ok();
     let run = timeout(deadline + Duration::from_secs(5), launch(task)).await;
     serving.stop().await;
     let run = run.map_err(|_| (Verdict::Error, "the client run did not end".to_string()))?;
@@ -170,8 +180,8 @@ fn make_task(
             .files
             .iter()
             .find(|f| f.path.trim_start_matches('/') == fs.path.trim_start_matches('/'))
-            .map_or(DEFAULT_UPLOAD.to_vec(), |f| f.content.clone());
-        std::fs::write(&local, content)
+            .map_or(Body::bytes(DEFAULT_UPLOAD), |f| f.content.clone());
+        write_body(&content, &local)
             .map_err(|e| (Verdict::Error, format!("upload source: {e}")))?;
     }
     Ok(Task {
@@ -190,17 +200,23 @@ fn make_task(
     })
 }
 
+fn write_body(body: &Body, path: &Path) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    body.write_to(&mut out)?;
+    out.flush()
+}
+
 /// Fills in the local file (downloads, listings) and the upload source
 /// when the launch did not.
 fn with_files(
     mut run: ClientRun,
     op: ClientOp,
     local: &Path,
-    source: Option<Vec<u8>>,
+    source: Option<LocalFile>,
 ) -> ClientRun {
     match op {
         ClientOp::Put => run.upload_source = run.upload_source.or(source),
-        _ => run.local_file = run.local_file.or_else(|| std::fs::read(local).ok()),
+        _ => run.local_file = run.local_file.or_else(|| LocalFile::read(local).ok()),
     }
     run
 }

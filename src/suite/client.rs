@@ -11,7 +11,8 @@ use super::raw::{
 };
 use super::values;
 use crate::script::{
-    Action, ClientExpect, ClientOp, ClientScript, CommandPattern, Family, ReplyRule, VirtualFile,
+    Action, Body, ClientExpect, ClientOp, ClientScript, CommandPattern, Family, ReplyRule,
+    VirtualFile,
 };
 use crate::verdict::Role;
 use crate::wire::addr::{self, PasvShape};
@@ -106,19 +107,8 @@ fn file(ctx: &mut Ctx, path: &str, raw: &RawFile, at: &NodePath) -> Option<Virtu
         return None;
     }
     let content = match raw {
-        StrOr::Word(text) => text.as_bytes().to_vec(),
-        StrOr::Map(size) if size.size > values::MAX_SIZE => {
-            ctx.error(
-                &at.key("size"),
-                format!(
-                    "size {} is larger than the maximum of {}",
-                    size.size,
-                    values::MAX_SIZE
-                ),
-            );
-            return None;
-        }
-        StrOr::Map(size) => values::pattern_bytes(size.size),
+        StrOr::Word(text) => Body::bytes(text.as_bytes()),
+        StrOr::Map(spec) => super::body::file_body(ctx, spec, at)?,
     };
     Some(VirtualFile {
         path: path.to_string(),

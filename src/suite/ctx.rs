@@ -28,6 +28,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The folder of the suite file (relative paths in it start there).
+    pub fn dir(&self) -> PathBuf {
+        self.file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
     /// The position of the node at `at`.
     pub fn loc(&self, at: &NodePath) -> Loc {
         let pos = self.positions.value(at);

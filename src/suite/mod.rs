@@ -8,6 +8,7 @@
 //! `steps`, `client` (stage-2 checks), `discover` (finding files),
 //! `schema`.
 
+mod body;
 mod client;
 mod ctx;
 mod discover;
@@ -29,7 +30,6 @@ pub use discover::suite_files;
 pub use error::SuiteError;
 pub use schema::json_schema;
 pub use validate::DEFAULT_TIMEOUT;
-pub use values::pattern_bytes;
 
 use crate::script::Suite;
 

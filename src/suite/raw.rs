@@ -292,13 +292,32 @@ pub enum RawClientMode {
     Active,
 }
 
-/// File content: text, or `{size: N}` pattern bytes.
-pub type RawFile = StrOr<String, RawFileSize>;
+/// File content: text, or a map: `{size: N}` bytes of a generator
+/// (`fill`, default `pattern`), or `{file: PATH}` (relative to the suite).
+pub type RawFile = StrOr<String, RawFileBody>;
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawFileSize {
-    pub size: u64,
+pub struct RawFileBody {
+    /// Length in bytes of a generated file.
+    pub size: Option<u64>,
+    /// What generates the bytes: `pattern` (printable 38-byte lines, the
+    /// default), `zeros`, `seeded` (pseudo-random bytes from `seed`).
+    pub fill: Option<RawFill>,
+    /// The seed of `fill: seeded` (default 0).
+    pub seed: Option<u64>,
+    /// Text repeated to `size` bytes (instead of `fill`).
+    pub repeat: Option<String>,
+    /// A file on disk, relative to the suite file, read as it is served.
+    pub file: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawFill {
+    Pattern,
+    Zeros,
+    Seeded,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

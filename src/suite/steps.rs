@@ -411,16 +411,6 @@ fn content(
             ctx.key_error(&at.key(key), "`at-least` is only for downloads");
             None
         }
-        ([(key, Content::Size(n))], _) if *n > values::MAX_SIZE => {
-            ctx.error(
-                &at.key(key),
-                format!(
-                    "size {n} is larger than the maximum of {}",
-                    values::MAX_SIZE
-                ),
-            );
-            None
-        }
         ([(_, c)], _) => Some(c.clone()),
         ([(first, _), (second, _), ..], _) => {
             ctx.key_error(

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::script::{
-    Action, Builtin, Case, CaseBody, CodeMatch, Content, Direction, Payload, Step, StepKind,
+    Action, Body, Builtin, Case, CaseBody, CodeMatch, Content, Direction, Payload, Step, StepKind,
     TemplatePart,
 };
 use crate::verdict::Role;
@@ -622,4 +622,29 @@ fn type_errors_name_no_rust_types() {
         35,
         "integer from 0 to 65535",
     );
+}
+
+#[test]
+fn file_bodies_are_generators_of_any_size() {
+    let files = "    files:\n      z.bin: {size: 5368709120, fill: zeros}\n      s.bin: {size: 9, fill: seeded, seed: 3}\n      r.txt: {size: 5, repeat: ab}\n";
+    let suite = load(&format!("{CLIENT_HEAD}{files}")).unwrap();
+    let CaseBody::Client(fake) = &suite.cases[0].body else {
+        panic!("a client-role case");
+    };
+    // In name order.
+    let bodies: Vec<&Body> = fake.files.iter().map(|f| &f.content).collect();
+    assert_eq!(bodies[0].head(9).unwrap(), b"ababa");
+    assert_eq!(bodies[1], &Body::Seeded { seed: 3, len: 9 });
+    assert_eq!(bodies[2], &Body::repeat(&[0], 5 << 30));
+    for (bad, why) in [
+        ("{fill: zeros}", "needs `size`"),
+        ("{size: 1, seed: 2}", "`seed` goes with `fill: seeded`"),
+        ("{size: 1, fill: zeros, repeat: a}", "not both"),
+        ("{file: no-such-file.bin}", "no-such-file.bin"),
+        ("{file: x, size: 3}", "`file` takes no `size`"),
+    ] {
+        let text = format!("{CLIENT_HEAD}    files:\n      f: {bad}\n");
+        let errs = errors(&text);
+        assert!(errs.iter().any(|e| e.contains(why)), "{bad}: {errs:?}");
+    }
 }

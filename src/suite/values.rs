@@ -13,9 +13,6 @@ use crate::script::{Capability, CodeMatch, Template, TemplatePart};
 /// The longest duration a suite may ask for (every wait is bounded).
 pub const MAX_DURATION: Duration = Duration::from_secs(600);
 
-/// The largest virtual file or pattern a suite may ask for (64 MiB).
-pub const MAX_SIZE: u64 = 64 << 20;
-
 pub fn duration(raw: &RawDuration) -> Result<Duration, String> {
     let secs = match raw {
         RawDuration::Secs(s) => *s,
@@ -230,13 +227,6 @@ fn first_line(text: &str) -> String {
     lines.join(" ")
 }
 
-/// `len` bytes of the harness's deterministic pattern (for `size:` files).
-pub fn pattern_bytes(len: u64) -> Vec<u8> {
-    (0..len)
-        .map(|i| b"0123456789abcdefghijklmnopqrstuvwxyz\r\n"[(i % 38) as usize])
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,11 +329,5 @@ mod tests {
         let err = regex("(unclosed").unwrap_err();
         assert!(err.starts_with("bad regex"), "{err}");
         assert!(!err.contains('\n'));
-    }
-
-    #[test]
-    fn pattern_is_deterministic() {
-        assert_eq!(pattern_bytes(3), b"012");
-        assert_eq!(pattern_bytes(100).len(), 100);
     }
 }

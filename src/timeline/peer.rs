@@ -8,9 +8,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::ConnId;
+use super::{ConnId, Digest};
 
-/// One thing the fake client did or saw.
+/// One thing a fake peer did or saw (most are the fake client's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerEvent {
     /// Step `index` of the case (0-based, in script order) begins.
@@ -42,6 +42,10 @@ pub enum PeerEvent {
     Transferring,
     /// The data phase of the transfer ended.
     Transferred(TransferEnd),
+    /// A fake peer read data connection `conn` to its end (or to its
+    /// limit): the length and running hash of what arrived, kept as the
+    /// bytes flowed (the timeline keeps only a bounded prefix of them).
+    Received { conn: ConnId, digest: Digest },
     /// An observation for the report (a retry, a skipped attempt), not a
     /// judgement.
     Remark { text: String },

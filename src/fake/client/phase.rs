@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::control::Control;
 use crate::net::{Conn, NetError, PendingAccept};
-use crate::script::{Content, Direction, Transfer};
-use crate::timeline::ConnId;
+use crate::script::{Body, BodyReader, Content, Direction, Transfer};
+use crate::timeline::{ConnId, Digest};
 use crate::wire::reply::Reply;
 
 /// Download cap when the script does not give a size.
@@ -24,14 +24,17 @@ const CAP_SLACK: u64 = 1 << 20;
 /// Fewer data bytes than this in a whole timeout period and the transfer
 /// counts as stalled: a peer that sends a byte now and then (slowloris)
 /// keeps every single wait short, so each wait's bound alone never ends it.
-const MIN_PROGRESS: usize = 1024;
+const MIN_PROGRESS: u64 = 1024;
+/// The most one read or write of the data connection moves.
+const DATA_CHUNK: usize = 1 << 16;
 
 /// What happened during the data phase.
 #[derive(Default)]
 pub struct Moved {
     /// The replies read, with their numbers (see [`Control::reply`]).
     pub replies: Vec<(u32, Reply)>,
-    pub received: Vec<u8>,
+    /// Length and running hash of the download, as it arrived.
+    pub received: Digest,
     pub eof: bool,
     pub data: Option<ConnId>,
     pub aborted: bool,
@@ -68,13 +71,58 @@ fn download_cap(x: &Transfer) -> u64 {
     }
 }
 
+/// What an upload still has to send: its body, read a chunk at a time.
+pub struct Upload {
+    reader: Option<BodyReader>,
+    buf: Vec<u8>,
+    at: usize,
+    /// Bytes written so far.
+    sent: u64,
+}
+
+impl Upload {
+    /// The bytes of `body` (nothing for a download).
+    pub fn new(body: Option<&Body>) -> Upload {
+        Upload {
+            reader: body.and_then(|b| b.reader(0).ok()),
+            buf: Vec::new(),
+            at: 0,
+            sent: 0,
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.at >= self.buf.len() && self.reader.as_ref().is_none_or(|r| r.left() == 0)
+    }
+
+    /// Reads the next chunk once the last one is written.
+    fn refill(&mut self) -> std::io::Result<()> {
+        let Some(r) = self.reader.as_mut().filter(|_| self.at >= self.buf.len()) else {
+            return Ok(());
+        };
+        self.buf.resize(r.left().min(DATA_CHUNK as u64) as usize, 0);
+        let n = r.fill(&mut self.buf)?;
+        self.buf.truncate(n);
+        self.at = 0;
+        Ok(())
+    }
+
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.at..]
+    }
+
+    fn wrote(&mut self, n: usize) {
+        self.at += n;
+        self.sent += n as u64;
+    }
+}
+
 /// State of the data phase loop.
 struct Phase<'x> {
     x: &'x Transfer,
-    upload: &'x [u8],
+    upload: Upload,
     conn: Option<Conn>,
     accept: Option<PendingAccept>,
-    pos: usize,
     prelim: bool,
     finished: bool,
     data_done: bool,
@@ -89,7 +137,7 @@ pub async fn move_data(
     ctrl: &mut Control,
     source: Source,
     x: &Transfer,
-    upload: &[u8],
+    upload: Upload,
     t: Duration,
 ) -> Moved {
     let (conn, accept) = match source {
@@ -107,7 +155,6 @@ pub async fn move_data(
         },
         conn,
         accept,
-        pos: 0,
         prelim: false,
         finished: false,
         stalled: false,
@@ -149,8 +196,8 @@ impl Phase<'_> {
     /// Whether the data moved less than [`MIN_PROGRESS`] bytes in the
     /// timeout period that just ended (`window`: its start and the bytes
     /// moved then); says so when it did.
-    fn trickle(&self, window: &mut (tokio::time::Instant, usize), t: Duration) -> Option<String> {
-        let moved = self.m.received.len() + self.pos;
+    fn trickle(&self, window: &mut (tokio::time::Instant, u64), t: Duration) -> Option<String> {
+        let moved = self.m.received.len + self.upload.sent;
         if self.data_done || window.0.elapsed() < t {
             return None;
         }
@@ -178,7 +225,12 @@ impl Phase<'_> {
     /// One event: a reply, the server's connection, a data chunk, a write.
     async fn turn(&mut self, ctrl: &mut Control, t: Duration) {
         let download = self.x.direction == Direction::Download;
-        let can_write = !download && self.prelim && self.pos < self.upload.len();
+        if let Err(e) = self.upload.refill() {
+            self.m.problem = Some(format!("upload source: {e}"));
+            self.data_done = true;
+            return;
+        }
+        let can_write = !download && self.prelim && !self.upload.done();
         // Let the I/O driver run so that a reply that has arrived is read
         // before the next data operation (the timeline keeps true order).
         tokio::task::yield_now().await;
@@ -186,7 +238,7 @@ impl Phase<'_> {
             biased;
             r = ctrl.reply(t), if !self.finished => self.on_reply(r),
             c = next_accept(&mut self.accept), if self.accept.is_some() => self.on_accept(c),
-            r = data_io(&mut self.conn, download, &self.upload[self.pos..]), if (download || can_write) && self.conn.is_some() && !self.data_done => match r {
+            r = data_io(&mut self.conn, download, self.upload.pending()), if (download || can_write) && self.conn.is_some() && !self.data_done => match r {
                 DataIo::Read(r) => self.on_chunk(r),
                 DataIo::Wrote(r) => self.on_write(r),
             },
@@ -242,8 +294,8 @@ impl Phase<'_> {
                 self.data_done = true;
             }
             Ok(chunk) => {
-                self.m.received.extend_from_slice(&chunk);
-                if self.m.received.len() as u64 > download_cap(self.x) {
+                self.m.received.update(&chunk);
+                if self.m.received.len > download_cap(self.x) {
                     self.m.problem = Some("more data than expected".into());
                     self.data_done = true;
                 }
@@ -257,7 +309,7 @@ impl Phase<'_> {
 
     fn on_write(&mut self, r: Result<usize, NetError>) {
         match r {
-            Ok(n) => self.pos += n,
+            Ok(n) => self.upload.wrote(n),
             Err(e) => {
                 self.m.problem = Some(format!("data connection: {e}"));
                 self.data_done = true;
@@ -270,7 +322,7 @@ impl Phase<'_> {
     /// the close.
     async fn maybe_finish_upload(&mut self, ctrl: &mut Control) {
         let upload = self.x.direction == Direction::Upload;
-        if !upload || self.data_done || !self.prelim || self.pos < self.upload.len() {
+        if !upload || self.data_done || !self.prelim || !self.upload.done() {
             return;
         }
         tokio::task::yield_now().await;
@@ -345,7 +397,7 @@ impl Phase<'_> {
         let Some(n) = self.x.abort_after else {
             return;
         };
-        let moved = (self.m.received.len() + self.pos) as u64;
+        let moved = self.m.received.len + self.upload.sent;
         if self.m.aborted || moved < n || self.conn.is_none() {
             return;
         }
@@ -385,8 +437,8 @@ async fn data_io(c: &mut Option<Conn>, download: bool, bytes: &[u8]) -> DataIo {
         return std::future::pending().await;
     };
     if download {
-        DataIo::Read(c.read_chunk(65536).await)
+        DataIo::Read(c.read_chunk(DATA_CHUNK).await)
     } else {
-        DataIo::Wrote(c.write_some(&bytes[..bytes.len().min(65536)]).await)
+        DataIo::Wrote(c.write_some(&bytes[..bytes.len().min(DATA_CHUNK)]).await)
     }
 }

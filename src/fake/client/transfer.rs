@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use super::phase::{finals, move_data, Source};
+use super::phase::{finals, move_data, Source, Upload};
 use super::session::{FakeClient, PendingData, Stop};
-use crate::script::{Content, Direction, Step, Transfer};
+use crate::script::{Body, Content, Direction, Step, Transfer, PRINTABLE};
 use crate::timeline::{Inapplicable, PeerEvent, TransferEnd};
 
 impl FakeClient<'_> {
@@ -33,8 +33,12 @@ impl FakeClient<'_> {
                 Source::Ready(self.connect_data(addr, server, t).await?)
             }
         };
-        let upload = upload_bytes(x);
-        let moved = move_data(self.ctrl()?, source, x, &upload, t).await;
+        let upload = Upload::new(upload_body(x).as_ref());
+        let moved = move_data(self.ctrl()?, source, x, upload, t).await;
+        if let Some(conn) = moved.data.filter(|_| x.direction == Direction::Download) {
+            let digest = moved.received;
+            self.record(PeerEvent::Received { conn, digest });
+        }
         if let Some((_, p)) = moved.replies.iter().find(|(_, r)| r.is_preliminary()) {
             self.capture(&x.preliminary, p);
         }
@@ -64,15 +68,15 @@ impl FakeClient<'_> {
     }
 }
 
-/// The bytes an upload sends: the given content, or `n` bytes of a
-/// printable pattern (no line ends, so ASCII mode leaves them alone).
-fn upload_bytes(x: &Transfer) -> Vec<u8> {
+/// What an upload sends: the given content, or `n` bytes of a printable
+/// pattern (no line ends, so ASCII mode leaves them alone).
+fn upload_body(x: &Transfer) -> Option<Body> {
     if x.direction == Direction::Download {
-        return Vec::new();
+        return None;
     }
     match &x.content {
-        Content::Bytes(b) => b.clone(),
-        Content::Size(n) | Content::AtLeast(n) => (0..*n).map(|i| b'!' + (i % 94) as u8).collect(),
-        Content::Any => Vec::new(),
+        Content::Bytes(b) => Some(Body::bytes(b.clone())),
+        Content::Size(n) | Content::AtLeast(n) => Some(Body::repeat(PRINTABLE, *n)),
+        Content::Any => None,
     }
 }

@@ -2,20 +2,31 @@
 //! listener, the trap that catches clients trusting a foreign 227 address,
 //! the connection a transfer opens, and how a download is served and an
 //! upload stored (when the server half-closes, how it awaits the client's
-//! close).
+//! close). Both stream: a download is read from its body chunk by chunk,
+//! an upload is kept in memory up to [`SPILL_AT`] bytes and spilled to a
+//! temporary file beyond; its length and running hash are kept as it
+//! arrives.
 
+use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use tempfile::{NamedTempFile, TempPath};
+
 use crate::net::{within, Catch, Conn, Listener, NetError, Sides, Trap};
-use crate::timeline::{OpenRole, Side, Timeline};
+use crate::script::{Body, BodyReader};
+use crate::timeline::{Digest, OpenRole, Side, Timeline};
 
 /// The fake server's sides on its control and data connections.
 pub const AS_SERVER: Sides = Sides::new(Side::Server, Side::Client);
 /// The sides of the 227 trap: a third party the client should not reach.
 const AS_THIRD: Sides = Sides::new(Side::Third, Side::Client);
-/// How much the fake server writes or reads at a time.
-const CHUNK: usize = 16 * 1024;
+/// How much the fake server writes at a time.
+const CHUNK: usize = 256 * 1024;
+/// How much the fake server reads at a time.
+const READ_CHUNK: usize = 64 * 1024;
+/// Upload bytes kept in memory; a larger upload goes to a temporary file.
+pub const SPILL_AT: usize = 1 << 20;
 
 /// The data connection negotiated for the next transfer.
 #[derive(Default)]
@@ -96,37 +107,145 @@ pub async fn open(
     }
 }
 
-/// Sends `data` in chunks, then half-closes; the client's close is
-/// recorded in the background (for at most `wait`).
-pub async fn send_and_close(mut conn: Conn, data: &[u8], wait: Duration) -> Result<(), NetError> {
-    for chunk in data.chunks(CHUNK) {
-        conn.write_all(chunk, wait).await?;
+/// Sends at most `limit` bytes of `src` in chunks, then half-closes; the
+/// client's close is recorded in the background (for at most `wait`).
+pub async fn send_and_close(
+    mut conn: Conn,
+    mut src: BodyReader,
+    limit: u64,
+    wait: Duration,
+) -> Result<(), NetError> {
+    let mut buf = vec![0u8; CHUNK.min(src.left().min(limit) as usize)];
+    let mut left = limit;
+    while left > 0 {
+        let want = buf.len().min(left.min(CHUNK as u64) as usize);
+        let n = fill(&mut src, &mut buf[..want]).map_err(NetError::Io)?;
+        if n == 0 {
+            break;
+        }
+        conn.write_all(&buf[..n], wait).await?;
+        left -= n as u64;
     }
     conn.shutdown().await;
     tokio::spawn(async move { conn.drain(u64::MAX, wait).await });
     Ok(())
 }
 
+/// Fills `buf` from `src` as far as it goes; the count (short at the end).
+fn fill(src: &mut BodyReader, buf: &mut [u8]) -> io::Result<usize> {
+    let mut at = 0;
+    while at < buf.len() {
+        match src.fill(&mut buf[at..])? {
+            0 => break,
+            n => at += n,
+        }
+    }
+    Ok(at)
+}
+
+/// An upload as it was stored: its body (and the temporary file behind
+/// it, if it was spilled) and what arrived.
+pub struct Stored {
+    pub body: Body,
+    pub spill: Option<TempPath>,
+    /// Length and running hash of the bytes that arrived.
+    pub received: Digest,
+}
+
+/// Where an upload goes as it arrives.
+struct Sink {
+    mem: Vec<u8>,
+    file: Option<io::BufWriter<NamedTempFile>>,
+    len: u64,
+    received: Digest,
+}
+
+impl Sink {
+    /// A sink that starts with `prefix` (APPE to an existing file).
+    fn new(prefix: Option<&Body>) -> io::Result<Sink> {
+        let mut sink = Sink {
+            mem: Vec::new(),
+            file: None,
+            len: 0,
+            received: Digest::default(),
+        };
+        if let Some(body) = prefix {
+            let mut r = body.reader(0)?;
+            let mut buf = vec![0u8; READ_CHUNK];
+            loop {
+                match r.fill(&mut buf)? {
+                    0 => break,
+                    n => sink.store(&buf[..n])?,
+                }
+            }
+        }
+        Ok(sink)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.received.update(bytes);
+        self.store(bytes)
+    }
+
+    fn store(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.len += bytes.len() as u64;
+        if self.file.is_none() && self.mem.len() + bytes.len() <= SPILL_AT {
+            self.mem.extend_from_slice(bytes);
+            return Ok(());
+        }
+        if self.file.is_none() {
+            let mut f = io::BufWriter::with_capacity(READ_CHUNK, NamedTempFile::new()?);
+            f.write_all(&std::mem::take(&mut self.mem))?;
+            self.file = Some(f);
+        }
+        match &mut self.file {
+            Some(f) => f.write_all(bytes),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(self) -> io::Result<Stored> {
+        let Some(f) = self.file else {
+            return Ok(Stored {
+                body: Body::bytes(self.mem),
+                spill: None,
+                received: self.received,
+            });
+        };
+        let path = f.into_inner().map_err(|e| e.into_error())?.into_temp_path();
+        Ok(Stored {
+            body: Body::File {
+                path: path.to_path_buf(),
+                len: self.len,
+            },
+            spill: Some(path),
+            received: self.received,
+        })
+    }
+}
+
 /// Receives until the client closes (then the server half-closes too), or
-/// until `limit` bytes (then the server closes early). Returns the bytes.
+/// until `limit` bytes (then the server closes early), storing the bytes
+/// after `prefix` (APPE).
 pub async fn receive(
     mut conn: Conn,
     limit: Option<u64>,
     wait: Duration,
-) -> Result<Vec<u8>, NetError> {
-    let mut got = Vec::new();
+    prefix: Option<&Body>,
+) -> Result<Stored, NetError> {
+    let mut sink = Sink::new(prefix).map_err(NetError::Io)?;
     loop {
-        let left = limit.map_or(u64::MAX, |l| l.saturating_sub(got.len() as u64));
+        let left = limit.map_or(u64::MAX, |l| l.saturating_sub(sink.received.len));
         if left == 0 {
-            conn.shutdown().await;
-            return Ok(got);
+            break;
         }
-        let want = left.min(CHUNK as u64) as usize;
+        let want = left.min(READ_CHUNK as u64) as usize;
         let chunk = within("upload data", wait, conn.read_chunk(want)).await?;
         if chunk.is_empty() {
-            conn.shutdown().await;
-            return Ok(got);
+            break;
         }
-        got.extend_from_slice(&chunk);
+        sink.write(&chunk).map_err(NetError::Io)?;
     }
+    conn.shutdown().await;
+    sink.finish().map_err(NetError::Io)
 }

@@ -7,6 +7,8 @@ use super::session::{Flow, ServerSession};
 use super::transfer::{self, Mods, Pending};
 use super::vfs;
 use crate::net::NetError;
+use crate::script::{Body, BodyReader};
+use crate::timeline::PeerEvent;
 use crate::wire::addr::{self, AddrError, PasvShape};
 use crate::wire::command::Command;
 use crate::wire::line::LineEnd;
@@ -129,9 +131,9 @@ impl ServerSession {
         let Some(from) = self.rename_from.take() else {
             return emit_line(503, "RNFR first");
         };
-        let content = self.vfs.get(&from).map(<[u8]>::to_vec).unwrap_or_default();
+        let content = self.vfs.get(&from).cloned().unwrap_or(Body::bytes(""));
         self.vfs.remove_file(&from);
-        self.vfs.put(arg, content);
+        self.vfs.put(arg, content, None);
         emit_line(250, "Renamed")
     }
 
@@ -312,24 +314,29 @@ impl ServerSession {
         self.send(&last).await
     }
 
-    /// The bytes to send for a download verb (`None` for uploads); an error
-    /// reply when there is nothing to send.
-    fn outgoing(&self, verb: &str, arg: &str, rest: u64) -> Result<Option<Vec<u8>>, Vec<u8>> {
+    /// What a download verb sends, from offset `rest` (`None` for
+    /// uploads); an error reply when there is nothing to send.
+    fn outgoing(&self, verb: &str, arg: &str, rest: u64) -> Result<Option<BodyReader>, Vec<u8>> {
         let path = strip_options(arg);
         let entries = || {
             self.vfs
                 .entries(path)
                 .ok_or_else(|| emit_line(450, "No such file or directory"))
         };
-        match verb {
+        let body = match verb {
             "RETR" => match self.vfs.get(path) {
-                Some(c) => Ok(Some(c.get(rest as usize..).unwrap_or_default().to_vec())),
-                None => Err(emit_line(550, "No such file")),
+                Some(body) => body.clone(),
+                None => return Err(emit_line(550, "No such file")),
             },
-            "LIST" => Ok(Some(vfs::ls_long(&entries()?))),
-            "NLST" => Ok(Some(vfs::names(&entries()?))),
-            "MLSD" => Ok(Some(vfs::mlsd(&entries()?))),
-            _ => Ok(None),
+            "LIST" => Body::bytes(vfs::ls_long(&entries()?)),
+            "NLST" => Body::bytes(vfs::names(&entries()?)),
+            "MLSD" => Body::bytes(vfs::mlsd(&entries()?)),
+            _ => return Ok(None),
+        };
+        let from = if verb == "RETR" { rest } else { 0 };
+        match body.reader(from) {
+            Ok(reader) => Ok(Some(reader)),
+            Err(e) => Err(emit_line(451, &format!("Cannot read the file: {e}"))),
         }
     }
 
@@ -348,34 +355,32 @@ impl ServerSession {
     async fn move_data(
         &mut self,
         pending: Pending,
-        outgoing: Option<Vec<u8>>,
+        outgoing: Option<BodyReader>,
         verb: &str,
         arg: &str,
         mods: &Mods,
     ) -> Result<(), String> {
         let local = self.ctl.local_addr().ip();
         let conn = transfer::open(pending, local, &self.timeline, self.wait).await?;
-        match outgoing {
-            Some(bytes) => {
-                let n = mods
-                    .close_after
-                    .map_or(bytes.len(), |l| bytes.len().min(l as usize));
-                transfer::send_and_close(conn, &bytes[..n], self.wait)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            None => {
-                let got = transfer::receive(conn, mods.close_after, self.wait)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                match verb {
-                    "APPE" => self.vfs.append(arg, &got),
-                    "STOU" => self.vfs.put("stou.1", got),
-                    _ => self.vfs.put(arg, got),
-                }
-                Ok(())
-            }
+        if let Some(reader) = outgoing {
+            let limit = mods.close_after.unwrap_or(u64::MAX);
+            return transfer::send_and_close(conn, reader, limit, self.wait)
+                .await
+                .map_err(|e| e.to_string());
         }
+        let id = conn.id();
+        let prefix = match verb {
+            "APPE" => self.vfs.get(arg).cloned(),
+            _ => None,
+        };
+        let stored = transfer::receive(conn, mods.close_after, self.wait, prefix.as_ref())
+            .await
+            .map_err(|e| e.to_string())?;
+        let digest = stored.received;
+        self.timeline.peer(PeerEvent::Received { conn: id, digest });
+        let path = if verb == "STOU" { "stou.1" } else { arg };
+        self.vfs.put(path, stored.body, stored.spill);
+        Ok(())
     }
 }
 

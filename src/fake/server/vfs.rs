@@ -1,16 +1,23 @@
-//! The fake server's virtual file tree: files from the case, folders they
-//! imply, uploads and `ls -l` / NLST listings.
+//! The fake server's virtual file tree: files from the case (generated or
+//! on disk, never held whole), folders they imply, uploads (in memory, or
+//! spilled to temporary files that live as long as the tree) and `ls -l` /
+//! NLST listings.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
-use crate::script::VirtualFile;
+use tempfile::TempPath;
+
+use crate::script::{Body, VirtualFile};
 
 /// Files and folders the fake server serves, with a current folder.
 #[derive(Debug, Clone, Default)]
 pub struct Vfs {
-    files: BTreeMap<String, Vec<u8>>,
+    files: BTreeMap<String, Body>,
     dirs: BTreeSet<String>,
     cwd: String,
+    /// Temporary files behind spilled uploads, deleted with the tree.
+    spills: Vec<Arc<TempPath>>,
 }
 
 /// One listing entry.
@@ -26,7 +33,7 @@ impl Vfs {
     pub fn new(files: &[VirtualFile]) -> Vfs {
         let mut vfs = Vfs::default();
         for f in files {
-            vfs.put(&f.path, f.content.clone());
+            vfs.put(&f.path, f.content.clone(), None);
         }
         vfs
     }
@@ -60,8 +67,8 @@ impl Vfs {
         p.is_empty() || self.dirs.contains(&p)
     }
 
-    pub fn get(&self, path: &str) -> Option<&[u8]> {
-        self.files.get(&self.resolve(path)).map(|v| v.as_slice())
+    pub fn get(&self, path: &str) -> Option<&Body> {
+        self.files.get(&self.resolve(path))
     }
 
     /// Changes folder; false when `path` is not a folder.
@@ -73,17 +80,13 @@ impl Vfs {
         true
     }
 
-    /// Stores a file, creating the folders its path implies.
-    pub fn put(&mut self, path: &str, content: Vec<u8>) {
+    /// Stores a file, creating the folders its path implies; `spill` is
+    /// the temporary file behind it, if any.
+    pub fn put(&mut self, path: &str, content: Body, spill: Option<TempPath>) {
         let p = self.resolve(path);
         self.add_parents(&p);
         self.files.insert(p, content);
-    }
-
-    pub fn append(&mut self, path: &str, content: &[u8]) {
-        let p = self.resolve(path);
-        self.add_parents(&p);
-        self.files.entry(p).or_default().extend_from_slice(content);
+        self.spills.extend(spill.map(Arc::new));
     }
 
     pub fn mkdir(&mut self, path: &str) -> bool {
@@ -122,7 +125,7 @@ impl Vfs {
             let name = p.rsplit('/').next().unwrap_or(&p).to_string();
             return Some(vec![Entry {
                 name,
-                size: content.len() as u64,
+                size: content.len(),
                 is_dir: false,
             }]);
         }
@@ -157,7 +160,7 @@ impl Vfs {
             if let Some(name) = direct(k) {
                 out.push(Entry {
                     name,
-                    size: v.len() as u64,
+                    size: v.len(),
                     is_dir: false,
                 });
             }
@@ -206,7 +209,7 @@ mod tests {
     fn vf(path: &str, c: &str) -> VirtualFile {
         VirtualFile {
             path: path.into(),
-            content: c.as_bytes().to_vec(),
+            content: Body::bytes(c.as_bytes()),
         }
     }
 
@@ -229,8 +232,8 @@ mod tests {
     fn cd_resolves_relative_paths() {
         let mut v = Vfs::new(&[vf("dir/a.txt", "z")]);
         assert!(v.cd("dir"));
-        assert_eq!(v.get("a.txt"), Some(&b"z"[..]));
-        assert_eq!(v.get("../dir/./a.txt"), Some(&b"z"[..]));
+        assert_eq!(v.get("a.txt"), Some(&Body::bytes(&b"z"[..])));
+        assert_eq!(v.get("../dir/./a.txt"), Some(&Body::bytes(&b"z"[..])));
         assert!(!v.cd("a.txt"));
         assert_eq!(v.cwd(), "/dir");
     }

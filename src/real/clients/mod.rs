@@ -9,10 +9,14 @@
 //! - [`cmdline`]: command lines of the external clients.
 //! - [`process`]: running a client process with a timeout, in its own folder.
 //! - [`embedded`]: the in-process suppaftp client.
+//! - [`local`]: what the checks know of a local file (length, hash, head).
 
 pub mod cmdline;
 pub mod embedded;
+mod local;
 pub mod process;
+
+pub use local::LocalFile;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -119,9 +123,9 @@ pub struct ClientRun {
     pub stdout: String,
     pub stderr: String,
     /// The local file after the run (downloads, listings written to a file).
-    pub local_file: Option<Vec<u8>>,
-    /// The bytes the client was given to upload.
-    pub upload_source: Option<Vec<u8>>,
+    pub local_file: Option<LocalFile>,
+    /// The file the client was given to upload.
+    pub upload_source: Option<LocalFile>,
     /// The harness could not run the client at all.
     pub error: Option<String>,
     /// What of the task's mode the command line could not ask for.
@@ -208,7 +212,7 @@ impl ClientProfile {
     /// Runs the task; never panics, bounded by `task.deadline`.
     pub async fn run(&self, task: &Task) -> ClientRun {
         let upload_source = match task.op {
-            ClientOp::Put => std::fs::read(&task.local).ok(),
+            ClientOp::Put => LocalFile::read(&task.local).ok(),
             _ => None,
         };
         let mut run = match self.kind {
@@ -229,7 +233,7 @@ impl ClientProfile {
         };
         run.upload_source = upload_source;
         if task.op != ClientOp::Put {
-            run.local_file = std::fs::read(&task.local).ok();
+            run.local_file = LocalFile::read(&task.local).ok();
         }
         run
     }
