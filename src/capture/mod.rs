@@ -3,6 +3,8 @@
 //! - [`pcap`]: [`PcapObserver`], a timeline observer that writes a pcap
 //!   file while the case runs (synthesized TCP with handshakes, segments and
 //!   closes), so that a failing or panicking case still leaves a capture.
+//!   A case with TLS ends as pcapng with its key log in a Decryption
+//!   Secrets Block (`pcapng`), so that the FTP inside FTPS shows by itself.
 //! - [`read`]: [`read_pcap`], which reassembles the TCP streams of a capture
 //!   into timeline events.
 //! - `name`: tells control from data connections and client from server
@@ -10,6 +12,7 @@
 
 mod name;
 pub mod pcap;
+mod pcapng;
 pub mod read;
 
 use std::fmt;
