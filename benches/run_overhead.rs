@@ -36,6 +36,7 @@ async fn whole_run(
     let config = RunConfig {
         capture_dir: captures.to_path_buf(),
         filters: vec![filter.to_string()],
+        ..RunConfig::default()
     };
     let started = Instant::now();
     let results = runner::run_suites(

@@ -363,6 +363,7 @@ async fn play(case: &Case, suite: &str, peer: Peer<'_>, timeline: &Timeline) -> 
                 addr: ep.addr,
                 user: ep.user.clone(),
                 pass: ep.pass.clone(),
+                implicit_tls: false,
             };
             let (c, s, tl) = (case.clone(), steps.clone(), timeline.clone());
             let ran = guarded(async move { fake::client::run(&c, &s, &access, &tl).await }).await;

@@ -33,17 +33,21 @@ pub enum Capability {
     Ipv6,
     /// The user may write: STOR, APPE, STOU, MKD, DELE, RNFR.
     Upload,
+    /// Explicit FTPS (RFC 4217): AUTH TLS, PBSZ, PROT, with a certificate
+    /// of the test CA.
+    Tls,
 }
 
 impl Capability {
     /// Every capability, in the order the docs list them.
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 7] = [
         Capability::Active,
         Capability::Passive,
         Capability::Epsv,
         Capability::EpsvAll,
         Capability::Ipv6,
         Capability::Upload,
+        Capability::Tls,
     ];
 
     /// The name used in `requires:` and in reports.
@@ -55,6 +59,7 @@ impl Capability {
             Capability::EpsvAll => "epsv-all",
             Capability::Ipv6 => "ipv6",
             Capability::Upload => "upload",
+            Capability::Tls => "tls",
         }
     }
 

@@ -11,9 +11,11 @@
 
 mod digest;
 mod peer;
+mod tls;
 
 pub use digest::Digest;
 pub use peer::{Answer, Inapplicable, PeerEvent, Purpose, TransferEnd};
+pub use tls::TlsEvent;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -125,6 +127,8 @@ pub enum EventKind {
     Note { text: String },
     /// What a fake peer did or saw beside the wire (see [`PeerEvent`]).
     Peer(PeerEvent),
+    /// What TLS did on a connection (see [`TlsEvent`]).
+    Tls(TlsEvent),
 }
 
 /// One entry of the timeline.
@@ -306,6 +310,40 @@ impl Timeline {
             bytes,
         };
         inner.events.push(Event { seq, at, kind });
+    }
+
+    /// Records TLS bytes as they crossed the wire: observers (the pcap
+    /// writer) see them, the log keeps only their length.
+    pub fn tls_record(&self, conn: ConnId, from: Side, data: &[u8]) {
+        let mut inner = self.lock();
+        let at = inner.start_instant.elapsed();
+        let len = data.len() as u64;
+        let record = |bytes| {
+            EventKind::Tls(TlsEvent::Record {
+                conn,
+                from,
+                len,
+                bytes,
+            })
+        };
+        let full = Event {
+            seq: inner.events.len() as u64,
+            at,
+            kind: record(data.to_vec()),
+        };
+        let start = inner.start_wall;
+        for obs in inner.observers.iter_mut() {
+            obs.observe(start, &full);
+        }
+        inner.events.push(Event {
+            kind: record(Vec::new()),
+            ..full
+        });
+    }
+
+    /// Records a TLS event other than a record.
+    pub fn tls(&self, event: TlsEvent) {
+        self.record(EventKind::Tls(event));
     }
 
     pub fn close(&self, conn: ConnId, by: Side, kind: CloseKind) {

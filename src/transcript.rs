@@ -29,7 +29,7 @@ pub use redact::Redactor;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Side};
+use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Side, TlsEvent};
 use crate::wire::escape::escape;
 
 /// Longest control line shown before it is cut.
@@ -207,7 +207,46 @@ impl Writer {
             }
             // What the peer did beside the wire: the checks read it.
             EventKind::Peer(_) => {}
+            EventKind::Tls(t) => self.tls(t),
         }
+    }
+
+    /// A marker where TLS started, failed or ended on a connection (the
+    /// lines around it show the plaintext).
+    fn tls(&mut self, t: &TlsEvent) {
+        let text = match t {
+            TlsEvent::Record { .. } | TlsEvent::Secret { .. } => return,
+            TlsEvent::Established {
+                client,
+                version,
+                cipher,
+                resumed,
+                ..
+            } => format!(
+                "TLS started: {version}, {cipher}, TLS client {}, {}",
+                client.tag(),
+                if *resumed {
+                    "session resumed"
+                } else {
+                    "new session"
+                }
+            ),
+            TlsEvent::Failed { by, reason, .. } => {
+                format!("TLS handshake failed ({} saw: {reason})", by.tag())
+            }
+            TlsEvent::CloseNotify { by, .. } => format!("TLS close_notify from {}", by.tag()),
+            TlsEvent::Truncated { by, .. } => {
+                format!("TLS: {} closed TCP without close_notify", by.tag())
+            }
+            TlsEvent::Cleared { .. } => "TLS ended: plaintext from here".to_string(),
+        };
+        let Some(conn) = t.conn() else { return };
+        let Some(label) = self.conns.get(&conn).map(|i| i.label.clone()) else {
+            return;
+        };
+        self.runs.remove(&conn);
+        let place = self.place_of(conn);
+        self.push_at(format!("{label} ## {text}"), Shows::Note { text }, place);
     }
 
     fn push(&mut self, text: String, shows: Shows) {

@@ -34,6 +34,21 @@ const CLIENT_SIDE: &str = "selftest_server.rs";
 
 const ROWS: &[Row] = &[
     row(
+        "tls-handshake",
+        "plaintext after 234",
+        "selftest_client/ftps.rs::plaintext_after_234_fails_tls_handshake",
+    ),
+    row(
+        "tls-data-handshake",
+        "a plaintext download after PROT P",
+        "selftest_client/ftps.rs::a_plaintext_download_after_prot_p_fails_tls_data_handshake",
+    ),
+    row(
+        "tls-data-close-notify",
+        "TCP closed without close_notify after the download",
+        "selftest_client/ftps.rs::a_download_without_close_notify_is_non_strict",
+    ),
+    row(
         "greeting-220",
         "no greeting",
         "selftest_client/session.rs::silent_server_fails_without_hanging",

@@ -38,6 +38,13 @@ use libtest_mimic::{Arguments, Failed, Trial};
 /// answer to its probe noted).
 const IPV6_SUFFIX: &str = "-ipv6";
 
+/// vsftpd also runs the FTPS suites (`rfc4217-*`, and only those) with
+/// `require_ssl_reuse=NO`, as `vsftpd-tls-noreuse`: the one server option
+/// that changes what the FTPS cases see.
+const NOREUSE_SUFFIX: &str = "-tls-noreuse";
+const NOREUSE_SERVERS: [&str; 1] = ["vsftpd"];
+const FTPS_SUITES: &str = "rfc4217-";
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -67,15 +74,25 @@ impl Servers {
     }
 
     fn start(&self, name: &str) -> Result<Arc<RunningServer>, String> {
-        let (server, opts) = match name.strip_suffix(IPV6_SUFFIX) {
-            Some(server) => (
+        let (server, opts) = match (
+            name.strip_suffix(IPV6_SUFFIX),
+            name.strip_suffix(NOREUSE_SUFFIX),
+        ) {
+            (Some(server), _) => (
                 server,
                 ProfileOptions {
                     ipv6: true,
                     ..Default::default()
                 },
             ),
-            None => (name, ProfileOptions::default()),
+            (_, Some(server)) => (
+                server,
+                ProfileOptions {
+                    tls_reuse_optional: true,
+                    ..Default::default()
+                },
+            ),
+            _ => (name, ProfileOptions::default()),
         };
         let started = self.rt.block_on(servers::start(server, &opts));
         started.map(Arc::new).map_err(|e| e.to_string())
@@ -237,10 +254,12 @@ fn pairs(suites: &[Suite]) -> Vec<(Peer, Suite, Case)> {
         .iter()
         .filter(|t| servers::runs_on_ipv6(t))
         .map(|t| format!("{t}{IPV6_SUFFIX}"));
+    let noreuse = NOREUSE_SERVERS.map(|t| format!("{t}{NOREUSE_SUFFIX}"));
     let servers = names
         .iter()
         .map(|t| t.to_string())
         .chain(ipv6)
+        .chain(noreuse)
         .map(Peer::Server);
     let clients = ClientProfile::all().into_iter().map(Peer::Client);
     let mut out = Vec::new();
@@ -251,7 +270,9 @@ fn pairs(suites: &[Suite]) -> Vec<(Peer, Suite, Case)> {
             Role::Client
         };
         let v6 = peer.name().ends_with(IPV6_SUFFIX);
-        for suite in suites.iter().filter(|s| s.role == role) {
+        let ftps_only = peer.name().ends_with(NOREUSE_SUFFIX);
+        let runs = |s: &&Suite| s.role == role && (!ftps_only || s.name.starts_with(FTPS_SUITES));
+        for suite in suites.iter().filter(runs) {
             let wanted =
                 |c: &&Case| role == Role::Client || v6 || !c.requires.contains(&Capability::Ipv6);
             for case in suite.cases.iter().filter(wanted) {

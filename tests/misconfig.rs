@@ -20,6 +20,7 @@ fn run(server: &str, pasv_address: Option<Ipv4Addr>, suite: &str, case: &str) ->
     let opts = ProfileOptions {
         pasv_address,
         ipv6: false,
+        ..Default::default()
     };
     let running = start_profile(server, &opts)
         .unwrap_or_else(|e| panic!("{server} does not start (run scripts/install-peers.sh): {e}"));

@@ -29,6 +29,7 @@ fn config(case: &str) -> RunConfig {
     RunConfig {
         capture_dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nat-captures"),
         filters: vec![case.to_string()],
+        ..RunConfig::default()
     }
 }
 

@@ -3,6 +3,8 @@
 //! - [`pcap`]: [`PcapObserver`], a timeline observer that writes a pcap
 //!   file while the case runs (synthesized TCP with handshakes, segments and
 //!   closes), so that a failing or panicking case still leaves a capture.
+//!   A case with TLS ends as pcapng with its key log in a Decryption
+//!   Secrets Block (`pcapng`), so that the FTP inside FTPS shows by itself.
 //! - [`read`]: [`read_pcap`], which reassembles the TCP streams of a capture
 //!   into timeline events.
 //! - [`sessions`]: [`read_sessions`], the reader of real traffic: pcap or
@@ -21,6 +23,7 @@ mod log;
 mod name;
 mod packets;
 pub mod pcap;
+mod pcapng;
 pub mod read;
 mod reasm;
 pub mod sessions;

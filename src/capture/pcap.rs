@@ -12,14 +12,14 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use etherparse::PacketBuilder;
 use pcap_file::pcap::{PcapPacket, PcapWriter};
 
-use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Observer, Side};
+use crate::timeline::{CloseKind, ConnId, ConnRole, Event, EventKind, Observer, Side, TlsEvent};
 
 /// Segment size for IPv4 (Ethernet MTU 1500 - 20 - 20).
 pub const MSS_V4: usize = 1460;
@@ -117,6 +117,8 @@ struct Conn {
     next_seq: [u32; 2],
     /// A control connection: one line per segment.
     control: bool,
+    /// TLS runs over it: the wire carries its records, not the plaintext.
+    tls: bool,
 }
 
 impl Conn {
@@ -167,6 +169,9 @@ pub struct PcapObserver {
     last_ts: Duration,
     error: Option<io::Error>,
     health: CaptureHealth,
+    path: PathBuf,
+    /// The TLS key log lines of the case.
+    secrets: String,
 }
 
 impl PcapObserver {
@@ -199,6 +204,8 @@ impl PcapObserver {
             last_ts: Duration::ZERO,
             error: None,
             health: CaptureHealth::default(),
+            path: path.to_path_buf(),
+            secrets: String::new(),
         })
     }
 
@@ -252,8 +259,36 @@ impl PcapObserver {
             }
             EventKind::Bytes {
                 conn, from, bytes, ..
-            } => self.data(ts, *conn, *from, bytes),
+            } if !self.conns.get(conn).is_some_and(|c| c.tls) => {
+                self.data(ts, *conn, *from, bytes, true)
+            }
             EventKind::Closed { conn, by, kind } => self.close(ts, *conn, *by, *kind),
+            EventKind::Tls(t) => self.tls(ts, t),
+            _ => {}
+        }
+    }
+
+    /// TLS records go on the wire in place of the plaintext, from the
+    /// first one (the hello) until TLS is cleared (CCC).
+    fn tls(&mut self, ts: Duration, t: &TlsEvent) {
+        match t {
+            TlsEvent::Record {
+                conn, from, bytes, ..
+            } => {
+                if let Some(c) = self.conns.get_mut(conn) {
+                    c.tls = true;
+                }
+                self.data(ts, *conn, *from, bytes, false);
+            }
+            TlsEvent::Cleared { conn } => {
+                if let Some(c) = self.conns.get_mut(conn) {
+                    c.tls = false;
+                }
+            }
+            TlsEvent::Secret { line } => {
+                self.secrets.push_str(line);
+                self.secrets.push('\n');
+            }
             _ => {}
         }
     }
@@ -264,6 +299,7 @@ impl PcapObserver {
             sides,
             next_seq: isns(id),
             control: false,
+            tls: false,
         };
         self.conns.insert(id, conn);
         let syn = Segment {
@@ -282,7 +318,8 @@ impl PcapObserver {
         self.emit(ts, id, Segment::new(0));
     }
 
-    fn data(&mut self, ts: Duration, id: ConnId, from: Side, bytes: &[u8]) {
+    /// `lines`: a control connection's plaintext goes one line a segment.
+    fn data(&mut self, ts: Duration, id: ConnId, from: Side, bytes: &[u8], lines: bool) {
         let Some((dir, mss, control)) = self
             .conns
             .get(&id)
@@ -290,7 +327,7 @@ impl PcapObserver {
         else {
             return;
         };
-        let pieces: Vec<&[u8]> = match control {
+        let pieces: Vec<&[u8]> = match control && lines {
             true => bytes.split_inclusive(|b| *b == b'\n').collect(),
             false => vec![bytes],
         };
@@ -372,6 +409,16 @@ impl Observer for PcapObserver {
 
     fn finish(&mut self) {
         self.flush();
+        if self.secrets.is_empty() || self.error.is_some() {
+            return;
+        }
+        if let Err(e) = super::pcapng::add_secrets(&self.path, &self.secrets) {
+            self.health
+                .set(format!("the TLS keys could not be added to the file: {e}"));
+            self.error = Some(e);
+        }
+        // Written once: the file is pcapng from here on.
+        self.secrets.clear();
     }
 }
 

@@ -31,4 +31,5 @@ pub mod pasv;
 pub mod replies;
 pub mod security;
 pub mod server_case;
+pub mod tls;
 mod transfer;

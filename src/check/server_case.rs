@@ -509,6 +509,7 @@ fn server_checks(events: &[Event], negs: &[Negotiation], ctx: &CheckCtx) -> Find
         out.extend(super::ordering::check(events, neg, ctx));
         out.extend(super::security::check(events, neg, ctx));
     }
+    out.extend(super::tls::server_side(events, ctx));
     out
 }
 

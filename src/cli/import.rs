@@ -138,6 +138,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         strict: false,
         topology: None,
         allow_remote: false,
+        no_capture: false,
     };
     super::run::run(run, vec![suite])
 }

@@ -337,6 +337,7 @@ async fn server_target(
     let opts = ProfileOptions {
         pasv_address: args.pasv_address,
         ipv6: args.ipv6,
+        ..Default::default()
     };
     let server = servers::start(spec, &opts).await?;
     let mut endpoint = server.endpoint();

@@ -83,6 +83,7 @@ pub fn start_server(
     let opts = ProfileOptions {
         pasv_address: plan.announce(),
         ipv6: plan.is_ipv6(),
+        ..Default::default()
     };
     let at = Placement {
         listen: plan.server_listen(),

@@ -10,17 +10,31 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
+use super::tls::{self, Handshake, Tls};
 use super::{is_reset, within, NetError, Sides, Stream};
-use crate::timeline::{CloseKind, ConnId, ConnRole, EventKind, OpenRole, Timeline};
+use crate::timeline::{CloseKind, ConnId, ConnRole, EventKind, OpenRole, Side, Timeline, TlsEvent};
 
 /// The most one read takes from the stream.
 const MAX_CHUNK: usize = 65536;
 /// The longest a half-close may take (a TLS close_notify waits for room).
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(1);
 
+/// What a connection runs over right now.
+enum Layer {
+    /// TCP, or TLS established over it.
+    Ready(Box<dyn Stream>),
+    /// A TLS handshake in progress (`client`: the side playing the TLS
+    /// client), driven by the next read or write.
+    Handshake { run: Handshake, client: Side },
+    /// The handshake failed: the TCP connection is gone with it.
+    Gone,
+}
+
 /// One recorded connection.
 pub struct Conn {
-    stream: Box<dyn Stream>,
+    layer: Layer,
+    /// TLS is established on the connection.
+    tls: bool,
     conn: ConnId,
     timeline: Timeline,
     sides: Sides,
@@ -94,7 +108,8 @@ impl Conn {
             false => timeline.open(role, them, us),
         };
         Conn {
-            stream: Box::new(stream),
+            layer: Layer::Ready(Box::new(stream)),
+            tls: false,
             conn,
             timeline: timeline.clone(),
             sides,
@@ -129,17 +144,33 @@ impl Conn {
             return Ok(Vec::new());
         }
         let mut buf = vec![0u8; max.clamp(1, MAX_CHUNK)];
-        match self.stream.read(&mut buf).await {
+        let by = self.sides.theirs;
+        match self.stream().await?.read(&mut buf).await {
             Ok(0) => {
+                if self.tls {
+                    self.timeline.tls(TlsEvent::CloseNotify {
+                        conn: self.conn,
+                        by,
+                    });
+                }
                 self.theirs_done = true;
-                let by = self.sides.theirs;
                 self.timeline.close(self.conn, by, CloseKind::Fin);
                 Ok(Vec::new())
             }
             Ok(n) => {
                 buf.truncate(n);
-                self.timeline.bytes(self.conn, self.sides.theirs, &buf);
+                self.timeline.bytes(self.conn, by, &buf);
                 Ok(buf)
+            }
+            // rustls: TCP closed without close_notify.
+            Err(e) if self.tls && e.kind() == io::ErrorKind::UnexpectedEof => {
+                self.timeline.tls(TlsEvent::Truncated {
+                    conn: self.conn,
+                    by,
+                });
+                self.theirs_done = true;
+                self.timeline.close(self.conn, by, CloseKind::Fin);
+                Ok(Vec::new())
             }
             Err(e) => Err(self.failed(e)),
         }
@@ -153,7 +184,7 @@ impl Conn {
         if self.ours_done {
             return Err(NetError::AlreadyClosed);
         }
-        match self.stream.write(bytes).await {
+        match self.stream().await?.write(bytes).await {
             Ok(0) if !bytes.is_empty() => Err(self.failed(io::ErrorKind::WriteZero.into())),
             Ok(n) => {
                 self.timeline.bytes(self.conn, self.sides.ours, &bytes[..n]);
@@ -187,7 +218,19 @@ impl Conn {
             return;
         }
         self.ours_done = true;
-        let _ = tokio::time::timeout(SHUTDOWN_WAIT, self.stream.shutdown()).await;
+        if let Layer::Ready(stream) = &mut self.layer {
+            if self.tls {
+                let by = self.sides.ours;
+                self.timeline.tls(TlsEvent::CloseNotify {
+                    conn: self.conn,
+                    by,
+                });
+            }
+            let _ = tokio::time::timeout(SHUTDOWN_WAIT, stream.shutdown()).await;
+        } else {
+            // A handshake never driven: dropping it closes the connection.
+            self.layer = Layer::Gone;
+        }
         self.timeline
             .close(self.conn, self.sides.ours, CloseKind::Fin);
     }
@@ -213,10 +256,118 @@ impl Conn {
         if self.reset {
             return;
         }
-        let _ = self.stream.tcp().set_zero_linger();
+        if let Layer::Ready(stream) = &self.layer {
+            let _ = stream.tcp().set_zero_linger();
+        }
         self.ours_done = true;
         self.timeline
             .close(self.conn, self.sides.ours, CloseKind::Reset);
+    }
+
+    /// Starts TLS on the connection, playing the side `tls` names; the next
+    /// read or write drives the handshake (it survives a read or write that
+    /// gives up), and its outcome is recorded. Nothing on a connection
+    /// that already runs TLS or is closed.
+    pub fn start_tls(&mut self, tls: &Tls) {
+        let Layer::Ready(stream) = std::mem::replace(&mut self.layer, Layer::Gone) else {
+            return;
+        };
+        if self.tls || self.ours_done {
+            self.layer = Layer::Ready(stream);
+            return;
+        }
+        let client = match tls {
+            Tls::Client(_) => self.sides.ours,
+            Tls::Server(_) => self.sides.theirs,
+        };
+        let run = tls::handshake(
+            tls,
+            stream.into_tcp(),
+            &self.timeline,
+            self.conn,
+            self.sides,
+        );
+        self.layer = Layer::Handshake { run, client };
+    }
+
+    /// The stream, once a handshake in progress has finished.
+    async fn stream(&mut self) -> Result<&mut Box<dyn Stream>, NetError> {
+        if let Layer::Handshake { run, client } = &mut self.layer {
+            let (res, client) = (run.await, *client);
+            self.handshaken(res, client)?;
+        }
+        match &mut self.layer {
+            Layer::Ready(stream) => Ok(stream),
+            _ => Err(NetError::AlreadyClosed),
+        }
+    }
+
+    /// Records how a handshake ended; a failed one took the connection.
+    fn handshaken(
+        &mut self,
+        res: io::Result<Box<dyn Stream>>,
+        client: Side,
+    ) -> Result<(), NetError> {
+        match res {
+            Ok(stream) => {
+                if let Some(state) = stream.tls() {
+                    self.timeline
+                        .tls(tls::established(self.conn, client, state));
+                }
+                self.tls = true;
+                self.layer = Layer::Ready(stream);
+                Ok(())
+            }
+            Err(e) => {
+                self.layer = Layer::Gone;
+                let (conn, by, reason) = (self.conn, self.sides.ours, e.to_string());
+                self.timeline.tls(TlsEvent::Failed {
+                    conn,
+                    by,
+                    reason: reason.clone(),
+                });
+                self.ours_done = true;
+                self.theirs_done = true;
+                self.timeline.close(conn, by, CloseKind::Fin);
+                Err(NetError::Tls(reason))
+            }
+        }
+    }
+
+    /// Ends TLS and goes on in plaintext over the same TCP connection
+    /// (CCC, RFC 4217 6): sends close_notify, waits up to `timeout` for
+    /// the peer's, records both. Nothing on a connection without TLS.
+    pub async fn clear_tls(&mut self, timeout: Duration) -> Result<(), NetError> {
+        if !self.tls {
+            return Ok(());
+        }
+        let (conn, ours, theirs) = (self.conn, self.sides.ours, self.sides.theirs);
+        let Layer::Ready(stream) = &mut self.layer else {
+            return Err(NetError::AlreadyClosed);
+        };
+        stream.close_notify();
+        self.timeline.tls(TlsEvent::CloseNotify { conn, by: ours });
+        within("close_notify", timeout, async {
+            stream.flush().await.map_err(NetError::Io)?;
+            let mut sink = [0u8; 4096];
+            loop {
+                match stream.read(&mut sink).await {
+                    Ok(0) => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) => return Err(NetError::Tls(e.to_string())),
+                }
+            }
+        })
+        .await?;
+        self.timeline
+            .tls(TlsEvent::CloseNotify { conn, by: theirs });
+        let Layer::Ready(stream) = std::mem::replace(&mut self.layer, Layer::Gone) else {
+            return Err(NetError::AlreadyClosed);
+        };
+        self.layer = Layer::Ready(Box::new(stream.into_tcp()));
+        self.tls = false;
+        self.timeline.tls(TlsEvent::Cleared { conn });
+        Ok(())
     }
 
     /// A failed read or write: the connection is dead both ways (a later

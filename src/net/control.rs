@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::tls::Tls;
 use super::{within, Conn, NetError, Sides};
 use crate::timeline::{ConnId, OpenRole, Timeline};
 use crate::wire::command::{Command, CommandDecoder};
@@ -130,6 +131,17 @@ impl<D: Decoder> ControlConn<D> {
             }
             self.decoder.input(&chunk);
         }
+    }
+
+    /// Starts TLS (after AUTH TLS and its 234, or at once for implicit
+    /// FTPS); the next send or receive drives the handshake.
+    pub fn start_tls(&mut self, tls: &Tls) {
+        self.conn.start_tls(tls);
+    }
+
+    /// Ends TLS and goes on in plaintext (CCC).
+    pub async fn clear_tls(&mut self, timeout: Duration) -> Result<(), NetError> {
+        self.conn.clear_tls(timeout).await
     }
 
     /// Half-closes our side (FIN), without waiting for the peer's close.

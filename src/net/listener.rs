@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::tls::Tls;
 use super::{Conn, NetError, Sides};
 use crate::timeline::{EventKind, OpenRole, Timeline};
 
@@ -78,6 +79,7 @@ impl Listener {
             sides: self.sides,
             timeline: self.timeline,
             got: None,
+            tls: None,
         })
     }
 
@@ -134,9 +136,21 @@ pub struct PendingAccept {
     sides: Sides,
     timeline: Timeline,
     got: Option<Result<Conn, NetError>>,
+    /// TLS to start on the accepted connection (a protected data
+    /// connection, RFC 4217).
+    tls: Option<Tls>,
 }
 
 impl PendingAccept {
+    /// Starts `tls` on the connection once accepted (or now, on one
+    /// already accepted: a server may connect at PORT time).
+    pub fn protect(&mut self, tls: Tls) {
+        if let Some(Ok(conn)) = self.got.as_mut() {
+            conn.start_tls(&tls);
+        }
+        self.tls = Some(tls);
+    }
+
     /// Accepts the connection if it has arrived, recording `Opened` now.
     pub fn check_now(&mut self) {
         if self.got.is_some() {
@@ -152,13 +166,11 @@ impl PendingAccept {
     fn wrap(&self, stream: std::net::TcpStream, peer: SocketAddr) -> Result<Conn, NetError> {
         stream.set_nonblocking(true).map_err(NetError::Io)?;
         let stream = tokio::net::TcpStream::from_std(stream).map_err(NetError::Io)?;
-        Ok(Conn::accepted(
-            stream,
-            peer,
-            self.role,
-            self.sides,
-            &self.timeline,
-        ))
+        let mut conn = Conn::accepted(stream, peer, self.role, self.sides, &self.timeline);
+        if let Some(tls) = &self.tls {
+            conn.start_tls(tls);
+        }
+        Ok(conn)
     }
 
     /// Waits for the connection (cancel-safe; the caller bounds the wait).

@@ -3,8 +3,10 @@
 //! side that did it: which side the harness plays on a connection, and
 //! which side its peer plays, are parameters ([`Sides`]), never assumed.
 //!
-//! - [`stream`]: [`Stream`], what a connection runs over (TCP today; TLS
-//!   can slot in under the same types).
+//! - [`stream`]: [`Stream`], what a connection runs over: TCP, or TLS
+//!   over it.
+//! - [`tls`]: FTPS (RFC 4217): the one crypto provider, the configurations
+//!   of both fake peers, the test CA, the handshake a [`Conn`] runs.
 //! - [`conn`]: [`Conn`], one recorded connection: a data connection, a
 //!   stray one, or the connection under a control connection.
 //! - [`control`]: [`ControlConn`], a [`Conn`] with its codec: the reply
@@ -17,6 +19,7 @@ pub mod conn;
 pub mod control;
 pub mod listener;
 pub mod stream;
+pub mod tls;
 
 use std::fmt;
 use std::io;
@@ -68,6 +71,8 @@ pub enum NetError {
     BadReply(ReplyError),
     /// The peer sent a line that is not a command.
     BadCommand(CommandError),
+    /// The TLS handshake failed (the connection is gone).
+    Tls(String),
 }
 
 impl fmt::Display for NetError {
@@ -84,6 +89,7 @@ impl fmt::Display for NetError {
             NetError::Io(e) => write!(f, "i/o error: {e}"),
             NetError::BadReply(e) => write!(f, "malformed reply: {e}"),
             NetError::BadCommand(e) => write!(f, "malformed command: {e}"),
+            NetError::Tls(e) => write!(f, "TLS: {e}"),
         }
     }
 }

@@ -54,6 +54,12 @@ macro_rules! catalogue {
 }
 
 catalogue! {
+    TlsHandshake: "tls-handshake", "RFC 4217 4.1", Must, Server,
+        "After answering AUTH TLS with 234 the server completes a TLS handshake on the control connection (with a certificate the client can verify).";
+    TlsDataHandshake: "tls-data-handshake", "RFC 4217 7", Must, Server,
+        "After PROT P each data connection completes a TLS handshake in which the FTP client is the TLS client, whichever side connected.";
+    TlsDataCloseNotify: "tls-data-close-notify", "RFC 8446 6.1", Should, Server,
+        "The server ends a protected download with a TLS close_notify before closing TCP (otherwise the end cannot be told from a truncation).";
     Greeting220: "greeting-220", "RFC 959 5.4", Must, Server,
         "A new control connection is greeted with 220 (or 120, then 220).";
     AbortReplies: "abort-replies", "RFC 959 4.1.3", Must, Server,

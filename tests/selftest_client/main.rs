@@ -18,6 +18,7 @@
 pub mod support;
 
 mod active;
+mod ftps;
 mod passive;
 mod pyftpdlib;
 mod scripts;

@@ -6,10 +6,13 @@
 //! - [`suites`]: the repository's suites.
 //! - [`mock_server`]: a scripted misbehaving server, for the fake client.
 //! - [`mock_client`]: a scripted misbehaving client, for the fake server.
+//! - [`mock_ftps`]: an FTPS server that breaks one TLS rule, for the fake
+//!   client.
 //! - [`tshark`]: Wireshark's reading of a capture.
 
 pub mod cases;
 pub mod mock_client;
+pub mod mock_ftps;
 pub mod mock_server;
 pub mod suites;
 pub mod tshark;

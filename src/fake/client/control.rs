@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::net::tls::Tls;
 use crate::net::{ControlConn, NetError};
 use crate::wire::reply::{Reply, ReplyDecoder};
 
@@ -44,6 +45,14 @@ impl Control {
 
     pub fn peer_addr(&self) -> SocketAddr {
         self.conn.peer_addr()
+    }
+
+    pub fn start_tls(&mut self, tls: &Tls) {
+        self.conn.start_tls(tls)
+    }
+
+    pub async fn clear_tls(&mut self, t: Duration) -> Result<(), NetError> {
+        self.conn.clear_tls(t).await
     }
 
     pub async fn close(&mut self, linger: Duration) {

@@ -11,6 +11,7 @@
 mod control;
 mod data;
 mod family;
+mod ftps;
 mod phase;
 mod session;
 mod template;
@@ -31,6 +32,9 @@ pub struct ServerAccess {
     pub addr: SocketAddr,
     pub user: String,
     pub pass: String,
+    /// Implicit FTPS: TLS from the first byte (RFC 4217 names only the
+    /// explicit form; port 990 by custom).
+    pub implicit_tls: bool,
 }
 
 /// Grace given to late stray connections (bounce, theft) before the case

@@ -80,6 +80,15 @@ pub struct FakeClient<'a> {
     /// An `expect-no-stray` step waited after the last trap or theft was
     /// set.
     pub strays_checked: bool,
+    /// FTPS state, once TLS was asked for (see `ftps`).
+    pub ftps: Option<Ftps>,
+}
+
+/// The fake client's FTPS state in one case (see `ftps`).
+pub struct Ftps {
+    pub tls: crate::net::tls::Tls,
+    /// PROT P is in force: data connections run TLS.
+    pub protect: bool,
 }
 
 impl<'a> FakeClient<'a> {
@@ -105,6 +114,14 @@ impl<'a> FakeClient<'a> {
             thief: None,
             thieves: Vec::new(),
             strays_checked: true,
+            ftps: None,
+        })
+        .and_then(|mut s| {
+            if target.implicit_tls {
+                s.implicit_tls()
+                    .map_err(|_| "no control connection".to_string())?;
+            }
+            Ok(s)
         })
     }
 
@@ -252,17 +269,22 @@ impl<'a> FakeClient<'a> {
         t: Duration,
     ) -> Result<(), Stop> {
         self.greet(t).await?;
+        let mut sent = None;
         match payload {
             Payload::Line(tpl) => {
                 let line = self.resolve(tpl, &step.loc)?;
                 let bound = family::command_line(&line);
                 self.applies(step, bound, t).await?;
                 self.send_line(&line, t).await?;
+                sent = Some(line);
             }
             Payload::Raw(bytes) => self.send_raw(bytes, t).await?,
         }
         if let Some(exp) = exp {
-            self.expect(exp, t).await?;
+            let reply = self.expect(exp, t).await?;
+            if let Some(line) = sent {
+                self.after_reply(&line, &reply, t).await?;
+            }
         }
         Ok(())
     }

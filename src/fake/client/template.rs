@@ -84,6 +84,7 @@ mod tests {
             addr: "[::1]:21".parse().unwrap(),
             user: "u".into(),
             pass: "p".into(),
+            implicit_tls: false,
         };
         let vars = builtins(&target, "[::1]:4000".parse().unwrap(), target.addr);
         for b in Builtin::ALL {

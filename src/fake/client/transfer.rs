@@ -24,7 +24,7 @@ impl FakeClient<'_> {
         self.mark(format!("{loc}: {command}"));
         self.record(PeerEvent::Transferring);
         self.send_line(&command, t).await?;
-        let source = match pending {
+        let mut source = match pending {
             None => Source::None,
             Some(PendingData::Connected(c)) => Source::Ready(c),
             Some(PendingData::Active(p)) => Source::Accept(p),
@@ -33,6 +33,11 @@ impl FakeClient<'_> {
                 Source::Ready(self.connect_data(addr, server, t).await?)
             }
         };
+        match &mut source {
+            Source::Ready(c) => self.protect(c),
+            Source::Accept(p) => self.protect_accept(p),
+            Source::None => {}
+        }
         let upload = Upload::new(upload_body(x).as_ref());
         let moved = move_data(self.ctrl()?, source, x, upload, t).await;
         if let Some(conn) = moved.data.filter(|_| x.direction == Direction::Download) {

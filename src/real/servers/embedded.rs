@@ -20,6 +20,7 @@ use super::ports::{free_port, free_range};
 use super::process::{greets, START_TIMEOUT};
 use super::running::{server_dir, Keeper, RunningServer, ServerThread};
 use super::ServerEndpoint;
+use crate::net::tls::Pki;
 use crate::script::Capability;
 
 /// Tries with fresh ports when the chosen ones were taken meanwhile.
@@ -38,6 +39,7 @@ const CAPABILITIES: &[Capability] = &[
     Capability::Passive,
     Capability::Epsv,
     Capability::Upload,
+    Capability::Tls,
 ];
 
 /// Starts libunftp on 127.0.0.1 with an OS-assigned port, a passive range,
@@ -159,6 +161,11 @@ fn listen_future(
     // Open the root once here, so that a bad root is an error value; the
     // generator below runs per session and cannot return one.
     Filesystem::new(root).map_err(|e| format!("root {}: {e}", root.display()))?;
+    // FTPS (explicit, optional): the test CA's certificate, beside the root.
+    let pem_dir = root.parent().unwrap_or(root);
+    let pem = Pki::get()
+        .write(pem_dir)
+        .map_err(|e| format!("certificate files in {}: {e}", pem_dir.display()))?;
     let root = root.to_path_buf();
     let server = ServerBuilder::new(Box::new(move || {
         Filesystem::new(root.clone()).expect("root opened at start and kept until stop")
@@ -166,6 +173,7 @@ fn listen_future(
     .greeting("ftpconform embedded libunftp ready")
     .passive_ports(range.0..=range.1)
     .active_passive_mode(ActivePassiveMode::ActiveAndPassive)
+    .ftps(pem.cert, pem.key)
     .build()
     .map_err(|e| format!("build: {e}"))?;
     Ok(async move {

@@ -45,6 +45,10 @@ pub struct ProfileOptions {
     pub pasv_address: Option<Ipv4Addr>,
     /// Listen on ::1 instead of 127.0.0.1.
     pub ipv6: bool,
+    /// FTPS data connections need not resume the control connection's
+    /// TLS session (vsftpd `require_ssl_reuse=NO`; the other servers do
+    /// not require it anyway).
+    pub tls_reuse_optional: bool,
 }
 
 /// Where a server listens when not on a free loopback port: inside a
@@ -76,6 +80,9 @@ pub(crate) struct Profile {
     pub pass: &'static str,
     /// Writes the configuration and returns the command to run.
     pub command: fn(&Setup) -> Result<Command, StartError>,
+    /// The configuration offers explicit FTPS with the test CA's
+    /// certificate.
+    pub tls: bool,
 }
 
 /// Starts the named real server on loopback with a seeded temporary root,
@@ -163,6 +170,9 @@ fn start_once(
 fn endpoint(profile: &Profile, setup: &Setup) -> ServerEndpoint {
     use Capability::*;
     let mut capabilities = vec![Active, Passive, Epsv, Upload];
+    if profile.tls {
+        capabilities.push(Tls);
+    }
     if setup.addr.is_ipv6() {
         capabilities.push(Ipv6);
     }
@@ -236,6 +246,7 @@ mod tests {
         let opts = ProfileOptions {
             pasv_address: Some(Ipv4Addr::new(127, 0, 0, 2)),
             ipv6: true,
+            ..Default::default()
         };
         let err = start_profile("vsftpd", &opts).expect_err("unsupported");
         assert!(matches!(err, StartError::Unsupported { .. }), "{err}");

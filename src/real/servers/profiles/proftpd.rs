@@ -11,6 +11,7 @@ pub(crate) const PROFILE: Profile = Profile {
     user: "anonymous",
     pass: "ftpconform@",
     command,
+    tls: false,
 };
 
 fn command(setup: &Setup) -> Result<Command, StartError> {

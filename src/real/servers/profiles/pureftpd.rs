@@ -11,6 +11,7 @@ pub(crate) const PROFILE: Profile = Profile {
     user: "test",
     pass: "test",
     command,
+    tls: false,
 };
 
 /// `openssl passwd -6 -salt ftpconform test`: sha512-crypt costs about

@@ -12,6 +12,7 @@ pub(crate) const PYFTPDLIB: Profile = Profile {
     user: "test",
     pass: "test",
     command: pyftpdlib,
+    tls: false,
 };
 
 pub(crate) const TWISTED: Profile = Profile {
@@ -19,6 +20,7 @@ pub(crate) const TWISTED: Profile = Profile {
     user: "test",
     pass: "test",
     command: twisted,
+    tls: false,
 };
 
 fn pyftpdlib(setup: &Setup) -> Result<Command, StartError> {

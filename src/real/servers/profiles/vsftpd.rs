@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use super::{announced_v4, find_binary, write_config, Profile, Setup};
+use crate::net::tls::Pki;
 use crate::real::servers::error::StartError;
 use crate::real::servers::seed::make_dir;
 
@@ -14,6 +15,7 @@ pub(crate) const PROFILE: Profile = Profile {
     user: "anonymous",
     pass: "ftpconform@",
     command,
+    tls: true,
 };
 
 fn command(setup: &Setup) -> Result<Command, StartError> {
@@ -21,7 +23,9 @@ fn command(setup: &Setup) -> Result<Command, StartError> {
     let empty = setup.dir.join("empty");
     make_dir(&empty, 0o755)?;
     let conf = setup.dir.join("vsftpd.conf");
-    write_config(&conf, &config(setup, &empty.display().to_string()))?;
+    let mut text = config(setup, &empty.display().to_string());
+    text.push_str(&tls(setup)?);
+    write_config(&conf, &text)?;
     let mut cmd = Command::new(binary);
     cmd.arg(conf);
     Ok(cmd)
@@ -55,6 +59,27 @@ fn config(setup: &Setup, empty: &str) -> String {
     let _ = writeln!(c, "vsftpd_log_file={}", setup.log.display());
     c.push_str(FIXED);
     c
+}
+
+/// Explicit FTPS with the test CA's certificate, optional (plain sessions
+/// go on as before): anonymous sessions may use it, data connections must
+/// resume the control connection's session (`require_ssl_reuse`, vsftpd's
+/// default) unless the options say otherwise. vsftpd's default cipher
+/// list (DES-CBC3-SHA) is gone from today's TLS stacks: `HIGH`.
+fn tls(setup: &Setup) -> Result<String, StartError> {
+    let pem = Pki::get()
+        .write(setup.dir)
+        .map_err(StartError::io("write the certificate files".to_string()))?;
+    let reuse = match setup.opts.tls_reuse_optional {
+        true => "NO",
+        false => "YES",
+    };
+    Ok(format!(
+        "ssl_enable=YES\nallow_anon_ssl=YES\nforce_local_data_ssl=NO\nforce_local_logins_ssl=NO\n\
+         ssl_ciphers=HIGH\nrequire_ssl_reuse={reuse}\nrsa_cert_file={}\nrsa_private_key_file={}\n",
+        pem.cert.display(),
+        pem.key.display()
+    ))
 }
 
 const FIXED: &str = "\
