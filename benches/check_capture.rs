@@ -53,7 +53,7 @@ fn main() {
         .filter(|v| asked.is_empty() || asked.iter().any(|a| a == *v))
     {
         let path = dir.path().join(format!("{variant}.pcap"));
-        let packets = generate(variant, &path, size, count);
+        let events = generate(variant, &path, size, count);
         let mib = std::fs::metadata(&path).expect("capture").len() as f64 / 1048576.0;
         let ours = measure(
             &[std::env::current_exe().unwrap().to_str().unwrap()],
@@ -76,7 +76,7 @@ fn main() {
         }
         for (name, (secs, kb, out)) in runs {
             println!(
-                "{variant:<10} {mib:>6.0} {packets:>9} {name:>7} {secs:>8.2} {:>6.0} {:>9.1}  {out}",
+                "{variant:<10} {mib:>6.0} {events:>9} {name:>7} {secs:>8.2} {:>6.0} {:>9.1}  {out}",
                 mib / secs,
                 kb as f64 / 1024.0
             );
