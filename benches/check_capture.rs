@@ -132,7 +132,7 @@ fn generate(variant: &str, path: &Path, size: u64, count: u32) -> u64 {
     match variant {
         "retr" => retr(&mut w, size),
         "no-newline" => no_newline(&mut w, size),
-        _ => tiny(&mut w, count),
+        _ => w.tiny_connections(count, SERVER),
     }
     let events = w.events();
     w.finish();
@@ -185,28 +185,6 @@ fn no_newline(w: &mut Writer, size: u64) {
     }
     w.close(0, Side::Client);
     w.close(0, Side::Server);
-}
-
-fn tiny(w: &mut Writer, count: u32) {
-    for i in 0..count {
-        let from = format!(
-            "127.{}.{}.{}:{}",
-            1 + i / 3_000_000,
-            1 + (i / 15_000) % 200,
-            1 + (i / 60) % 250,
-            1024 + i % 60
-        );
-        w.open(i, ConnRole::Control, &from, SERVER);
-        if i % 10 == 0 {
-            w.bytes(i, Side::Server, 0, b"220 hi\r\n");
-            w.bytes(i, Side::Client, 0, b"QUIT\r\n");
-            w.bytes(i, Side::Server, 8, b"221 bye\r\n");
-        } else {
-            w.bytes(i, Side::Client, 0, b"x");
-        }
-        w.close(i, Side::Client);
-        w.close(i, Side::Server);
-    }
 }
 
 /// Offsets of the two directions of control connection 0.
