@@ -382,24 +382,7 @@ fn many_tiny_connections_end_in_a_verdict() {
     let path = dir.path().join("many.pcap");
     let mut w = EventPcap::create(&path);
     let n = 5_000u32;
-    for i in 0..n {
-        let from = format!(
-            "127.0.{}.{}:{}",
-            1 + i / 50_000,
-            1 + (i / 250) % 200,
-            1024 + i % 60_000
-        );
-        w.open(i, ConnRole::Control, &from, "127.0.0.1:2121");
-        if i % 10 == 0 {
-            w.bytes(i, Side::Server, 0, b"220 hi\r\n");
-            w.bytes(i, Side::Client, 0, b"QUIT\r\n");
-            w.bytes(i, Side::Server, 8, b"221 bye\r\n");
-        } else {
-            w.bytes(i, Side::Client, 0, b"x");
-        }
-        w.close(i, Side::Client);
-        w.close(i, Side::Server);
-    }
+    w.tiny_connections(n, "127.0.0.1:2121");
     assert!(w.events() >= 4 * u64::from(n));
     w.finish();
     let mut sessions = 0;

@@ -64,6 +64,26 @@ impl EventPcap {
         self.put(EventKind::Closed { conn, by, kind });
     }
 
+    /// `n` tiny connections to `server`, one after the other, from ever
+    /// other client addresses: one in ten an FTP session (greeting, QUIT,
+    /// 221), the others one byte that is not FTP.
+    pub fn tiny_connections(&mut self, n: u32, server: &str) {
+        for i in 0..n {
+            let (a, b, c) = (i / 3_000_000, (i / 15_000) % 200, (i / 60) % 250);
+            let from = format!("127.{}.{}.{}:{}", 1 + a, 1 + b, 1 + c, 1024 + i % 60);
+            self.open(i, ConnRole::Control, &from, server);
+            if i % 10 == 0 {
+                self.bytes(i, Side::Server, 0, b"220 hi\r\n");
+                self.bytes(i, Side::Client, 0, b"QUIT\r\n");
+                self.bytes(i, Side::Server, 8, b"221 bye\r\n");
+            } else {
+                self.bytes(i, Side::Client, 0, b"x");
+            }
+            self.close(i, Side::Client);
+            self.close(i, Side::Server);
+        }
+    }
+
     /// Flushes the file.
     pub fn finish(mut self) {
         self.0.finish();
