@@ -171,35 +171,28 @@ impl ServerCertVerifier for AnyCert {
     }
 }
 
-impl Stream for tokio_rustls::client::TlsStream<Tap> {
-    fn tcp(&self) -> &TcpStream {
-        &self.get_ref().0.tcp
-    }
-    fn into_tcp(self: Box<Self>) -> TcpStream {
-        self.into_inner().0.tcp
-    }
-    fn tls(&self) -> Option<&CommonState> {
-        Some(self.get_ref().1)
-    }
-    fn close_notify(&mut self) {
-        self.get_mut().1.send_close_notify();
-    }
+/// The TLS streams of both sides: the same body over their own types.
+macro_rules! tls_stream {
+    ($t:ty) => {
+        impl Stream for $t {
+            fn tcp(&self) -> &TcpStream {
+                &self.get_ref().0.tcp
+            }
+            fn into_tcp(self: Box<Self>) -> TcpStream {
+                self.into_inner().0.tcp
+            }
+            fn tls(&self) -> Option<&CommonState> {
+                Some(self.get_ref().1)
+            }
+            fn close_notify(&mut self) {
+                self.get_mut().1.send_close_notify();
+            }
+        }
+    };
 }
 
-impl Stream for tokio_rustls::server::TlsStream<Tap> {
-    fn tcp(&self) -> &TcpStream {
-        &self.get_ref().0.tcp
-    }
-    fn into_tcp(self: Box<Self>) -> TcpStream {
-        self.into_inner().0.tcp
-    }
-    fn tls(&self) -> Option<&CommonState> {
-        Some(self.get_ref().1)
-    }
-    fn close_notify(&mut self) {
-        self.get_mut().1.send_close_notify();
-    }
-}
+tls_stream!(tokio_rustls::client::TlsStream<Tap>);
+tls_stream!(tokio_rustls::server::TlsStream<Tap>);
 
 /// A handshake in progress: kept by its connection, so that a read or
 /// write that gives up (a `select!` that took another branch) resumes it.
