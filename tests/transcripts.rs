@@ -36,7 +36,48 @@ async fn transcript_of(suite: &Suite, case: &Case, client: &ClientProfile) -> Op
     if skipped {
         return None;
     }
-    Some(transcript(&events).replace(ROOT, "<root>"))
+    Some(settle_late_resets(
+        &transcript(&events).replace(ROOT, "<root>"),
+    ))
+}
+
+/// Shows `Dn reset by X` as `Dn closed by X` when the other side had
+/// already closed `Dn`. A side that closes a data connection the other side
+/// has finished sends a FIN if it read every byte and a reset if some were
+/// still unread, which is a race inside the peer: the embedded libunftp
+/// refusing a STOR (`stor-bad-name-553`) closes the data connection with or
+/// without having read the client's bytes, run to run. A reset while the
+/// other side is still open is kept.
+fn settle_late_resets(text: &str) -> String {
+    let mut closed: Vec<(String, char)> = Vec::new();
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let (label, kind, by) = close_line(line).unwrap_or_default();
+        let late = kind == "reset" && closed.iter().any(|(l, s)| *l == label && *s != by);
+        if kind == "closed" {
+            closed.push((label.clone(), by));
+        }
+        match late {
+            true => out.push_str(&format!("{label} closed by {by}")),
+            false => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `("D1", "closed" | "reset", 'S')` for a data connection's close line.
+fn close_line(line: &str) -> Option<(String, &str, char)> {
+    let (label, rest) = line.split_once(' ')?;
+    let data =
+        label.len() > 1 && label.starts_with('D') && label[1..].bytes().all(|b| b.is_ascii_digit());
+    let (kind, by) = rest.split_once(" by ")?;
+    let by = match by {
+        "C" => 'C',
+        "S" => 'S',
+        _ => return None,
+    };
+    (data && (kind == "closed" || kind == "reset")).then(|| (label.to_string(), kind, by))
 }
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
