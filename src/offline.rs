@@ -6,6 +6,7 @@
 //! bytes it lost, a connection attempt that never reached the wire) is
 //! listed as `unknown: ...` in the notes, never guessed.
 
+pub mod departures;
 pub mod import;
 mod wire_facts;
 

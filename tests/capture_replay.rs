@@ -4,7 +4,8 @@
 //! pure-ftpd (which answers `EPSV ALL` with 220 and still serves PASV)
 //! fails at the two steps where it departs from the recording; the
 //! recorded server's side of a RETR replayed as the fake server against
-//! curl passes.
+//! curl passes. Each replay ends with its departure report (what the wire
+//! shows differently from the recording), checked here too.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -56,6 +57,19 @@ fn replay(pcap: &Path, peer: &[&str], dir: &Path) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
+/// The lines of the replay's departure report (`  - ...`), after its
+/// heading; panics when there is no heading.
+fn departures(text: &str) -> Vec<&str> {
+    let (_, report) = text
+        .split_once("departures from session 1 of ")
+        .unwrap_or_else(|| panic!("no departure report:\n{text}"));
+    report
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.strip_prefix("  - "))
+        .collect()
+}
+
 #[test]
 fn a_vsftpd_session_replays_against_vsftpd_and_departs_on_pure_ftpd() {
     let dir = tempfile::tempdir().unwrap();
@@ -64,11 +78,27 @@ fn a_vsftpd_session_replays_against_vsftpd_and_departs_on_pure_ftpd() {
     for pcap in [&retr, &epsv_all] {
         let (code, text) = replay(pcap, &["--server", "vsftpd"], dir.path());
         assert_eq!(code, 0, "{text}");
+        assert!(departures(&text).is_empty(), "{text}");
     }
     let (code, text) = replay(&epsv_all, &["--server", "pure-ftpd"], dir.path());
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("expected: 200"), "{text}");
     assert!(text.contains("expected: 550"), "{text}");
+    let departed = departures(&text);
+    assert!(
+        departed
+            .iter()
+            .any(|d| d.contains("(EPSV): the reply was 200 in the recording, 220 live")),
+        "{text}"
+    );
     let (code, text) = replay(&retr, &["--client", "curl"], dir.path());
     assert_eq!(code, 0, "{text}");
+    // curl sends its own commands around the RETR (PWD, SIZE...): those
+    // are departures; the transfer itself is the recorded one.
+    let departed = departures(&text);
+    assert!(departed.iter().any(|d| d.contains("sent SIZE")), "{text}");
+    assert!(
+        !departed.iter().any(|d| d.starts_with("transfer")),
+        "{text}"
+    );
 }

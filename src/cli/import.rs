@@ -4,13 +4,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 
 use ftpconform::capture::sessions::Options;
 use ftpconform::capture::{read_sessions, Session};
+use ftpconform::offline::departures::{departures, outline};
 use ftpconform::offline::import::{import, ImportRole};
+use ftpconform::runner::RunConfig;
 use ftpconform::script::Suite;
 
 /// Payload kept per connection and direction when importing (the suite
@@ -109,7 +112,8 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         Some(_) => ImportRole::Server,
         None => ImportRole::Client,
     };
-    let yaml = text(&args.file, args.session, role)?;
+    let recorded = session(&args.file, args.session)?;
+    let yaml = import(&args.file.to_string_lossy(), &recorded, role);
     let name = PathBuf::from(format!(
         "{}#session-{}.yaml",
         args.file.display(),
@@ -125,6 +129,16 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             );
         }
     };
+    let capture_dir = args
+        .capture_dir
+        .unwrap_or_else(|| PathBuf::from("target/ftpconform/captures"));
+    let started = std::time::SystemTime::now();
+    let suite_name = suite.name.clone();
+    let case_id = suite
+        .cases
+        .first()
+        .map(|c| c.id.clone())
+        .unwrap_or_default();
     let run = super::run::RunArgs {
         server: args.server,
         client: args.client,
@@ -132,7 +146,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         cases: Vec::new(),
         reports: args.reports,
         quiet: true,
-        capture_dir: args.capture_dir,
+        capture_dir: Some(capture_dir.clone()),
         ipv6: false,
         pasv_address: None,
         strict: false,
@@ -140,5 +154,57 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         allow_remote: false,
         no_capture: false,
     };
-    super::run::run(run, vec![suite])
+    let status = super::run::run(run, vec![suite])?;
+    let live = replay_capture(&capture_dir, &suite_name, &case_id, started);
+    print!("{}", departure_report(&args.file, &recorded, live));
+    Ok(status)
+}
+
+/// The capture the replay just wrote: `<dir>/<target>/<suite>/<case>.pcap`
+/// under any target, written since `since`.
+fn replay_capture(dir: &Path, suite: &str, case: &str, since: SystemTime) -> Option<PathBuf> {
+    let config = RunConfig {
+        capture_dir: dir.to_path_buf(),
+        ..RunConfig::default()
+    };
+    let fresh = |p: &PathBuf| {
+        let modified = std::fs::metadata(p).and_then(|m| m.modified());
+        modified.is_ok_and(|m| m >= since)
+    };
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|t| config.capture_path(&t.file_name().to_string_lossy(), suite, case))
+        .find(fresh)
+}
+
+/// Departures listed at most (a session replayed against a very
+/// different peer departs everywhere).
+const SHOWN: usize = 100;
+
+/// Where the replayed session departs from the recording, as the wire
+/// shows both (a section of the report).
+fn departure_report(file: &Path, recorded: &Session, live: Option<PathBuf>) -> String {
+    let Some(path) = live else {
+        return "departures: not compared (the replay wrote no capture)\n".to_string();
+    };
+    let live = match session(&path, 1) {
+        Ok(s) => s,
+        Err(e) => return format!("departures: not compared ({e:#})\n"),
+    };
+    let found = departures(&outline(recorded), &outline(&live));
+    let mut out = format!(
+        "departures from session {} of {} (the replay's capture: {}): {}\n",
+        recorded.number,
+        file.display(),
+        path.display(),
+        found.len()
+    );
+    for d in found.iter().take(SHOWN) {
+        out.push_str(&format!("  - {d}\n"));
+    }
+    if found.len() > SHOWN {
+        out.push_str(&format!("  ... and {} more\n", found.len() - SHOWN));
+    }
+    out
 }

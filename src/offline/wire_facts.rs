@@ -23,6 +23,8 @@ pub struct Exchange {
     pub seq: u64,
     /// Codes and first lines, preliminary ones included.
     pub replies: Vec<(u16, String)>,
+    /// Sequence number of the event that completed the final reply.
+    pub final_seq: Option<u64>,
 }
 
 impl Exchange {
@@ -56,6 +58,7 @@ pub fn exchanges(events: &[Event]) -> (Vec<u16>, Vec<Exchange>) {
                     arg: c.arg,
                     seq: e.seq,
                     replies: Vec::new(),
+                    final_seq: None,
                 }));
             }
             continue;
@@ -69,6 +72,7 @@ pub fn exchanges(events: &[Event]) -> (Vec<u16>, Vec<Exchange>) {
                 Some(x) => {
                     x.replies.push((r.code, line));
                     if !r.is_preliminary() {
+                        x.final_seq = Some(e.seq);
                         answered += 1;
                     }
                 }
