@@ -483,6 +483,9 @@ pub enum Content {
     AtLeast(u64),
     /// Download: any content; patterns over the text (listings).
     Any,
+    /// Exactly the bytes of this body (a file beside the suite), streamed:
+    /// what an upload sends, what a download must bring.
+    Body(Body),
 }
 
 /// Run a transfer command over the open data connection.

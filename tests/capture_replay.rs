@@ -102,3 +102,54 @@ fn a_vsftpd_session_replays_against_vsftpd_and_departs_on_pure_ftpd() {
         "{text}"
     );
 }
+
+/// A payload too large to inline (1 MiB RETR) is written beside the
+/// imported case and named by `file:`; the case runs against vsftpd and
+/// passes, and fails once one byte of that file is changed (the download
+/// is compared with the file, not only its size).
+#[test]
+fn a_large_payload_goes_beside_the_imported_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = record(dir.path(), "rfc959-transfers", "retr-pasv-big");
+    let case = dir.path().join("big.yaml");
+    let out = ftpconform(&[
+        "import",
+        big.to_str().unwrap(),
+        "--role",
+        "server",
+        "-o",
+        case.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let yaml = std::fs::read_to_string(&case).unwrap();
+    assert!(
+        yaml.contains("file: \"big.payloads/transfer-1.bin\""),
+        "{yaml}"
+    );
+    let payload = dir.path().join("big.payloads/transfer-1.bin");
+    let mut bytes = std::fs::read(&payload).unwrap();
+    assert_eq!(bytes.len(), 1 << 20);
+    let run = |expect: i32| {
+        let out = ftpconform(&[
+            "run",
+            "--server",
+            "vsftpd",
+            "--suite",
+            case.to_str().unwrap(),
+            "-q",
+            "--no-capture",
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(out.status.code(), Some(expect), "{text}");
+        text
+    };
+    run(0);
+    bytes[4096] ^= 0xff;
+    std::fs::write(&payload, &bytes).unwrap();
+    let text = run(1);
+    assert!(text.contains("the 1048576 bytes of"), "{text}");
+}

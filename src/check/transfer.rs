@@ -5,7 +5,7 @@
 use super::facts::TransferFacts;
 use super::replies::SeenReply;
 use super::server_case::Walk;
-use crate::script::{Content, Direction, Transfer};
+use crate::script::{Body, Content, Direction, Transfer};
 use crate::timeline::{ConnId, Digest, Event, EventKind, PeerEvent, Side, TransferEnd};
 use crate::verdict::{Rule, Verdict, Violation};
 use crate::wire::escape::escape_preview;
@@ -120,6 +120,7 @@ impl Walk<'_> {
             Content::Bytes(b) if !got.is(b) => Some(format!("{} bytes as given", b.len())),
             Content::Size(n) if got.len != *n => Some(format!("exactly {n} bytes")),
             Content::AtLeast(n) if got.len < *n => Some(format!("at least {n} bytes")),
+            Content::Body(b) => body_mismatch(&got, b),
             _ => None,
         };
         let mut wrong = Vec::new();
@@ -151,11 +152,32 @@ struct Received {
     digest: Option<Digest>,
 }
 
+/// What a download should have brought when it is not the bytes of `body`
+/// (read again now, a chunk at a time).
+fn body_mismatch(got: &Received, body: &Body) -> Option<String> {
+    let name = match body {
+        Body::File { path, .. } => path.display().to_string(),
+        _ => "the given body".to_string(),
+    };
+    match body.digest() {
+        Ok(d) if got.has(d) => None,
+        Ok(d) => Some(format!("the {} bytes of {name}", d.len)),
+        Err(e) => Some(format!(
+            "the bytes of {name} (which could not be read: {e})"
+        )),
+    }
+}
+
 impl Received {
     fn is(&self, bytes: &[u8]) -> bool {
+        self.has(Digest::of(bytes))
+    }
+
+    /// Whether the bytes received are those of digest `d`.
+    fn has(&self, d: Digest) -> bool {
         match self.digest {
-            Some(d) => d == Digest::of(bytes),
-            None => self.len == bytes.len() as u64 && self.kept == bytes,
+            Some(got) => got == d,
+            None => Digest::of(&self.kept) == d && self.len == d.len,
         }
     }
 

@@ -12,12 +12,13 @@ use clap::{Args, ValueEnum};
 use ftpconform::capture::sessions::Options;
 use ftpconform::capture::{read_sessions, Session};
 use ftpconform::offline::departures::{departures, outline};
-use ftpconform::offline::import::{import, ImportRole};
+use ftpconform::offline::import::{import, import_with_payloads, ImportRole, Imported};
 use ftpconform::runner::RunConfig;
 use ftpconform::script::Suite;
 
-/// Payload kept per connection and direction when importing (the suite
-/// format caps files at 64 MiB).
+/// Payload kept per connection and direction when importing: a payload is
+/// held whole while its case is written, so one larger than this is
+/// replayed by its size.
 const IMPORT_RETAIN: u64 = 64 << 20;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -87,9 +88,16 @@ fn session(file: &Path, n: u32) -> anyhow::Result<Session> {
     }
 }
 
-fn text(file: &Path, n: u32, role: ImportRole) -> anyhow::Result<String> {
-    let s = session(file, n)?;
-    Ok(import(&file.to_string_lossy(), &s, role))
+/// Writes each payload file under `base`.
+fn write_payloads(base: &Path, imported: &Imported) -> anyhow::Result<()> {
+    for (name, bytes) in &imported.payloads {
+        let path = base.join(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 pub fn import_cmd(args: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -97,13 +105,21 @@ pub fn import_cmd(args: ImportArgs) -> anyhow::Result<ExitCode> {
         RoleArg::Server => ImportRole::Server,
         RoleArg::Client => ImportRole::Client,
     };
-    let yaml = text(&args.file, args.session, role)?;
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, yaml).with_context(|| format!("writing {}", path.display()))?
-        }
-        None => print!("{yaml}"),
-    }
+    let s = session(&args.file, args.session)?;
+    let file = args.file.to_string_lossy();
+    let Some(path) = &args.output else {
+        // On standard output there is nowhere to put payload files: a
+        // large payload is replayed by its size.
+        print!("{}", import(&file, &s, role));
+        return Ok(ExitCode::SUCCESS);
+    };
+    // Payloads that are not inlined go beside the case, in `<case>.payloads/`.
+    let stem = path
+        .file_stem()
+        .map_or("case".into(), |n| n.to_string_lossy());
+    let imported = import_with_payloads(&file, &s, role, &format!("{stem}.payloads"));
+    write_payloads(path.parent().unwrap_or(Path::new(".")), &imported)?;
+    std::fs::write(path, &imported.yaml).with_context(|| format!("writing {}", path.display()))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -113,7 +129,12 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         None => ImportRole::Client,
     };
     let recorded = session(&args.file, args.session)?;
-    let yaml = import(&args.file.to_string_lossy(), &recorded, role);
+    // The payloads that are not inlined, for the replay only.
+    let payload_dir = tempfile::tempdir().context("making a folder for the payloads")?;
+    let dir = payload_dir.path().to_string_lossy();
+    let imported = import_with_payloads(&args.file.to_string_lossy(), &recorded, role, &dir);
+    write_payloads(Path::new("."), &imported)?;
+    let yaml = imported.yaml;
     let name = PathBuf::from(format!(
         "{}#session-{}.yaml",
         args.file.display(),

@@ -4,9 +4,10 @@
 //! recording are not copied: a `data` step names the mode, and the replay
 //! negotiates its own addresses (the harness's listener in PORT and EPRT,
 //! whatever the server announces in 227 and 229). The first USER and PASS
-//! become `login` (the target's own credentials). Payloads of up to
-//! [`INLINE_CAP`] bytes are inlined; a larger one is replayed by its size
-//! (the format has no reference to a file beside the case yet).
+//! become `login` (the target's own credentials). Text payloads of up to
+//! [`INLINE_CAP`] bytes are inlined; a larger or binary one is written
+//! beside the case (`file:`, when the caller gives a folder for it:
+//! [`import_with_payloads`]) or else replayed by its size.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -29,8 +30,59 @@ pub enum ImportRole {
     Client,
 }
 
-/// The suite text of session `s` of the capture named `file`.
+/// A written case and the payload files it names (each a path relative to
+/// the case file, and the bytes to write there).
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub yaml: String,
+    pub payloads: Vec<(String, Vec<u8>)>,
+}
+
+/// Where the payloads that are not inlined go: named in the case as
+/// `file:` under `dir`, or (no `dir`) replayed by their size.
+struct Payloads {
+    dir: Option<String>,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+/// How a payload appears in the case.
+enum Written {
+    Text(String),
+    File(String),
+    Size(u64),
+}
+
+impl Payloads {
+    fn place(&mut self, d: &[u8]) -> Written {
+        if let Some(text) = std::str::from_utf8(d)
+            .ok()
+            .filter(|_| d.len() <= INLINE_CAP)
+        {
+            return Written::Text(quote(text));
+        }
+        let Some(dir) = &self.dir else {
+            return Written::Size(d.len() as u64);
+        };
+        let name = format!("{dir}/transfer-{}.bin", self.files.len() + 1);
+        self.files.push((name.clone(), d.to_vec()));
+        Written::File(quote(&name))
+    }
+}
+
+/// The suite text of session `s` of the capture named `file`; payloads
+/// that are not inlined are replayed by their size.
 pub fn import(file: &str, s: &Session, role: ImportRole) -> String {
+    imported(file, s, role, None).yaml
+}
+
+/// The case of session `s`, with the payloads that are not inlined named
+/// as files under `dir` (relative to the case file), returned to be
+/// written there.
+pub fn import_with_payloads(file: &str, s: &Session, role: ImportRole, dir: &str) -> Imported {
+    imported(file, s, role, Some(dir.to_string()))
+}
+
+fn imported(file: &str, s: &Session, role: ImportRole, dir: Option<String>) -> Imported {
     let (_, xs) = exchanges(&s.events);
     let negs = negotiations(&s.events, (s.client, s.server), &xs);
     let stem = slug(file);
@@ -42,11 +94,19 @@ pub fn import(file: &str, s: &Session, role: ImportRole) -> String {
         s.server,
         xs.len()
     );
+    let mut payloads = Payloads {
+        dir,
+        files: Vec::new(),
+    };
+    let p = &mut payloads;
     match role {
-        ImportRole::Server => server_suite(&mut out, &stem, s, &xs, &negs),
-        ImportRole::Client => client_suite(&mut out, &stem, s, &xs, &negs),
+        ImportRole::Server => server_suite(&mut out, p, &stem, s, &xs, &negs),
+        ImportRole::Client => client_suite(&mut out, p, &stem, s, &xs, &negs),
     }
-    out
+    Imported {
+        yaml: out,
+        payloads: payloads.files,
+    }
 }
 
 fn header(out: &mut String, stem: &str, role: &str, s: &Session, title: &str) {
@@ -59,7 +119,14 @@ fn header(out: &mut String, stem: &str, role: &str, s: &Session, title: &str) {
     let _ = writeln!(out, "    rfc: [\"RFC 959 5.4\"]");
 }
 
-fn server_suite(out: &mut String, stem: &str, s: &Session, xs: &[Exchange], negs: &[Negotiation]) {
+fn server_suite(
+    out: &mut String,
+    payloads: &mut Payloads,
+    stem: &str,
+    s: &Session,
+    xs: &[Exchange],
+    negs: &[Negotiation],
+) {
     let title = format!("The recorded client's session {} replayed", s.number);
     header(out, stem, "server", s, &title);
     let _ = writeln!(out, "    steps:");
@@ -82,7 +149,7 @@ fn server_suite(out: &mut String, stem: &str, s: &Session, xs: &[Exchange], negs
             (Some(n), _) if ok(x) => data_step(out, n, s.server),
             (None, Some(dir)) if ok(x) && seen_negotiation(xs, i) => {
                 let data = transfer_data(s, all, x.seq, dir);
-                transfer_step(out, x, dir, data.as_deref());
+                transfer_step(out, payloads, x, dir, data.as_deref());
             }
             _ => send_step(out, x),
         }
@@ -144,18 +211,22 @@ fn data_step(out: &mut String, n: &Negotiation, server: SocketAddr) {
     let _ = writeln!(out, "      - data: {{{}}}", fields.join(", "));
 }
 
-fn transfer_step(out: &mut String, x: &Exchange, dir: Direction, data: Option<&[u8]>) {
+fn transfer_step(
+    out: &mut String,
+    payloads: &mut Payloads,
+    x: &Exchange,
+    dir: Direction,
+    data: Option<&[u8]>,
+) {
     let mut fields = vec![format!("command: {}", quote(&command(x)))];
     let listing = matches!(x.verb.as_str(), "LIST" | "NLST" | "MLSD");
     match (data, dir) {
         (_, Direction::Download) if listing => {}
-        (Some(d), _) if d.len() <= INLINE_CAP && std::str::from_utf8(d).is_ok() => {
-            fields.push(format!(
-                "content: {}",
-                quote(std::str::from_utf8(d).unwrap_or(""))
-            ));
-        }
-        (Some(d), _) => fields.push(format!("size: {}", d.len())),
+        (Some(d), _) => fields.push(match payloads.place(d) {
+            Written::Text(t) => format!("content: {t}"),
+            Written::File(f) => format!("file: {f}"),
+            Written::Size(n) => format!("size: {n}"),
+        }),
         (None, Direction::Upload) => fields.push("size: 0".into()),
         (None, Direction::Download) => {}
     }
@@ -178,7 +249,14 @@ fn command(x: &Exchange) -> String {
     line.replace('$', "$$")
 }
 
-fn client_suite(out: &mut String, stem: &str, s: &Session, xs: &[Exchange], negs: &[Negotiation]) {
+fn client_suite(
+    out: &mut String,
+    payloads: &mut Payloads,
+    stem: &str,
+    s: &Session,
+    xs: &[Exchange],
+    negs: &[Negotiation],
+) {
     let title = format!("The recorded server's session {} replayed", s.number);
     header(out, &format!("{stem}-client"), "client", s, &title);
     let transfer = negs.iter().find_map(|n| Some((n, n.transfer.as_ref()?)));
@@ -214,11 +292,10 @@ fn client_suite(out: &mut String, stem: &str, s: &Session, xs: &[Exchange], negs
     let _ = writeln!(out, ", mode: {passive}, extended: {extended}}}");
     if op == "get" {
         let _ = writeln!(out, "    files:");
-        let content = match &data {
-            Some(d) if d.len() <= INLINE_CAP && std::str::from_utf8(d).is_ok() => {
-                quote(std::str::from_utf8(d).unwrap_or(""))
-            }
-            Some(d) => format!("{{size: {}}}", d.len()),
+        let content = match data.as_deref().map(|d| payloads.place(d)) {
+            Some(Written::Text(t)) => t,
+            Some(Written::File(f)) => format!("{{file: {f}}}"),
+            Some(Written::Size(n)) => format!("{{size: {n}}}"),
             None => quote(""),
         };
         let _ = writeln!(out, "      {}: {content}", quote(&path));

@@ -49,15 +49,21 @@ fn on_disk(ctx: &mut Ctx, spec: &RawFileBody, file: &str, at: &NodePath) -> Opti
         ctx.key_error(&at.key(key), format!("`file` takes no `{key}`"));
         return None;
     }
+    disk_file(ctx, file, &at.key("file"))
+}
+
+/// The file `file` (relative to the suite file) as a body; an error at
+/// `at` when it is not a readable file.
+pub fn disk_file(ctx: &mut Ctx, file: &str, at: &NodePath) -> Option<Body> {
     let path = ctx.dir().join(file);
     match std::fs::metadata(&path) {
         Ok(m) if m.is_file() => Some(Body::File { path, len: m.len() }),
         Ok(_) => {
-            ctx.error(&at.key("file"), format!("{} is not a file", path.display()));
+            ctx.error(at, format!("{} is not a file", path.display()));
             None
         }
         Err(e) => {
-            ctx.error(&at.key("file"), format!("{}: {e}", path.display()));
+            ctx.error(at, format!("{}: {e}", path.display()));
             None
         }
     }

@@ -171,6 +171,9 @@ pub struct RawTransfer {
     pub content: Option<String>,
     pub size: Option<u64>,
     pub at_least: Option<u64>,
+    /// A file on disk, relative to the suite file: what an upload sends, or
+    /// exactly what a download must bring (read as it flows, never whole).
+    pub file: Option<String>,
     #[serde(rename = "match")]
     pub matches: Option<OneOrMany<String>>,
     pub preliminary: Option<RawExpect>,

@@ -388,6 +388,11 @@ fn content(
     direction: Direction,
     at: &NodePath,
 ) -> Option<Content> {
+    // A file that cannot be read is its own error, and the only one.
+    let file = match &raw.file {
+        Some(f) => Some(super::body::disk_file(ctx, f, &at.key("file"))?),
+        None => None,
+    };
     let given: Vec<(&str, Content)> = [
         (
             "content",
@@ -397,6 +402,7 @@ fn content(
         ),
         ("size", raw.size.map(Content::Size)),
         ("at-least", raw.at_least.map(Content::AtLeast)),
+        ("file", file.map(Content::Body)),
     ]
     .into_iter()
     .filter_map(|(k, c)| Some((k, c?)))
@@ -404,7 +410,7 @@ fn content(
     match (&given[..], direction) {
         ([], Direction::Download) => Some(Content::Any),
         ([], Direction::Upload) => {
-            ctx.error(at, "an upload needs `content` or `size`");
+            ctx.error(at, "an upload needs `content`, `size` or `file`");
             None
         }
         ([(key, Content::AtLeast(_))], Direction::Upload) => {
@@ -415,7 +421,7 @@ fn content(
         ([(first, _), (second, _), ..], _) => {
             ctx.key_error(
                 &at.key(second),
-                format!("give one of `content`, `size`, `at-least`, not `{first}` and `{second}`"),
+                format!("give one of `content`, `size`, `at-least`, `file`, not `{first}` and `{second}`"),
             );
             None
         }

@@ -648,3 +648,28 @@ fn file_bodies_are_generators_of_any_size() {
         assert!(errs.iter().any(|e| e.contains(why)), "{bad}: {errs:?}");
     }
 }
+
+#[test]
+fn a_transfer_names_a_file_beside_the_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("up.bin"), b"12345").unwrap();
+    let step = |content: &str| {
+        server(&format!(
+            "      - login\n      - data: {{mode: pasv}}\n      - transfer: {{command: STOR x, {content}}}\n"
+        ))
+    };
+    let suite = load_str(&dir.path().join("t.yaml"), &step("file: up.bin")).unwrap();
+    let StepKind::Transfer(t) = &steps_of(&suite.cases[0])[2].kind else {
+        panic!("a transfer step");
+    };
+    let path = dir.path().join("up.bin");
+    assert!(matches!(&t.content, Content::Body(Body::File { path: p, len: 5 }) if *p == path));
+    assert_error(&step("file: missing.bin"), 8, 43, "missing.bin");
+    let both = load_str(&dir.path().join("t.yaml"), &step("file: up.bin, size: 3"));
+    let errs: Vec<String> = both.unwrap_err().iter().map(|e| e.to_string()).collect();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains(":8:") && errs[0].contains("not `size` and `file`"),
+        "{errs:?}"
+    );
+}

@@ -67,6 +67,7 @@ fn download_cap(x: &Transfer) -> u64 {
     match &x.content {
         Content::Bytes(b) => b.len() as u64 + CAP_SLACK,
         Content::Size(n) => n + CAP_SLACK,
+        Content::Body(b) => b.len() + CAP_SLACK,
         _ => DEFAULT_CAP,
     }
 }

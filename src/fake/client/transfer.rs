@@ -82,6 +82,7 @@ fn upload_body(x: &Transfer) -> Option<Body> {
     match &x.content {
         Content::Bytes(b) => Some(Body::bytes(b.clone())),
         Content::Size(n) | Content::AtLeast(n) => Some(Body::repeat(PRINTABLE, *n)),
+        Content::Body(b) => Some(b.clone()),
         Content::Any => None,
     }
 }
