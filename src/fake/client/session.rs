@@ -54,6 +54,10 @@ pub const ACCEPTED_TRAP_WAIT: Duration = Duration::from_secs(3);
 /// so the bound is reached only by one that does not.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
+/// How long the end of a case waits for the final reply of a command
+/// left on a preliminary reply.
+const FINAL_WAIT: Duration = Duration::from_secs(1);
+
 /// Why the case stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
@@ -69,6 +73,9 @@ pub struct FakeClient<'a> {
     pub tl: Timeline,
     pub ctrl: Option<Control>,
     greeted: bool,
+    /// The last reply a step read was preliminary (1yz) and its final
+    /// reply was not read.
+    awaiting_final: bool,
     pub vars: HashMap<String, String>,
     pub pending: Option<PendingData>,
     pub traps: Vec<SetTrap>,
@@ -108,6 +115,7 @@ impl<'a> FakeClient<'a> {
             vars: template::builtins(target, ctrl.local_addr(), ctrl.peer_addr()),
             ctrl: Some(Control::new(ctrl)),
             greeted: false,
+            awaiting_final: false,
             pending: None,
             traps: Vec::new(),
             fixed_port_turn: None,
@@ -186,6 +194,7 @@ impl<'a> FakeClient<'a> {
     pub async fn await_reply(&mut self, purpose: Purpose, t: Duration) -> Result<Reply, Stop> {
         let res = self.ctrl()?.reply(t).await;
         self.greeted = true;
+        self.awaiting_final = matches!(&res, Ok((_, r)) if r.is_preliminary());
         let (answer, reply) = match res {
             Ok((n, reply)) => (Answer::Reply(n), Some(reply)),
             Err(e) => (Answer::Failed(e.to_string()), None),
@@ -376,6 +385,14 @@ impl<'a> FakeClient<'a> {
             self.await_strays(grace).await;
         }
         self.pending = None;
+        if let Some(ctrl) = self.ctrl.as_mut().filter(|_| self.awaiting_final) {
+            // A step ended on a preliminary reply (a 150 where it wanted a
+            // 550): the final reply may come only once the data
+            // connection is closed (libunftp answers a failed MLSD so).
+            // It is read here, before our close, so that the case's record
+            // does not depend on which of the two the server saw first.
+            let _ = ctrl.reply(FINAL_WAIT).await;
+        }
         if let Some(mut ctrl) = self.ctrl.take() {
             ctrl.close(CLOSE_LINGER).await;
         }
