@@ -93,6 +93,21 @@ fn main() {
         true => vec![(GIB, &all), (8 * GIB, &off)],
         false => vec![(1 << 20, &all)],
     };
+    // `cargo bench --bench data_path -- fake-server-on`: only the variants
+    // named (substrings), at 1 GiB, with the yardstick kept for the ratios.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let picked: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|v| *v == "vsftpd-curl" || only.iter().any(|o| v.contains(o.as_str())))
+        .collect();
+    let runs = match only.is_empty() {
+        true => runs,
+        false => vec![(if full { GIB } else { 1 << 20 }, &picked[..])],
+    };
     println!("data_path: one RETR per variant, figures per variant and size");
     println!("variant           size-MiB  seconds  MiB/s  ratio  harness-MiB  curl-MiB  vsftpd-MiB  pcap-MiB");
     for (size, variants) in runs {
