@@ -27,8 +27,9 @@ APT_PKGS=(vsftpd lftp ncftp tnftp inetutils-ftp busybox tshark tcpdump openssl i
 REPORT_PKGS=(libxml2-utils chromium fonts-dejavu-core)
 # Shared libraries needed by the unpacked proftpd and pure-ftpd binaries.
 LIB_PKGS=(libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23)
-UNPACKED_PKGS=(proftpd-core pure-ftpd pure-ftpd-common)
-PIP_PKGS=(pyftpdlib twisted)
+# proftpd-mod-crypto: mod_tls (FTPS) for the unpacked proftpd.
+UNPACKED_PKGS=(proftpd-core proftpd-mod-crypto pure-ftpd pure-ftpd-common)
+PIP_PKGS=(pyftpdlib twisted pyopenssl)
 
 log() { echo "install-peers: $*" >&2; }
 
@@ -106,7 +107,8 @@ setup_venv() {
         # The system python: stable across pyenv changes.
         /usr/bin/python3 -m venv "$VENV"
     fi
-    if ! "$VENV/bin/python" -c 'import pyftpdlib, twisted' 2>/dev/null; then
+    # pyOpenSSL: pyftpdlib's FTPS (TLS_FTPHandler) is built on it.
+    if ! "$VENV/bin/python" -c 'import pyftpdlib, twisted, OpenSSL' 2>/dev/null; then
         log "pip install ${PIP_PKGS[*]}"
         timeout 300 "$VENV/bin/pip" install -q --disable-pip-version-check "${PIP_PKGS[@]}"
     fi

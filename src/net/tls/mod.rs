@@ -21,7 +21,7 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use super::{Sides, Stream};
 use crate::timeline::{ConnId, Timeline, TlsEvent};
-pub use pki::{Pki, Which};
+pub use pki::{PemFiles, Pki, Which};
 use tap::Tap;
 
 #[cfg(test)]

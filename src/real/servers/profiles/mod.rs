@@ -186,6 +186,13 @@ fn endpoint(profile: &Profile, setup: &Setup) -> ServerEndpoint {
     }
 }
 
+/// The test CA's files for a server's FTPS (written into its folder).
+pub(crate) fn tls_files(setup: &Setup) -> Result<crate::net::tls::PemFiles, StartError> {
+    crate::net::tls::Pki::get()
+        .write(setup.dir)
+        .map_err(StartError::io("write the certificate files".to_string()))
+}
+
 /// `.peers/` under the crate root, where scripts/install-peers.sh puts the
 /// unpacked servers and the Python venv (`FTPCONFORM_PEERS` overrides it).
 pub fn peers_dir() -> PathBuf {

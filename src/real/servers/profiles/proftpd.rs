@@ -1,9 +1,10 @@
-//! proftpd 1.3.8 (unpacked into .peers/): anonymous login, standalone, -n.
+//! proftpd 1.3.8 (unpacked into .peers/): anonymous login, standalone, -n;
+//! explicit FTPS through mod_tls.
 
 use std::fmt::Write as _;
 use std::process::Command;
 
-use super::{find_binary, peers_dir, write_config, Profile, Setup};
+use super::{find_binary, peers_dir, tls_files, write_config, Profile, Setup};
 use crate::real::servers::error::StartError;
 
 pub(crate) const PROFILE: Profile = Profile {
@@ -11,7 +12,7 @@ pub(crate) const PROFILE: Profile = Profile {
     user: "anonymous",
     pass: "ftpconform@",
     command,
-    tls: false,
+    tls: true,
 };
 
 fn command(setup: &Setup) -> Result<Command, StartError> {
@@ -19,7 +20,9 @@ fn command(setup: &Setup) -> Result<Command, StartError> {
     let binary = find_binary("proftpd", "proftpd", &[local])?;
     // proftpd refuses a relative -c path.
     let conf = setup.dir.join("proftpd.conf");
-    write_config(&conf, &config(setup))?;
+    let mut text = config(setup);
+    text.push_str(&tls(setup)?);
+    write_config(&conf, &text)?;
     let mut cmd = Command::new(binary);
     cmd.arg("-n").arg("-c").arg(conf);
     Ok(cmd)
@@ -48,6 +51,24 @@ fn config(setup: &Setup) -> String {
     let _ = writeln!(c, "<Anonymous {}>", setup.root.display());
     c.push_str(ANONYMOUS);
     c
+}
+
+/// Explicit FTPS with the test CA's certificate (mod_tls, unpacked from
+/// proftpd-mod-crypto beside the server), offered and not required.
+/// mod_tls's default stays: a data connection must resume the control
+/// connection's TLS session, as with vsftpd's `require_ssl_reuse=YES`.
+fn tls(setup: &Setup) -> Result<String, StartError> {
+    let pem = tls_files(setup)?;
+    let modules = peers_dir().join("root/usr/lib/proftpd");
+    let mut c = String::new();
+    let _ = writeln!(c, "ModulePath {}", modules.display());
+    c.push_str("LoadModule mod_tls.c\n<IfModule mod_tls.c>\n");
+    c.push_str("  TLSEngine on\n  TLSRequired off\n  TLSProtocol TLSv1.2 TLSv1.3\n");
+    let _ = writeln!(c, "  TLSRSACertificateFile {}", pem.cert.display());
+    let _ = writeln!(c, "  TLSRSACertificateKeyFile {}", pem.key.display());
+    let _ = writeln!(c, "  TLSLog {}/tls.log", setup.dir.display());
+    c.push_str("</IfModule>\n");
+    Ok(c)
 }
 
 const FIXED: &str = "\

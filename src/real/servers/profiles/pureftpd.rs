@@ -1,9 +1,10 @@
-//! pure-ftpd 1.0.50 (unpacked into .peers/): one virtual user from a puredb.
+//! pure-ftpd 1.0.50 (unpacked into .peers/): one virtual user from a puredb,
+//! explicit FTPS offered with the test CA's certificate.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::{announced_v4, find_binary, peers_dir, write_config, Profile, Setup};
+use super::{announced_v4, find_binary, peers_dir, tls_files, write_config, Profile, Setup};
 use crate::real::servers::error::StartError;
 
 pub(crate) const PROFILE: Profile = Profile {
@@ -11,7 +12,7 @@ pub(crate) const PROFILE: Profile = Profile {
     user: "test",
     pass: "test",
     command,
-    tls: false,
+    tls: true,
 };
 
 /// `openssl passwd -6 -salt ftpconform test`: sha512-crypt costs about
@@ -31,6 +32,12 @@ fn command(setup: &Setup) -> Result<Command, StartError> {
     cmd.arg("-l").arg(format!("puredb:{}", pdb.display()));
     // -E: no anonymous, -A: chroot everyone, -H: no reverse DNS.
     cmd.args(["-E", "-A", "-H"]);
+    // Explicit FTPS offered, plain sessions still accepted (-Y 1), with
+    // the test CA's certificate.
+    let pem = tls_files(setup)?;
+    cmd.arg("-Y").arg("1");
+    cmd.arg("-2")
+        .arg(format!("{},{}", pem.cert.display(), pem.key.display()));
     if setup.addr.is_ipv6() {
         cmd.arg("-6");
     } else {

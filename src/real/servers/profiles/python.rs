@@ -1,10 +1,12 @@
-//! Python servers from the .peers/venv: pyftpdlib 2.2 and Twisted's FTP
-//! server (run by scripts/twisted_ftpd.py, which binds loopback only).
+//! Python servers from the .peers/venv: pyftpdlib 2.2 (explicit FTPS
+//! offered with the test CA's certificate) and Twisted's FTP server (run
+//! by scripts/twisted_ftpd.py, which binds loopback only; Twisted's FTP
+//! has no FTPS).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{peers_dir, Profile, Setup};
+use super::{peers_dir, tls_files, Profile, Setup};
 use crate::real::servers::error::StartError;
 
 pub(crate) const PYFTPDLIB: Profile = Profile {
@@ -12,7 +14,7 @@ pub(crate) const PYFTPDLIB: Profile = Profile {
     user: "test",
     pass: "test",
     command: pyftpdlib,
-    tls: false,
+    tls: true,
 };
 
 pub(crate) const TWISTED: Profile = Profile {
@@ -34,6 +36,11 @@ fn pyftpdlib(setup: &Setup) -> Result<Command, StartError> {
     if let Some(nat) = setup.opts.pasv_address {
         cmd.arg("-n").arg(nat.to_string());
     }
+    // Explicit FTPS offered (TLS_FTPHandler, on pyOpenSSL), not required.
+    let pem = tls_files(setup)?;
+    cmd.arg("--tls");
+    cmd.arg("--certfile").arg(&pem.cert);
+    cmd.arg("--keyfile").arg(&pem.key);
     Ok(cmd)
 }
 

@@ -5,8 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::{announced_v4, find_binary, write_config, Profile, Setup};
-use crate::net::tls::Pki;
+use super::{announced_v4, find_binary, tls_files, write_config, Profile, Setup};
 use crate::real::servers::error::StartError;
 use crate::real::servers::seed::make_dir;
 
@@ -67,9 +66,7 @@ fn config(setup: &Setup, empty: &str) -> String {
 /// default) unless the options say otherwise. vsftpd's default cipher
 /// list (DES-CBC3-SHA) is gone from today's TLS stacks: `HIGH`.
 fn tls(setup: &Setup) -> Result<String, StartError> {
-    let pem = Pki::get()
-        .write(setup.dir)
-        .map_err(StartError::io("write the certificate files".to_string()))?;
+    let pem = tls_files(setup)?;
     let reuse = match setup.opts.tls_reuse_optional {
         true => "NO",
         false => "YES",
