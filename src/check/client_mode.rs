@@ -92,6 +92,7 @@ mod tests {
                 success: None,
                 intact: false,
             },
+            tls: None,
         }
     }
 

@@ -235,6 +235,29 @@ impl Conn {
             .close(self.conn, self.sides.ours, CloseKind::Fin);
     }
 
+    /// Half-closes TCP under TLS without a close_notify (fault injection:
+    /// a truncation the peer must tell from a clean end): what TLS holds
+    /// is flushed, then a FIN, recorded with no `CloseNotify`. Reading
+    /// goes on through TLS. Without TLS the same as [`Conn::shutdown`].
+    pub async fn shutdown_without_close_notify(&mut self) {
+        if !self.tls {
+            return self.shutdown().await;
+        }
+        if self.ours_done {
+            return;
+        }
+        self.ours_done = true;
+        if let Layer::Ready(stream) = &mut self.layer {
+            let _ = tokio::time::timeout(SHUTDOWN_WAIT, stream.flush()).await;
+            let fd = std::os::fd::AsRawFd::as_raw_fd(stream.tcp());
+            // SAFETY: `fd` is the open socket `stream` owns; shutdown(2)
+            // only ends its sending side.
+            unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+        }
+        self.timeline
+            .close(self.conn, self.sides.ours, CloseKind::Fin);
+    }
+
     /// Reads (recording, then discarding) what the peer still sends, until
     /// it closes or resets, `cap` bytes arrived, or `timeout` passed.
     pub async fn drain(&mut self, cap: u64, timeout: Duration) {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::ftps::Ftps;
 use super::rules::{self, RuleBook};
 use super::transfer::{Mods, Pending};
 use super::vfs::Vfs;
@@ -46,6 +47,8 @@ pub struct ServerSession {
     pub traps: Vec<Trap>,
     pub notes: Vec<String>,
     pub rename_from: Option<String>,
+    /// FTPS, when the case offers it.
+    pub ftps: Option<Ftps>,
 }
 
 impl ServerSession {
@@ -57,6 +60,7 @@ impl ServerSession {
         idle: Duration,
     ) -> ServerSession {
         let vars = variables(&ctl);
+        let ftps = fs.tls.map(|t| Ftps::new(&timeline, t));
         ServerSession {
             ctl,
             timeline,
@@ -71,6 +75,7 @@ impl ServerSession {
             traps: Vec::new(),
             notes: Vec::new(),
             rename_from: None,
+            ftps,
         }
     }
 
@@ -193,6 +198,8 @@ impl ServerSession {
             Action::CloseDataAfter(n) => self.mods.close_after = Some(*n),
             Action::LatePreliminary => self.mods.late_preliminary = true,
             Action::Use125 => self.mods.use125 = true,
+            Action::NoCloseNotify => self.mods.no_close_notify = true,
+            Action::PlaintextData => self.mods.plaintext = true,
             Action::Delay(d) => tokio::time::sleep(*d).await,
             Action::Disconnect => {
                 self.ctl.shutdown().await;
@@ -213,6 +220,8 @@ fn runs_transfer(actions: &[Action]) -> bool {
                 | Action::CloseDataAfter(_)
                 | Action::LatePreliminary
                 | Action::Use125
+                | Action::NoCloseNotify
+                | Action::PlaintextData
         ) || matches!(a, Action::Reply { code, .. } if *code < 200)
     })
 }
