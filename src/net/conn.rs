@@ -313,6 +313,21 @@ impl Conn {
         self.layer = Layer::Handshake { run, client };
     }
 
+    /// Gives up a TLS handshake that has not completed (the peer never
+    /// sent its part in time): recorded as failed by our side, with
+    /// `reason`. Nothing when no handshake is in progress.
+    pub fn abandon_handshake(&mut self, reason: &str) {
+        if let Layer::Handshake { .. } = self.layer {
+            self.layer = Layer::Gone;
+            let (conn, by) = (self.conn, self.sides.ours);
+            let reason = reason.to_string();
+            self.timeline.tls(TlsEvent::Failed { conn, by, reason });
+            self.ours_done = true;
+            self.theirs_done = true;
+            self.timeline.close(conn, by, CloseKind::Fin);
+        }
+    }
+
     /// The stream, once a handshake in progress has finished.
     async fn stream(&mut self) -> Result<&mut Box<dyn Stream>, NetError> {
         if let Layer::Handshake { run, client } = &mut self.layer {

@@ -129,7 +129,10 @@ pub async fn send_and_close(
         if n == 0 {
             break;
         }
-        conn.write_all(&buf[..n], wait).await?;
+        if let Err(e) = conn.write_all(&buf[..n], wait).await {
+            conn.abandon_handshake(&format!("no TLS handshake from the client: {e}"));
+            return Err(e);
+        }
         left -= n as u64;
     }
     match truncate {
@@ -249,7 +252,13 @@ pub async fn receive(
             break;
         }
         let want = left.min(READ_CHUNK as u64) as usize;
-        let chunk = within("upload data", wait, conn.read_chunk(want)).await?;
+        let chunk = match within("upload data", wait, conn.read_chunk(want)).await {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                conn.abandon_handshake(&format!("no TLS handshake from the client: {e}"));
+                return Err(e);
+            }
+        };
         if chunk.is_empty() {
             break;
         }
