@@ -591,6 +591,10 @@ pub struct ClientScript {
 pub struct ClientTls {
     /// The certificate the fake server presents after AUTH TLS.
     pub certificate: Certificate,
+    /// The fake server keeps TLS sessions, so a client can resume the
+    /// control connection's on its data connections; `false`: every
+    /// resumption is refused (a full handshake each time).
+    pub resume: bool,
 }
 
 /// Which certificate the fake server presents.

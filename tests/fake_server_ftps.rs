@@ -29,7 +29,10 @@ fn ftps_server(certificate: Certificate) -> ClientScript {
         content: Body::bytes(HELLO),
     };
     let mut fs = fake_server(vec![hello], ClientOp::Get, "hello.txt");
-    fs.tls = Some(ClientTls { certificate });
+    fs.tls = Some(ClientTls {
+        certificate,
+        resume: true,
+    });
     fs
 }
 
@@ -159,6 +162,20 @@ async fn passive_downloads_run_tls_and_resume_the_control_session() {
         .iter()
         .any(|t| matches!(t, TlsEvent::CloseNotify { conn, by: Side::Server } if *conn == d1));
     assert!(server_notify, "{events:?}");
+}
+
+#[tokio::test]
+async fn a_server_that_refuses_resumption_makes_every_handshake_full() {
+    let tl = Timeline::new();
+    let mut fs = ftps_server(Certificate::Good);
+    fs.tls = fs.tls.map(|t| ClientTls { resume: false, ..t });
+    let serving = start(&fs, &tl).await;
+    let mut c = Client::connect(serving.addr(), &tl).await;
+    c.secure().await;
+    let (got, _) = c.retr_passive().await;
+    assert_eq!(got, HELLO);
+    serving.stop().await;
+    assert_eq!(handshakes(&tl), [(Side::Client, false); 4]);
 }
 
 #[tokio::test]

@@ -504,6 +504,7 @@ const EMBEDDED_FINDINGS: &[(&str, Verdict)] = &[
     ("ftps-certificate-untrusted", Verdict::Unimplemented),
     ("ftps-get-plaintext-data", Verdict::Unimplemented),
     ("ftps-get-no-close-notify", Verdict::Unimplemented),
+    ("ftps-resumption-refused", Verdict::Unimplemented),
 ];
 
 #[tokio::test]

@@ -27,7 +27,7 @@ pub fn checks(
     };
     let mut out = order(cmds, level);
     out.extend(certificate(tls.certificate, cmds, events));
-    out.extend(data(events, level));
+    out.extend(data(events, tls.resume, level));
     out
 }
 
@@ -117,10 +117,11 @@ fn certificate(cert: Certificate, cmds: &[SentCommand], events: &[Event]) -> Opt
     ))
 }
 
-/// `tls-client-data-handshake`, `tls-client-no-resume` and
+/// `tls-client-data-handshake`, `tls-client-no-resume` (unless the fake
+/// server refused resumption: `resume` false) and
 /// `tls-client-close-notify`, from the fake server's account of each
 /// protected data connection.
-fn data(events: &[Event], level: Level) -> Vec<Violation> {
+fn data(events: &[Event], resume: bool, level: Level) -> Vec<Violation> {
     let uploads = client_senders(events);
     let (mut failed, mut full, mut truncated) = (Vec::new(), Vec::new(), Vec::new());
     for (role, t) in tls_events(events) {
@@ -146,7 +147,7 @@ fn data(events: &[Event], level: Level) -> Vec<Violation> {
             format!("the handshake failed: {}", failed.join("; ")),
         );
     }
-    if !full.is_empty() {
+    if resume && !full.is_empty() {
         found(
             Rule::TlsClientNoResume,
             "the data connection resumes the control connection's TLS session",
@@ -313,11 +314,13 @@ mod tests {
             }],
             true,
         );
-        assert!(data(&ok, Level::Must).is_empty());
+        assert!(data(&ok, true, Level::Must).is_empty());
         let full = data_events(&[est(false)], false);
-        let v = data(&full, Level::Must);
+        let v = data(&full, true, Level::Must);
         assert_eq!(ids(&v), ["tls-client-no-resume"]);
         assert_eq!(v[0].grade, crate::verdict::Verdict::NonStrict);
+        // A server that refuses resumption cannot blame the client.
+        assert!(data(&full, false, Level::Must).is_empty());
         let cut = data_events(
             &[est(true), |conn| TlsEvent::Truncated {
                 conn,
@@ -325,7 +328,10 @@ mod tests {
             }],
             true,
         );
-        assert_eq!(ids(&data(&cut, Level::Must)), ["tls-client-close-notify"]);
+        assert_eq!(
+            ids(&data(&cut, true, Level::Must)),
+            ["tls-client-close-notify"]
+        );
         // A download the client closed without close_notify is not an upload.
         let dl = data_events(
             &[est(true), |conn| TlsEvent::Truncated {
@@ -334,7 +340,7 @@ mod tests {
             }],
             false,
         );
-        assert!(data(&dl, Level::Must).is_empty());
+        assert!(data(&dl, true, Level::Must).is_empty());
         let failed = data_events(
             &[|conn| TlsEvent::Failed {
                 conn,
@@ -344,7 +350,7 @@ mod tests {
             false,
         );
         assert_eq!(
-            ids(&data(&failed, Level::Must)),
+            ids(&data(&failed, true, Level::Must)),
             ["tls-client-data-handshake"]
         );
     }
@@ -384,6 +390,7 @@ mod tests {
         assert!(checks(&fs, &cmds, &[], Level::Must).is_empty());
         fs.tls = Some(ClientTls {
             certificate: Certificate::Good,
+            resume: true,
         });
         assert_eq!(checks(&fs, &cmds, &[], Level::Must).len(), 2);
     }

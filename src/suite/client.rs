@@ -48,22 +48,31 @@ pub fn client_script(ctx: &mut Ctx, raw: &RawCase, at: &NodePath) -> Option<Clie
     })
 }
 
-/// FTPS: `tls: true`, with the certificate the fake server presents; a
-/// `certificate` without `tls: true` is an error.
+/// FTPS: `tls: true`, with the certificate the fake server presents and
+/// whether it allows resumption; `certificate` or `resume` without `tls:
+/// true` is an error.
 fn tls(ctx: &mut Ctx, task: &RawClientTask, at: &NodePath) -> Option<Option<ClientTls>> {
     let certificate = match task.certificate {
         None | Some(RawCertificate::Good) => Certificate::Good,
         Some(RawCertificate::OtherName) => Certificate::OtherName,
         Some(RawCertificate::Untrusted) => Certificate::Untrusted,
     };
-    match (task.tls, task.certificate) {
-        (Some(true), _) => Some(Some(ClientTls { certificate })),
-        (_, Some(_)) => {
-            ctx.error(&at.key("certificate"), "`certificate` needs `tls: true`");
-            None
-        }
-        _ => Some(None),
+    let resume = task.resume.unwrap_or(true);
+    if task.tls == Some(true) {
+        return Some(Some(ClientTls {
+            certificate,
+            resume,
+        }));
     }
+    let stray = [
+        ("certificate", task.certificate.is_some()),
+        ("resume", task.resume.is_some()),
+    ];
+    let keys: Vec<&str> = stray.iter().filter(|(_, s)| *s).map(|(k, _)| *k).collect();
+    for key in &keys {
+        ctx.error(&at.key(key), format!("`{key}` needs `tls: true`"));
+    }
+    keys.is_empty().then_some(None)
 }
 
 /// The address family; PASV and PORT cannot carry an IPv6 address (RFC

@@ -279,6 +279,9 @@ pub struct RawClientTask {
     /// With `tls: true`: the certificate the fake server presents
     /// (default `good`).
     pub certificate: Option<RawCertificate>,
+    /// With `tls: true`: whether the fake server lets a client resume a
+    /// TLS session (default true).
+    pub resume: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]

@@ -34,7 +34,8 @@ pub struct Ftps {
 impl Ftps {
     /// The FTPS of a case recorded in `tl`: one server configuration for
     /// the control connection and every data connection of the session
-    /// (sessions are kept, so that they can be resumed).
+    /// (sessions are kept, so that they can be resumed, unless the case
+    /// refuses resumption).
     pub fn new(tl: &Timeline, case: ClientTls) -> Ftps {
         let which = match case.certificate {
             Certificate::Good => Which::Good,
@@ -42,7 +43,7 @@ impl Ftps {
             Certificate::Untrusted => Which::Untrusted,
         };
         Ftps {
-            tls: Tls::Server(ServerTls::new(tl, which, true)),
+            tls: Tls::Server(ServerTls::new(tl, which, case.resume)),
             control: false,
             pbsz: false,
             protect: false,
