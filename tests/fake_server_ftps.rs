@@ -3,7 +3,8 @@
 //! control handshake, PBSZ and PROT, protected data connections in both
 //! modes with the fake server as TLS server, session resumption on the
 //! data connection, close_notify (and its absence when a rule asks), the
-//! certificate the case names.
+//! certificate the case names; the fake server's capture carries its key
+//! log, so tshark reads the FTP inside the TLS.
 
 pub mod support;
 
@@ -18,6 +19,7 @@ use ftpconform::timeline::{ConnId, EventKind, OpenRole, Side, Timeline, TlsEvent
 use ftpconform::wire::addr;
 use ftpconform::wire::reply::ReplyDecoder;
 use support::cases::{fake_server, rule};
+use support::tshark::tshark;
 
 const T: Duration = Duration::from_secs(5);
 const AS_CLIENT: Sides = Sides::new(Side::Client, Side::Server);
@@ -287,4 +289,48 @@ async fn pbsz_and_prot_need_auth_first_and_feat_lists_them() {
     assert!(feat.text().contains("AUTH TLS"), "{}", feat.text());
     assert_eq!(c.cmd("AUTH XYZ").await.unwrap(), 504);
     serving.stop().await;
+}
+
+#[tokio::test]
+async fn the_fake_servers_capture_decrypts_with_its_own_key_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("case.pcap");
+    let tl = Timeline::new();
+    tl.add_observer(Box::new(
+        ftpconform::capture::PcapObserver::create(&path).unwrap(),
+    ));
+    let serving = start(&ftps_server(Certificate::Good), &tl).await;
+    let port = serving.addr().port();
+    // The client records apart: the capture is the fake server's view.
+    let mut c = Client::connect(serving.addr(), &Timeline::new()).await;
+    c.secure().await;
+    assert_eq!(c.retr_passive().await.0, HELLO);
+    assert_eq!(c.cmd("QUIT").await.unwrap(), 221);
+    serving.stop().await;
+    tl.finish();
+    let port_is_ftp = format!("tcp.port=={port},ftp");
+    let fields = [
+        "-r",
+        path.to_str().unwrap(),
+        "-d",
+        &port_is_ftp,
+        "-Y",
+        "ftp.request",
+        "-T",
+        "fields",
+        "-e",
+        "ftp.request.command",
+    ];
+    let seen = tshark(&fields);
+    // `ftp.request` is present (false) on replies too: their command
+    // field is empty.
+    let seen: Vec<&str> = seen
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let want = [
+        "AUTH", "PBSZ", "PROT", "USER", "PASS", "EPSV", "RETR", "QUIT",
+    ];
+    assert_eq!(seen, want, "tshark reads the commands inside TLS");
 }
