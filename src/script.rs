@@ -648,7 +648,7 @@ pub enum Action {
     LatePreliminary,
     /// Use 125 instead of 150.
     Use125,
-    /// FTPS: end the next protected data connection by closing TCP
+    /// FTPS: end the next protected download by closing TCP
     /// without a TLS close_notify (a truncation the client must notice).
     NoCloseNotify,
     /// FTPS: run the next data connection in plaintext although PROT P is

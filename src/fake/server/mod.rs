@@ -41,7 +41,7 @@
 //! `on: GREETING` replaces the 220 greeting.
 //!
 //! FTPS faults (`src/fake/server/ftps.rs`; a case with `tls: true`):
-//! `no-close-notify` ends the next protected data connection with a FIN
+//! `no-close-notify` ends the next protected download with a FIN
 //! and no TLS close_notify; `plaintext-data` runs the next data connection
 //! in plaintext although PROT P is in force.
 //!
