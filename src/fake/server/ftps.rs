@@ -11,45 +11,11 @@
 
 use super::session::{Flow, ServerSession};
 use super::transfer::Mods;
-use crate::net::tls::{ServerTls, Tls, Which};
 use crate::net::{Conn, NetError};
-use crate::script::{Certificate, ClientTls};
-use crate::timeline::Timeline;
 use crate::wire::reply::emit_line;
 
 /// FEAT lines (RFC 4217 6) the fake server adds when it offers FTPS.
 pub const FEATURES: &[&str] = &[" AUTH TLS", " PBSZ", " PROT"];
-
-/// The FTPS state of one session.
-pub struct Ftps {
-    tls: Tls,
-    /// TLS runs on the control connection.
-    control: bool,
-    /// PBSZ was accepted.
-    pbsz: bool,
-    /// PROT P is in force: data connections run TLS.
-    protect: bool,
-}
-
-impl Ftps {
-    /// The FTPS of a case recorded in `tl`: one server configuration for
-    /// the control connection and every data connection of the session
-    /// (sessions are kept, so that they can be resumed, unless the case
-    /// refuses resumption).
-    pub fn new(tl: &Timeline, case: ClientTls) -> Ftps {
-        let which = match case.certificate {
-            Certificate::Good => Which::Good,
-            Certificate::OtherName => Which::OtherName,
-            Certificate::Untrusted => Which::Untrusted,
-        };
-        Ftps {
-            tls: Tls::Server(ServerTls::new(tl, which, case.resume)),
-            control: false,
-            pbsz: false,
-            protect: false,
-        }
-    }
-}
 
 impl ServerSession {
     /// Answers AUTH, PBSZ, PROT and CCC of a session that offers FTPS.

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::ftps::Ftps;
 use super::rules::{self, RuleBook};
 use super::transfer::{Mods, Pending};
 use super::vfs::Vfs;
+use crate::net::tls::{ServerTls, Tls, Which};
 use crate::net::{ControlConn, NetError, Trap};
-use crate::script::{foreign_ip, Action, Builtin, ClientOp, ClientScript};
+use crate::script::{foreign_ip, Action, Builtin, Certificate, ClientOp, ClientScript, ClientTls};
 use crate::timeline::Timeline;
 use crate::wire::command::{Command, CommandDecoder};
 use crate::wire::line::LineEnd;
@@ -207,6 +207,37 @@ impl ServerSession {
             }
         }
         Ok(Flow::Continue)
+    }
+}
+
+/// The FTPS state of one session (its commands: `ftps.rs`).
+pub struct Ftps {
+    pub tls: Tls,
+    /// TLS runs on the control connection.
+    pub control: bool,
+    /// PBSZ was accepted.
+    pub pbsz: bool,
+    /// PROT P is in force: data connections run TLS.
+    pub protect: bool,
+}
+
+impl Ftps {
+    /// The FTPS of a case recorded in `tl`: one server configuration for
+    /// the control connection and every data connection of the session
+    /// (sessions are kept, so that they can be resumed, unless the case
+    /// refuses resumption).
+    pub fn new(tl: &Timeline, case: ClientTls) -> Ftps {
+        let which = match case.certificate {
+            Certificate::Good => Which::Good,
+            Certificate::OtherName => Which::OtherName,
+            Certificate::Untrusted => Which::Untrusted,
+        };
+        Ftps {
+            tls: Tls::Server(ServerTls::new(tl, which, case.resume)),
+            control: false,
+            pbsz: false,
+            protect: false,
+        }
     }
 }
 
