@@ -14,7 +14,7 @@ use super::transfer::Mods;
 use crate::net::{Conn, NetError};
 use crate::wire::reply::emit_line;
 
-/// FEAT lines (RFC 4217 6) the fake server adds when it offers FTPS.
+/// FEAT lines the fake server adds when it offers FTPS (RFC 4217).
 pub const FEATURES: &[&str] = &[" AUTH TLS", " PBSZ", " PROT"];
 
 impl ServerSession {

@@ -51,7 +51,7 @@ pub struct Mods {
     pub preliminary: Option<Vec<u8>>,
     /// Replaces the 226 (a 2xx-5xx reply of the rule).
     pub last: Option<Vec<u8>>,
-    /// FTPS: close the data connection without a close_notify.
+    /// FTPS: end a download's data connection without a close_notify.
     pub no_close_notify: bool,
     /// FTPS: no TLS on the data connection although PROT P is in force.
     pub plaintext: bool,
