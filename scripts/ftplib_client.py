@@ -8,17 +8,29 @@ EPSV or EPRT over IPv4), and in passive mode it connects to the control
 connection's host whatever address a 227 names
 (`trust_server_pasv_ipv4_address` stays False).
 
+With --tls-ca=FILE it uses ftplib.FTP_TLS as its documentation shows:
+a context from ssl.create_default_context(cafile=FILE) (certificate and
+host name checked), login() (which sends AUTH TLS first), then prot_p()
+(PBSZ 0, PROT P) before any transfer.
+
 Exit status 0 on success, 1 on an FTP or network error (printed to stderr).
 """
 import argparse
 import ftplib
+import ssl
 import sys
 
 
 def run(a):
-    ftp = ftplib.FTP(timeout=a.timeout)
+    if a.tls_ca:
+        context = ssl.create_default_context(cafile=a.tls_ca)
+        ftp = ftplib.FTP_TLS(context=context, timeout=a.timeout)
+    else:
+        ftp = ftplib.FTP(timeout=a.timeout)
     ftp.connect(a.host, a.port)
     ftp.login(a.user, a.password)
+    if a.tls_ca:
+        ftp.prot_p()
     ftp.set_pasv(a.mode == "passive")
     if a.op == "get":
         with open(a.local, "wb") as f:
@@ -40,7 +52,7 @@ def run(a):
 
 def main():
     p = argparse.ArgumentParser()
-    for name in ("host", "user", "password", "op", "path", "local", "mode"):
+    for name in ("host", "user", "password", "op", "path", "local", "mode", "tls-ca"):
         p.add_argument("--" + name, default="")
     p.add_argument("--port", type=int, default=21)
     p.add_argument("--timeout", type=float, default=10)

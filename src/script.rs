@@ -583,6 +583,33 @@ pub struct ClientScript {
     pub rules: Vec<ReplyRule>,
     /// Expected command sequence and outcome.
     pub expect: ClientExpect,
+    /// Explicit FTPS (RFC 4217): the client is told to use it and the fake
+    /// server offers it; `None`: plain FTP (the fake server answers AUTH
+    /// with 502).
+    pub tls: Option<ClientTls>,
+}
+
+/// FTPS in a client-role case: what the fake server shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientTls {
+    /// The certificate the fake server presents after AUTH TLS.
+    pub certificate: Certificate,
+    /// The fake server keeps TLS sessions, so a client can resume the
+    /// control connection's on its data connections; `false`: every
+    /// resumption is refused (a full handshake each time).
+    pub resume: bool,
+}
+
+/// Which certificate the fake server presents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Certificate {
+    /// Signed by the test CA (which the client is told to trust), for
+    /// the server's address.
+    Good,
+    /// Signed by the test CA, for another name (`wrong.invalid`).
+    OtherName,
+    /// Self-signed: no CA the client trusts vouches for it.
+    Untrusted,
 }
 
 /// On a verb, answer with these actions.
@@ -624,6 +651,12 @@ pub enum Action {
     LatePreliminary,
     /// Use 125 instead of 150.
     Use125,
+    /// FTPS: end the next protected download by closing TCP
+    /// without a TLS close_notify (a truncation the client must notice).
+    NoCloseNotify,
+    /// FTPS: run the next data connection in plaintext although PROT P is
+    /// in force (a protected client must refuse its bytes).
+    PlaintextData,
     /// Wait before the next action.
     Delay(Duration),
     /// Close the control connection.

@@ -193,6 +193,41 @@ const ROWS: &[Row] = &[
         "hung client killed at the deadline",
         "selftest_server.rs::a_hung_client_fails_exit_status_at_the_deadline",
     ),
+    row(
+        "tls-client-auth-first",
+        "USER in the clear in an FTPS case",
+        "selftest_server.rs::a_client_logging_in_before_auth_tls_fails_tls_client_auth_first",
+    ),
+    row(
+        "tls-client-pbsz-before-prot",
+        "PROT P without PBSZ",
+        "selftest_server.rs::prot_without_pbsz_fails_tls_client_pbsz_before_prot",
+    ),
+    row(
+        "tls-client-prot-p",
+        "RETR with PROT P not in force",
+        "selftest_server.rs::a_transfer_without_prot_p_fails_tls_client_prot_p",
+    ),
+    row(
+        "tls-client-data-handshake",
+        "a plaintext upload after PROT P",
+        "selftest_server.rs::a_plaintext_upload_after_prot_p_fails_tls_client_data_handshake",
+    ),
+    row(
+        "tls-client-no-resume",
+        "a data connection with a session of its own",
+        "selftest_server.rs::a_data_connection_with_a_fresh_session_is_non_strict_tls_client_no_resume",
+    ),
+    row(
+        "tls-client-close-notify",
+        "an upload closed without close_notify",
+        "selftest_server.rs::an_upload_ended_without_close_notify_is_non_strict_tls_client_close_notify",
+    ),
+    row(
+        "tls-client-verifies-certificate",
+        "a login over a certificate for another name",
+        "selftest_server.rs::a_login_over_a_certificate_for_another_name_fails_tls_client_verifies_certificate",
+    ),
     Row {
         rule: "data-expect",
         branch: "the server closes an upload's data connection",

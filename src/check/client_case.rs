@@ -2,14 +2,14 @@
 //! run once the client has finished.
 
 use super::client_view::ClientView;
-use super::{client_commands, client_data, client_outcome};
+use super::{client_commands, client_data, client_outcome, client_tls};
 use crate::real::clients::ClientRun;
 use crate::script::{Case, ClientScript};
 use crate::timeline::Event;
 use crate::verdict::{Verdict, Violation};
 
 /// Every violation of a client-role case: command sequence, forbidden
-/// commands, data-connection addresses, bytes intact, exit status.
+/// commands, data-connection addresses, FTPS, bytes intact, exit status.
 pub fn check_client_case(
     case: &Case,
     fs: &ClientScript,
@@ -30,6 +30,7 @@ pub fn check_client_case(
     out.extend(client_data::trusted_foreign_pasv(&view));
     out.extend(client_data::passive_sources(&view, grade));
     out.extend(client_data::active_addresses(&view, grade));
+    out.extend(client_tls::checks(fs, &view.commands, events, case.level));
     if exp.intact && judged_intact(exp.success, run) {
         out.extend(client_outcome::intact(fs, &view, run, grade));
     }

@@ -43,8 +43,8 @@ fn commands(passive: bool, extended: bool) -> &'static str {
 }
 
 /// `Some(reason)` when the client, whose command line could not ask for
-/// part of the case's mode, chose another mode: the case does not apply to
-/// it. `client` names the client in the reason. A client that sent no
+/// part of the case's mode, chose another mode, or when the case asks for
+/// FTPS and the client has no FTPS mode: the case does not apply to it. `client` names the client in the reason. A client that sent no
 /// data-connection command is judged as usual.
 pub fn not_applicable(
     client: &str,
@@ -52,6 +52,9 @@ pub fn not_applicable(
     sent: &[SentCommand],
     unasked: &[Unasked],
 ) -> Option<String> {
+    if let Some(why) = no_ftps(client, fs, unasked) {
+        return Some(why);
+    }
     let (cmd, chosen) = sent.iter().find_map(|c| mode_of(&c.verb).map(|m| (c, m)))?;
     let asked = unasked.iter().find_map(|u| match u {
         Unasked::Direction(why) if chosen.passive != fs.passive => {
@@ -63,12 +66,25 @@ pub fn not_applicable(
             }
             _ => None,
         },
-        Unasked::Direction(_) => None,
+        Unasked::Direction(_) | Unasked::Tls(_) => None,
     })?;
     let (wanted, why) = asked;
     Some(format!(
         "not applicable to {client}: the case asks for {wanted}; {client}'s first \
          data-connection command was `C> {cmd}`, and {why}"
+    ))
+}
+
+/// A case that asks for FTPS, and a client whose driver has no FTPS mode:
+/// not applicable whatever the client did (it ran in plain FTP).
+fn no_ftps(client: &str, fs: &ClientScript, unasked: &[Unasked]) -> Option<String> {
+    fs.tls?;
+    let why = unasked.iter().find_map(|u| match u {
+        Unasked::Tls(why) => Some(why),
+        _ => None,
+    })?;
+    Some(format!(
+        "not applicable to {client}: the case asks for explicit FTPS (RFC 4217), and {why}"
     ))
 }
 
@@ -92,6 +108,7 @@ mod tests {
                 success: None,
                 intact: false,
             },
+            tls: None,
         }
     }
 

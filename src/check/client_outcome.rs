@@ -257,6 +257,7 @@ mod tests {
                 success: Some(success),
                 intact: false,
             },
+            tls: None,
         }
     }
 

@@ -7,7 +7,7 @@ use crate::timeline::{ConnId, ConnRole, Event, EventKind, Side, TlsEvent};
 use crate::verdict::Rule;
 
 /// The TLS events of `events` with the role of their connection.
-fn tls_events(events: &[Event]) -> Vec<(ConnRole, &TlsEvent)> {
+pub(super) fn tls_events(events: &[Event]) -> Vec<(ConnRole, &TlsEvent)> {
     let mut roles = std::collections::HashMap::<ConnId, ConnRole>::new();
     let mut out = Vec::new();
     for e in events {

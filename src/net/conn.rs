@@ -235,6 +235,29 @@ impl Conn {
             .close(self.conn, self.sides.ours, CloseKind::Fin);
     }
 
+    /// Half-closes TCP under TLS without a close_notify (fault injection:
+    /// a truncation the peer must tell from a clean end): what TLS holds
+    /// is flushed, then a FIN, recorded with no `CloseNotify`. Reading
+    /// goes on through TLS. Without TLS the same as [`Conn::shutdown`].
+    pub async fn shutdown_without_close_notify(&mut self) {
+        if !self.tls {
+            return self.shutdown().await;
+        }
+        if self.ours_done {
+            return;
+        }
+        self.ours_done = true;
+        if let Layer::Ready(stream) = &mut self.layer {
+            let _ = tokio::time::timeout(SHUTDOWN_WAIT, stream.flush()).await;
+            let fd = std::os::fd::AsRawFd::as_raw_fd(stream.tcp());
+            // SAFETY: `fd` is the open socket `stream` owns; shutdown(2)
+            // only ends its sending side.
+            unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+        }
+        self.timeline
+            .close(self.conn, self.sides.ours, CloseKind::Fin);
+    }
+
     /// Reads (recording, then discarding) what the peer still sends, until
     /// it closes or resets, `cap` bytes arrived, or `timeout` passed.
     pub async fn drain(&mut self, cap: u64, timeout: Duration) {
@@ -288,6 +311,21 @@ impl Conn {
             self.sides,
         );
         self.layer = Layer::Handshake { run, client };
+    }
+
+    /// Gives up a TLS handshake that has not completed (the peer never
+    /// sent its part in time): recorded as failed by our side, with
+    /// `reason`. Nothing when no handshake is in progress.
+    pub fn abandon_handshake(&mut self, reason: &str) {
+        if let Layer::Handshake { .. } = self.layer {
+            self.layer = Layer::Gone;
+            let (conn, by) = (self.conn, self.sides.ours);
+            let reason = reason.to_string();
+            self.timeline.tls(TlsEvent::Failed { conn, by, reason });
+            self.ours_done = true;
+            self.theirs_done = true;
+            self.timeline.close(conn, by, CloseKind::Fin);
+        }
     }
 
     /// The stream, once a handshake in progress has finished.

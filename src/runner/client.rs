@@ -197,6 +197,7 @@ fn make_task(
         local,
         timeout: case.timeout * 2,
         deadline: client_deadline(case),
+        tls: fs.tls.is_some(),
     })
 }
 

@@ -5,14 +5,14 @@ use super::ctx::Ctx;
 use super::expect::Scope;
 use super::locate::NodePath;
 use super::raw::{
-    ActionWord, RawAction, RawActionMap, RawCase, RawClientExpect, RawClientMode, RawClientTask,
-    RawCommandPattern, RawFamily, RawFile, RawOp, RawPasv, RawReply, RawRule, RawShape, RawStyle,
-    StrOr,
+    ActionWord, RawAction, RawActionMap, RawCase, RawCertificate, RawClientExpect, RawClientMode,
+    RawClientTask, RawCommandPattern, RawFamily, RawFile, RawOp, RawPasv, RawReply, RawRule,
+    RawShape, RawStyle, StrOr,
 };
 use super::values;
 use crate::script::{
-    Action, Body, ClientExpect, ClientOp, ClientScript, CommandPattern, Family, ReplyRule,
-    VirtualFile,
+    Action, Body, Certificate, ClientExpect, ClientOp, ClientScript, ClientTls, CommandPattern,
+    Family, ReplyRule, VirtualFile,
 };
 use crate::verdict::Role;
 use crate::wire::addr::{self, PasvShape};
@@ -34,6 +34,7 @@ pub fn client_script(ctx: &mut Ctx, raw: &RawCase, at: &NodePath) -> Option<Clie
     );
     let expect = client_expect(ctx, raw.expect.as_ref(), &at.key("expect"));
     let family = family(ctx, task, &at.key("client"));
+    let tls = tls(ctx, task, &at.key("client"));
     Some(ClientScript {
         files: files?,
         op: op(task.op),
@@ -43,7 +44,35 @@ pub fn client_script(ctx: &mut Ctx, raw: &RawCase, at: &NodePath) -> Option<Clie
         family: family?,
         rules: rules?,
         expect: expect?,
+        tls: tls?,
     })
+}
+
+/// FTPS: `tls: true`, with the certificate the fake server presents and
+/// whether it allows resumption; `certificate` or `resume` without `tls:
+/// true` is an error.
+fn tls(ctx: &mut Ctx, task: &RawClientTask, at: &NodePath) -> Option<Option<ClientTls>> {
+    let certificate = match task.certificate {
+        None | Some(RawCertificate::Good) => Certificate::Good,
+        Some(RawCertificate::OtherName) => Certificate::OtherName,
+        Some(RawCertificate::Untrusted) => Certificate::Untrusted,
+    };
+    let resume = task.resume.unwrap_or(true);
+    if task.tls == Some(true) {
+        return Some(Some(ClientTls {
+            certificate,
+            resume,
+        }));
+    }
+    let stray = [
+        ("certificate", task.certificate.is_some()),
+        ("resume", task.resume.is_some()),
+    ];
+    let keys: Vec<&str> = stray.iter().filter(|(_, s)| *s).map(|(k, _)| *k).collect();
+    for key in &keys {
+        ctx.error(&at.key(key), format!("`{key}` needs `tls: true`"));
+    }
+    keys.is_empty().then_some(None)
 }
 
 /// The address family; PASV and PORT cannot carry an IPv6 address (RFC
@@ -169,6 +198,8 @@ fn word_action(word: ActionWord) -> Action {
         ActionWord::LatePreliminary => Action::LatePreliminary,
         ActionWord::Use125 => Action::Use125,
         ActionWord::Disconnect => Action::Disconnect,
+        ActionWord::NoCloseNotify => Action::NoCloseNotify,
+        ActionWord::PlaintextData => Action::PlaintextData,
     }
 }
 

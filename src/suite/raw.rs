@@ -276,6 +276,26 @@ pub struct RawClientTask {
     pub mode: Option<RawClientMode>,
     pub extended: Option<bool>,
     pub family: Option<RawFamily>,
+    /// Explicit FTPS (RFC 4217): the client is told to use it (and to
+    /// trust the test CA), the fake server offers AUTH TLS, PBSZ and PROT.
+    pub tls: Option<bool>,
+    /// With `tls: true`: the certificate the fake server presents
+    /// (default `good`).
+    pub certificate: Option<RawCertificate>,
+    /// With `tls: true`: whether the fake server lets a client resume a
+    /// TLS session (default true).
+    pub resume: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawCertificate {
+    /// Signed by the test CA, for the server's address.
+    Good,
+    /// Signed by the test CA, for another name.
+    OtherName,
+    /// Self-signed, trusted by no one.
+    Untrusted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
@@ -346,6 +366,8 @@ pub enum ActionWord {
     #[serde(rename = "use-125")]
     Use125,
     Disconnect,
+    NoCloseNotify,
+    PlaintextData,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

@@ -673,3 +673,41 @@ fn a_transfer_names_a_file_beside_the_suite() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn ftps_options_of_a_client_case_need_tls() {
+    let case = |task: &str| {
+        format!("role: client\ncases:\n  - id: c\n    title: T\n    client: {{op: get, path: a.txt{task}}}\n")
+    };
+    let tls = |task: &str| match &load(&case(task)).unwrap().cases[0].body {
+        CaseBody::Client(fs) => fs.tls,
+        CaseBody::Server(_) => panic!("a client-role case"),
+    };
+    use crate::script::{Certificate, ClientTls};
+    assert_eq!(tls(""), None);
+    let good = ClientTls {
+        certificate: Certificate::Good,
+        resume: true,
+    };
+    assert_eq!(tls(", tls: true"), Some(good));
+    let other = ClientTls {
+        certificate: Certificate::OtherName,
+        resume: false,
+    };
+    assert_eq!(
+        tls(", tls: true, certificate: other-name, resume: false"),
+        Some(other)
+    );
+    assert_error(
+        &case(", certificate: untrusted"),
+        5,
+        49,
+        "`certificate` needs `tls: true`",
+    );
+    assert_error(
+        &case(", tls: false, resume: false"),
+        5,
+        56,
+        "`resume` needs `tls: true`",
+    );
+}

@@ -104,6 +104,22 @@ catalogue! {
         "An image-type transfer keeps every byte: the downloaded file, the upload, every name of a listing.";
     ClientExitStatus: "client-exit-status", "RFC 959 4.2", Must, Client,
         "The client reports the outcome the replies gave (success or failure) and ends by itself.";
+    TlsClientAuthFirst: "tls-client-auth-first", "RFC 4217 4", Must, Client,
+        "A client told to use FTPS has AUTH TLS accepted before it sends USER (no login in plaintext).",
+        security: "FTPS downgrade: the login sent in plaintext";
+    TlsClientPbszBeforeProt: "tls-client-pbsz-before-prot", "RFC 4217 8", Must, Client,
+        "A client sends PBSZ 0 before PROT (RFC 2228: PROT follows PBSZ).";
+    TlsClientProtP: "tls-client-prot-p", "RFC 4217 8", Must, Client,
+        "A client told to use FTPS has PROT P in force before each transfer command.";
+    TlsClientDataHandshake: "tls-client-data-handshake", "RFC 4217 7", Must, Client,
+        "Each data connection after PROT P completes a TLS handshake with the client as TLS client, whichever side connected.";
+    TlsClientNoResume: "tls-client-no-resume", "RFC 4217 7", Should, Client,
+        "A protected data connection resumes the control connection's TLS session (a server with vsftpd's require_ssl_reuse=YES refuses it otherwise).";
+    TlsClientCloseNotify: "tls-client-close-notify", "RFC 8446 6.1", Should, Client,
+        "An uploading client ends a protected data connection with a TLS close_notify before closing TCP.";
+    TlsClientVerifiesCertificate: "tls-client-verifies-certificate", "RFC 6125 6", Must, Client,
+        "A client neither logs in nor moves data over TLS with a server certificate that is not for the server's name or not from a CA it trusts.",
+        security: "man in the middle: an unverified server certificate accepted";
 }
 
 impl Rule {

@@ -125,6 +125,7 @@ pub fn fake_server(files: Vec<VirtualFile>, op: ClientOp, path: &str) -> ClientS
             success: Some(true),
             intact: true,
         },
+        tls: None,
     }
 }
 

@@ -40,10 +40,16 @@
 //! whose actions reply nothing gets the default reply after them. A rule
 //! `on: GREETING` replaces the 220 greeting.
 //!
+//! FTPS faults (`src/fake/server/ftps.rs`; a case with `tls: true`):
+//! `no-close-notify` ends the next protected download with a FIN
+//! and no TLS close_notify; `plaintext-data` runs the next data connection
+//! in plaintext although PROT P is in force.
+//!
 //! Active mode: the fake server connects only to the client's control
 //! address (always loopback); any other PORT/EPRT address is refused with
 //! 501 and never connected to.
 
+mod ftps;
 mod rules;
 mod session;
 mod transfer;

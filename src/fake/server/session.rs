@@ -8,8 +8,9 @@ use std::time::Duration;
 use super::rules::{self, RuleBook};
 use super::transfer::{Mods, Pending};
 use super::vfs::Vfs;
+use crate::net::tls::{ServerTls, Tls, Which};
 use crate::net::{ControlConn, NetError, Trap};
-use crate::script::{foreign_ip, Action, Builtin, ClientOp, ClientScript};
+use crate::script::{foreign_ip, Action, Builtin, Certificate, ClientOp, ClientScript, ClientTls};
 use crate::timeline::Timeline;
 use crate::wire::command::{Command, CommandDecoder};
 use crate::wire::line::LineEnd;
@@ -46,6 +47,8 @@ pub struct ServerSession {
     pub traps: Vec<Trap>,
     pub notes: Vec<String>,
     pub rename_from: Option<String>,
+    /// FTPS, when the case offers it.
+    pub ftps: Option<Ftps>,
 }
 
 impl ServerSession {
@@ -57,6 +60,7 @@ impl ServerSession {
         idle: Duration,
     ) -> ServerSession {
         let vars = variables(&ctl);
+        let ftps = fs.tls.map(|t| Ftps::new(&timeline, t));
         ServerSession {
             ctl,
             timeline,
@@ -71,6 +75,7 @@ impl ServerSession {
             traps: Vec::new(),
             notes: Vec::new(),
             rename_from: None,
+            ftps,
         }
     }
 
@@ -193,6 +198,8 @@ impl ServerSession {
             Action::CloseDataAfter(n) => self.mods.close_after = Some(*n),
             Action::LatePreliminary => self.mods.late_preliminary = true,
             Action::Use125 => self.mods.use125 = true,
+            Action::NoCloseNotify => self.mods.no_close_notify = true,
+            Action::PlaintextData => self.mods.plaintext = true,
             Action::Delay(d) => tokio::time::sleep(*d).await,
             Action::Disconnect => {
                 self.ctl.shutdown().await;
@@ -200,6 +207,37 @@ impl ServerSession {
             }
         }
         Ok(Flow::Continue)
+    }
+}
+
+/// The FTPS state of one session (its commands: `ftps.rs`).
+pub struct Ftps {
+    pub tls: Tls,
+    /// TLS runs on the control connection.
+    pub control: bool,
+    /// PBSZ was accepted.
+    pub pbsz: bool,
+    /// PROT P is in force: data connections run TLS.
+    pub protect: bool,
+}
+
+impl Ftps {
+    /// The FTPS of a case recorded in `tl`: one server configuration for
+    /// the control connection and every data connection of the session
+    /// (sessions are kept, so that they can be resumed, unless the case
+    /// refuses resumption).
+    pub fn new(tl: &Timeline, case: ClientTls) -> Ftps {
+        let which = match case.certificate {
+            Certificate::Good => Which::Good,
+            Certificate::OtherName => Which::OtherName,
+            Certificate::Untrusted => Which::Untrusted,
+        };
+        Ftps {
+            tls: Tls::Server(ServerTls::new(tl, which, case.resume)),
+            control: false,
+            pbsz: false,
+            protect: false,
+        }
     }
 }
 
@@ -213,6 +251,8 @@ fn runs_transfer(actions: &[Action]) -> bool {
                 | Action::CloseDataAfter(_)
                 | Action::LatePreliminary
                 | Action::Use125
+                | Action::NoCloseNotify
+                | Action::PlaintextData
         ) || matches!(a, Action::Reply { code, .. } if *code < 200)
     })
 }

@@ -51,6 +51,10 @@ pub struct Mods {
     pub preliminary: Option<Vec<u8>>,
     /// Replaces the 226 (a 2xx-5xx reply of the rule).
     pub last: Option<Vec<u8>>,
+    /// FTPS: end a download's data connection without a close_notify.
+    pub no_close_notify: bool,
+    /// FTPS: no TLS on the data connection although PROT P is in force.
+    pub plaintext: bool,
 }
 
 /// Listens for a passive data connection on `ip`, port 0.
@@ -107,13 +111,15 @@ pub async fn open(
     }
 }
 
-/// Sends at most `limit` bytes of `src` in chunks, then half-closes; the
-/// client's close is recorded in the background (for at most `wait`).
+/// Sends at most `limit` bytes of `src` in chunks, then half-closes (under
+/// TLS with a close_notify unless `truncate`); the client's close is
+/// recorded in the background (for at most `wait`).
 pub async fn send_and_close(
     mut conn: Conn,
     mut src: BodyReader,
     limit: u64,
     wait: Duration,
+    truncate: bool,
 ) -> Result<(), NetError> {
     let mut buf = vec![0u8; CHUNK.min(src.left().min(limit) as usize)];
     let mut left = limit;
@@ -123,10 +129,16 @@ pub async fn send_and_close(
         if n == 0 {
             break;
         }
-        conn.write_all(&buf[..n], wait).await?;
+        if let Err(e) = conn.write_all(&buf[..n], wait).await {
+            conn.abandon_handshake(&format!("no TLS handshake from the client: {e}"));
+            return Err(e);
+        }
         left -= n as u64;
     }
-    conn.shutdown().await;
+    match truncate {
+        true => conn.shutdown_without_close_notify().await,
+        false => conn.shutdown().await,
+    }
     tokio::spawn(async move { conn.drain(u64::MAX, wait).await });
     Ok(())
 }
@@ -240,7 +252,13 @@ pub async fn receive(
             break;
         }
         let want = left.min(READ_CHUNK as u64) as usize;
-        let chunk = within("upload data", wait, conn.read_chunk(want)).await?;
+        let chunk = match within("upload data", wait, conn.read_chunk(want)).await {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                conn.abandon_handshake(&format!("no TLS handshake from the client: {e}"));
+                return Err(e);
+            }
+        };
         if chunk.is_empty() {
             break;
         }

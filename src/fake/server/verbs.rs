@@ -38,7 +38,17 @@ impl ServerSession {
                 Ok(Flow::End)
             }
             "FEAT" => {
-                let lines: Vec<String> = FEATURES.iter().map(|s| s.to_string()).collect();
+                let ftps = match self.ftps.is_some() {
+                    true => super::ftps::FEATURES,
+                    false => &[],
+                };
+                let (end, features) = FEATURES.split_last().expect("FEAT ends with End");
+                let lines: Vec<String> = features
+                    .iter()
+                    .chain(ftps)
+                    .chain([end])
+                    .map(|s| s.to_string())
+                    .collect();
                 let feat = reply::emit(211, &lines, MultilineStyle::Uncoded, LineEnd::CrLf);
                 self.send(&feat).await
             }
@@ -46,6 +56,9 @@ impl ServerSession {
             "EPSV" => self.epsv(&arg).await,
             "PORT" => self.port(&arg).await,
             "EPRT" => self.eprt(&arg).await,
+            "AUTH" | "PBSZ" | "PROT" | "CCC" if self.ftps.is_some() => {
+                self.ftps_command(&cmd.verb, &arg).await
+            }
             v if super::session::TRANSFER_VERBS.contains(&v) => self.transfer(cmd).await,
             _ => {
                 let reply = self.housekeeping(&cmd.verb, &arg);
@@ -361,10 +374,12 @@ impl ServerSession {
         mods: &Mods,
     ) -> Result<(), String> {
         let local = self.ctl.local_addr().ip();
-        let conn = transfer::open(pending, local, &self.timeline, self.wait).await?;
+        let mut conn = transfer::open(pending, local, &self.timeline, self.wait).await?;
+        self.protect(&mut conn, mods);
         if let Some(reader) = outgoing {
             let limit = mods.close_after.unwrap_or(u64::MAX);
-            return transfer::send_and_close(conn, reader, limit, self.wait)
+            let truncate = mods.no_close_notify;
+            return transfer::send_and_close(conn, reader, limit, self.wait, truncate)
                 .await
                 .map_err(|e| e.to_string());
         }

@@ -62,8 +62,12 @@ pub fn spec(kind: ClientKind, task: &Task) -> Result<Command, String> {
         ClientKind::Wget => Ok(wget(task)),
         ClientKind::Lftp => Ok(lftp(task)),
         ClientKind::Ncftp => Ok(ncftp(task)),
-        ClientKind::Tnftp => Ok(Command::of(tnftp(task))),
-        ClientKind::InetutilsFtp => Ok(Command::of(inetutils(task))),
+        ClientKind::Tnftp => {
+            Ok(Command::of(tnftp(task)).unasked(task.no_ftps("tnftp has no FTPS")))
+        }
+        ClientKind::InetutilsFtp => {
+            Ok(Command::of(inetutils(task)).unasked(task.no_ftps("inetutils-ftp has no FTPS")))
+        }
         ClientKind::Ftplib => Ok(ftplib(task)),
         ClientKind::Busybox => Ok(busybox(task)),
         ClientKind::Embedded => Err("the embedded client runs in process".into()),
@@ -126,6 +130,12 @@ fn plain(program: &str, args: Vec<String>) -> Spec {
 
 fn curl(t: &Task) -> Spec {
     let mut a: Vec<String> = vec!["-sS".into(), "-g".into(), "--max-time".into(), secs(t)];
+    if t.tls {
+        // Explicit FTPS on the control and data connections, trusting
+        // the test CA only.
+        let ca = t.ca_file().display().to_string();
+        a.extend(["--ssl-reqd".into(), "--cacert".into(), ca]);
+    }
     a.extend([
         "--connect-timeout".into(),
         secs(t),
@@ -177,6 +187,9 @@ fn wget(t: &Task) -> Command {
     if !t.passive {
         a.push("--no-passive-ftp".into());
     }
+    if t.tls {
+        a.push(format!("--ca-certificate={}", t.ca_file().display()));
+    }
     let path = match t.op {
         ClientOp::List => {
             a.push("--no-remove-listing".into());
@@ -184,7 +197,13 @@ fn wget(t: &Task) -> Command {
         }
         _ => t.path.clone(),
     };
-    a.extend(["-O".into(), local(t), url(t, &path)]);
+    let url = match t.tls {
+        // wget's ftps:// is explicit FTPS (AUTH TLS; --ftps-implicit
+        // would be implicit).
+        true => url(t, &path).replacen("ftp://", "ftps://", 1),
+        false => url(t, &path),
+    };
+    a.extend(["-O".into(), local(t), url]);
     let why = "wget has no option to choose EPSV/EPRT or PASV/PORT over IPv4";
     Command::of(plain("wget", a)).unasked(t.no_option_for_extended(why))
 }
@@ -192,8 +211,16 @@ fn wget(t: &Task) -> Command {
 fn lftp(t: &Task) -> Command {
     let onoff = |b: bool| if b { "on" } else { "off" };
     let yesno = |b: bool| if b { "yes" } else { "no" };
+    let ssl = match t.tls {
+        true => format!(
+            "set ftp:ssl-allow yes; set ftp:ssl-force true; set ftp:ssl-protect-data true; \
+             set ftp:ssl-protect-list true; set ssl:verify-certificate yes; set ssl:ca-file {}",
+            t.ca_file().display()
+        ),
+        false => "set ftp:ssl-allow no".into(),
+    };
     let settings = format!(
-        "set ftp:ssl-allow no; set net:max-retries 2; set net:timeout {}; \
+        "{ssl}; set net:max-retries 2; set net:timeout {}; \
          set net:reconnect-interval-base 1; set net:reconnect-interval-max 1; \
          set cmd:fail-exit yes; set xfer:clobber on; set ftp:passive-mode {}; set ftp:prefer-epsv {}",
         secs(t),
@@ -255,7 +282,9 @@ fn ncftp(t: &Task) -> Command {
         }
     };
     let why = "the ncftp tools have no option to choose EPSV/EPRT or PASV/PORT";
-    Command::of(plain(program, a)).unasked(t.no_option_for_extended(why))
+    Command::of(plain(program, a))
+        .unasked(t.no_option_for_extended(why))
+        .unasked(t.no_ftps("the ncftp tools have no FTPS"))
 }
 
 /// The operation line of the BSD-style interactive clients.
@@ -364,6 +393,10 @@ fn ftplib(t: &Task) -> Command {
         format!("--mode={mode}"),
         format!("--timeout={}", secs(t)),
     ];
+    let mut a = a;
+    if t.tls {
+        a.push(format!("--tls-ca={}", t.ca_file().display()));
+    }
     let why = "stock ftplib has no switch for EPSV or EPRT over IPv4";
     Command::of(plain("python3", a)).unasked(t.no_option_for_extended(why))
 }
@@ -392,6 +425,7 @@ fn busybox(t: &Task) -> Command {
     Command::of(plain("busybox", a))
         .unasked(Some(Unasked::Direction(direction.into())))
         .unasked(t.no_option_for_extended(extended))
+        .unasked(t.no_ftps("busybox ftpget/ftpput have no FTPS"))
 }
 
 #[cfg(test)]
@@ -414,6 +448,7 @@ mod tests {
             local: PathBuf::from("/tmp/w/hello.txt"),
             timeout: Duration::from_secs(5),
             deadline: Duration::from_secs(10),
+            tls: false,
         }
     }
 

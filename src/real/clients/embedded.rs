@@ -13,16 +13,19 @@ use super::{ClientRun, Task, Unasked};
 use crate::script::ClientOp;
 
 /// What of the task's mode suppaftp cannot be asked for: its active mode
-/// sends PORT over IPv4 (EPRT only over IPv6).
+/// sends PORT over IPv4 (EPRT only over IPv6); FTPS needs its TLS
+/// feature, which the harness does not build.
 fn unasked(task: &Task) -> Vec<Unasked> {
-    match task.passive {
+    let extended = match task.passive {
         false => task.no_option_for_extended(
             "suppaftp's active mode sends PORT over IPv4, it has no EPRT mode",
         ),
         true => None,
-    }
-    .into_iter()
-    .collect()
+    };
+    let tls = task.no_ftps(
+        "the embedded suppaftp is built without its TLS feature: it has no FTPS mode here",
+    );
+    extended.into_iter().chain(tls).collect()
 }
 
 /// Runs the task with suppaftp; never panics, bounded by the deadline.

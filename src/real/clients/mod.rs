@@ -70,9 +70,24 @@ pub struct Task {
     pub timeout: Duration,
     /// The client is killed after this long.
     pub deadline: Duration,
+    /// Explicit FTPS (RFC 4217): the client is told to require it and to
+    /// trust the test CA ([`Task::ca_file`]).
+    pub tls: bool,
 }
 
 impl Task {
+    /// The test CA's certificate, written into the client's folder before
+    /// an FTPS run.
+    pub fn ca_file(&self) -> PathBuf {
+        self.workdir.join("ca.pem")
+    }
+
+    /// `Unasked::Tls(why)` for a client with no FTPS mode, when the task
+    /// asks for FTPS.
+    fn no_ftps(&self, why: &str) -> Option<Unasked> {
+        self.tls.then(|| Unasked::Tls(why.to_string()))
+    }
+
     /// Whether a command line that can choose asks for EPSV/EPRT (see
     /// [`crate::script::asks_extended`]).
     pub fn asks_extended(&self) -> bool {
@@ -100,12 +115,14 @@ pub enum Unasked {
     Direction(String),
     /// EPSV/EPRT or PASV/PORT.
     Extended(String),
+    /// Explicit FTPS: the client has no FTPS mode its driver can ask for.
+    Tls(String),
 }
 
 impl Unasked {
     pub fn reason(&self) -> &str {
         match self {
-            Unasked::Direction(why) | Unasked::Extended(why) => why,
+            Unasked::Direction(why) | Unasked::Extended(why) | Unasked::Tls(why) => why,
         }
     }
 }
@@ -211,6 +228,15 @@ impl ClientProfile {
 
     /// Runs the task; never panics, bounded by `task.deadline`.
     pub async fn run(&self, task: &Task) -> ClientRun {
+        if task.tls {
+            let ca = &crate::net::tls::Pki::get().ca_pem;
+            if let Err(e) = std::fs::write(task.ca_file(), ca) {
+                return ClientRun {
+                    error: Some(format!("cannot write the test CA: {e}")),
+                    ..ClientRun::default()
+                };
+            }
+        }
         let upload_source = match task.op {
             ClientOp::Put => LocalFile::read(&task.local).ok(),
             _ => None,

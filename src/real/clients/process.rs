@@ -151,6 +151,7 @@ mod tests {
             local: dir.join("x"),
             timeout: deadline,
             deadline,
+            tls: false,
         }
     }
 
