@@ -2,17 +2,18 @@
 //! the pcap carries the TLS records as they crossed the wire and ends as
 //! pcapng with the key log inside, so that tshark, told nothing about
 //! keys, shows the FTP commands and replies inside the TLS; the transcript
-//! shows the plaintext and a marker where TLS started.
+//! shows the plaintext and a marker where TLS started; the harness's own
+//! capture reader reads the pcapng back.
 
 pub mod support;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use ftpconform::capture::PcapObserver;
+use ftpconform::capture::{read_pcap, PcapObserver};
 use ftpconform::net::tls::{ClientTls, ServerTls, Tls, Trust, Which};
 use ftpconform::net::{Conn, Listener, Sides};
-use ftpconform::timeline::{OpenRole, Side, Timeline};
+use ftpconform::timeline::{stream, ConnId, OpenRole, Side, Timeline};
 use ftpconform::transcript::transcript_lines;
 use support::tshark::tshark;
 
@@ -113,4 +114,13 @@ async fn tshark_reads_the_ftp_inside_the_tls_with_the_keys_from_the_file() {
     let marker = lines.iter().position(|l| l.contains("## TLS started"));
     let user = lines.iter().position(|l| l.contains("USER anonymous"));
     assert!(marker.is_some() && marker < user, "{lines:#?}");
+
+    // The harness's own reader takes the pcapng too: the connection, and
+    // the plaintext before TLS (the rest is TLS records, as on the wire).
+    let back = read_pcap(std::path::Path::new(path), Some(port)).unwrap();
+    let from_client = stream(&back, ConnId(0), Side::Client).unwrap();
+    assert!(from_client.starts_with(b"AUTH TLS\r\n"), "{from_client:?}");
+    let from_server = stream(&back, ConnId(0), Side::Server).unwrap();
+    assert!(from_server.starts_with(b"234 AUTH TLS ok\r\n"));
+    assert!(from_client.len() > 200, "the TLS records follow");
 }

@@ -6,15 +6,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufReader, Read};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use etherparse::{NetSlice, SlicedPacket, TransportSlice};
-use pcap_file::pcap::PcapReader;
-use pcap_file::DataLink;
-
+use super::link::{decode, supported, Seg};
 use super::name::{FlowEnds, Namer, Raw};
+use super::packets::{self, End, OpenError};
 use super::CaptureError;
 use crate::timeline::{CloseKind, Event};
 
@@ -34,37 +32,41 @@ pub fn read_pcap(path: &Path, control_port: Option<u16>) -> Result<Vec<Event>, C
 }
 
 /// Reads a capture from `input` as [`read_pcap`] does; `path` only names it
-/// in errors.
+/// in errors. pcap and pcapng (a case that ran TLS is written as pcapng).
 pub fn read_pcap_from(
     input: impl Read,
     path: &Path,
     control_port: Option<u16>,
 ) -> Result<Vec<Event>, CaptureError> {
-    let format = |e: pcap_file::PcapError| CaptureError::Format {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    };
-    let mut reader = PcapReader::new(input).map_err(format)?;
-    let link = reader.header().datalink;
-    if !supported(link) {
+    let mut asm = Assembler::default();
+    let mut unsupported = None;
+    let end = packets::for_each(input, |p| {
+        if !supported(p.link) {
+            unsupported.get_or_insert(p.link);
+            return;
+        }
+        if let Some(seg) = decode(p.link, p.data) {
+            asm.segment(p.at, seg);
+        }
+    })
+    .map_err(|e| match e {
+        OpenError::Io(source) => CaptureError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        OpenError::Format(detail) => CaptureError::Format {
+            path: path.to_path_buf(),
+            detail,
+        },
+    })?;
+    if let Some(link) = unsupported {
         return Err(CaptureError::UnsupportedLinkType {
             path: path.to_path_buf(),
             link: format!("{link:?}"),
         });
     }
-    let mut asm = Assembler::default();
-    while let Some(packet) = reader.next_packet() {
-        match packet {
-            Ok(p) => {
-                if let Some(seg) = decode(link, &p.data) {
-                    asm.segment(p.timestamp, seg);
-                }
-            }
-            Err(e) => {
-                asm.note(format!("capture ends in a damaged record: {e}"));
-                break;
-            }
-        }
+    if let End::Damaged(e) = end {
+        asm.note(format!("capture ends in a damaged record: {e}"));
     }
     asm.finish();
     let ends: Vec<FlowEnds> = asm
@@ -76,65 +78,6 @@ pub fn read_pcap_from(
         })
         .collect();
     Ok(Namer::new(&ends, control_port).events(asm.raw))
-}
-
-fn supported(link: DataLink) -> bool {
-    matches!(
-        link,
-        DataLink::ETHERNET
-            | DataLink::LINUX_SLL
-            | DataLink::RAW
-            | DataLink::IPV4
-            | DataLink::IPV6
-            | DataLink::NULL
-            | DataLink::LOOP
-    )
-}
-
-/// The TCP facts of one packet.
-struct Seg<'a> {
-    src: SocketAddr,
-    dst: SocketAddr,
-    seq: u32,
-    syn: bool,
-    ack: bool,
-    fin: bool,
-    rst: bool,
-    payload: &'a [u8],
-}
-
-fn decode(link: DataLink, data: &[u8]) -> Option<Seg<'_>> {
-    let sliced = match link {
-        DataLink::ETHERNET => SlicedPacket::from_ethernet(data),
-        DataLink::LINUX_SLL => SlicedPacket::from_linux_sll(data),
-        DataLink::NULL | DataLink::LOOP => SlicedPacket::from_ip(data.get(4..)?),
-        _ => SlicedPacket::from_ip(data),
-    }
-    .ok()?;
-    let (src_ip, dst_ip): (IpAddr, IpAddr) = match sliced.net.as_ref()? {
-        NetSlice::Ipv4(v4) => (
-            v4.header().source_addr().into(),
-            v4.header().destination_addr().into(),
-        ),
-        NetSlice::Ipv6(v6) => (
-            v6.header().source_addr().into(),
-            v6.header().destination_addr().into(),
-        ),
-        NetSlice::Arp(_) => return None,
-    };
-    let TransportSlice::Tcp(tcp) = sliced.transport? else {
-        return None;
-    };
-    Some(Seg {
-        src: SocketAddr::new(src_ip, tcp.source_port()),
-        dst: SocketAddr::new(dst_ip, tcp.destination_port()),
-        seq: tcp.sequence_number(),
-        syn: tcp.syn(),
-        ack: tcp.ack(),
-        fin: tcp.fin(),
-        rst: tcp.rst(),
-        payload: tcp.payload(),
-    })
 }
 
 /// One direction of a TCP connection being reassembled.
@@ -222,12 +165,12 @@ impl Assembler {
         if let Some(&i) = self.by_key.get(&k) {
             let f = &self.flows[i];
             let dir = usize::from(f.ends[0] != seg.src);
-            let new_syn = seg.syn && !seg.ack && f.dirs[dir].isn != Some(seg.seq);
+            let new_syn = seg.syn && seg.ack.is_none() && f.dirs[dir].isn != Some(seg.seq);
             if !(new_syn && (f.done() || dir == 0 || f.dirs[0].delivered > 0)) {
                 return i;
             }
         }
-        let ends = if seg.syn && seg.ack {
+        let ends = if seg.syn && seg.ack.is_some() {
             [seg.dst, seg.src]
         } else {
             [seg.src, seg.dst]
