@@ -59,6 +59,19 @@ fn rewrote(c: &NatCase, from: Side, verb: &str) -> bool {
     })
 }
 
+/// Under FTPS the helper cannot read the PORT inside the TLS: the active
+/// transfer that the helper rescues in plain FTP fails again, while the
+/// passive one (nothing to rewrite behind client NAT) still works.
+#[test]
+fn the_helper_cannot_rescue_active_mode_under_ftps() {
+    let port = server_case(Kind::ClientNatAlg, "nat-server::ftps-port-list");
+    assert_eq!(port.result.verdict, Verdict::Fail, "{:?}", port.result);
+    assert!(!rewrote(&port, Side::Client, "PORT"), "{:?}", port.rewrites);
+    assert_eq!(port.variant, nat::FTPS);
+    let pasv = server_case(Kind::ClientNatAlg, "nat-server::ftps-pasv-list");
+    assert_eq!(pasv.result.verdict, Verdict::Pass, "{:?}", pasv.result);
+}
+
 #[test]
 fn active_mode_fails_through_client_nat_and_works_with_the_helper() {
     let plain = server_case(Kind::ClientNat, "nat-server::port-list");

@@ -37,6 +37,9 @@ pub struct NatCase {
     /// The real peer: a server profile or a client name.
     pub peer: String,
     pub mode: Option<DataMode>,
+    /// How the control connection ran: [`PLAIN`], [`FTPS`] or
+    /// [`FTPS_CCC`] (see [`variant_of`]).
+    pub variant: &'static str,
     pub result: CaseResult,
     pub rewrites: Vec<Rewrite>,
     /// The router's captures: client-side link, server-side link.
@@ -68,6 +71,36 @@ pub fn mode_of(case: &Case) -> Option<DataMode> {
             StepKind::Data(setup) => Some(setup.mode),
             _ => None,
         }),
+    }
+}
+
+/// A case in plain FTP.
+pub const PLAIN: &str = "";
+/// A case whose control connection runs TLS (it sends `AUTH TLS`).
+pub const FTPS: &str = "FTPS";
+/// A case that also clears the control connection again (`CCC`).
+pub const FTPS_CCC: &str = "FTPS, CCC";
+
+/// How a server-role case runs its control connection, from the commands
+/// it sends (client-role cases through a topology are plain).
+pub fn variant_of(case: &Case) -> &'static str {
+    let CaseBody::Server(steps) = &case.body else {
+        return PLAIN;
+    };
+    let sends = |verb: &str| {
+        steps.iter().any(|s| match &s.kind {
+            StepKind::Send {
+                payload: crate::script::Payload::Line(t),
+                ..
+            } => matches!(t.parts.first(),
+                Some(crate::script::TemplatePart::Lit(l)) if l.to_ascii_uppercase().starts_with(verb)),
+            _ => false,
+        })
+    };
+    match (sends("AUTH"), sends("CCC")) {
+        (false, _) => PLAIN,
+        (true, false) => FTPS,
+        (true, true) => FTPS_CCC,
     }
 }
 
@@ -301,6 +334,7 @@ async fn finish(
         topology: plan.kind.to_string(),
         peer: peer.to_string(),
         mode: mode_of(case),
+        variant: variant_of(case),
         result,
         rewrites,
         router_captures,

@@ -94,22 +94,31 @@ fn capitalized(s: &str) -> String {
     }
 }
 
-/// One row per peer, one column per mode.
+/// One row per peer (and per control-connection variant: plain, FTPS,
+/// FTPS with CCC), one column per mode.
 fn grid(cases: &[&NatCase]) -> String {
-    let mut rows: BTreeMap<(String, String), Vec<(DataMode, &NatCase)>> = BTreeMap::new();
+    type Row = (String, String, &'static str);
+    let mut rows: BTreeMap<Row, Vec<(DataMode, &NatCase)>> = BTreeMap::new();
     for c in cases {
         if let Some(mode) = c.mode {
             let role = c.result.role.as_str().to_string();
-            rows.entry((role, c.peer.clone()))
+            rows.entry((role, c.peer.clone(), c.variant))
                 .or_default()
                 .push((mode, c));
         }
     }
     let mut out =
         String::from("| peer | PASV | EPSV | PORT | EPRT |\n| --- | --- | --- | --- | --- |\n");
-    for ((role, peer), modes) in rows {
+    for ((role, peer, variant), modes) in rows {
         let what = if role == "server" { "server" } else { "client" };
-        let _ = write!(out, "| {peer} ({what}) |");
+        match variant {
+            "" => {
+                let _ = write!(out, "| {peer} ({what}) |");
+            }
+            v => {
+                let _ = write!(out, "| {peer} ({what}, {v}) |");
+            }
+        }
         for mode in MODES {
             let cell = modes
                 .iter()

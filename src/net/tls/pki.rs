@@ -47,8 +47,19 @@ pub struct Pki {
     untrusted: Identity,
 }
 
-/// The names the good server certificate is for.
-const NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+/// The names the good server certificate is for: loopback, and the
+/// addresses a server is reached at inside the harness's own topologies
+/// (src/topology: its private address, and the public ones of the
+/// documentation ranges), so that FTPS runs through NAT too.
+pub const NAMES: [&str; 7] = [
+    "localhost",
+    "127.0.0.1",
+    "::1",
+    "10.0.2.2",
+    "198.51.100.1",
+    "203.0.113.2",
+    "2001:db8:2::2",
+];
 
 impl Pki {
     /// The process's test PKI (made on first use, in a few milliseconds).
