@@ -35,6 +35,8 @@
 //! - [`ladder`]: the SVG ladder diagram of a timeline, drawn from its
 //!   transcript.
 //! - [`check`]: the checks, run once over a finished timeline.
+//! - [`coverage`]: the requirement map of the FTP RFCs (`requirements/`),
+//!   checked against the cases' `covers:`, and its coverage figures.
 //! - [`offline`]: `ftpconform check`: the same checks over every FTP
 //!   session of a capture file, for both roles.
 //! - [`runner`]: runs cases against a target, one timeline and capture
@@ -48,6 +50,7 @@
 
 pub mod capture;
 pub mod check;
+pub mod coverage;
 pub mod fake;
 pub mod harness;
 pub mod ladder;

@@ -59,6 +59,10 @@ enum Command {
     /// checks of a live run, as server and as client: exits as `run` does
     /// (0 pass, 1 a failure, 2 an unreadable capture).
     Check(cli::check::CheckArgs),
+    /// The requirement map (requirements/) against the suites' `covers:`:
+    /// per RFC and side, the share of testable requirements with a case;
+    /// exits 2 when the map and the suites disagree.
+    Coverage(cli::coverage::CoverageArgs),
     /// Write one session of a capture as a suite case: `--role server`
     /// replays the recorded client against servers, `--role client` the
     /// recorded server against clients; data addresses are negotiated
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
         Command::Rules { json, markdown } => rules(json, markdown),
         Command::Run(args) => run(args),
         Command::Check(args) => cli::check::check(args),
+        Command::Coverage(args) => cli::coverage::coverage(args),
         Command::Import(args) => cli::import::import_cmd(args),
         Command::Replay(args) => cli::import::replay(args),
         Command::NatTable(args) => nat_table(args),

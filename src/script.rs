@@ -86,6 +86,8 @@ pub struct Case {
     pub title: String,
     /// RFC sections checked, e.g. `RFC 959 4.1.2`.
     pub rfc: Vec<String>,
+    /// The requirements of the map (`requirements/`) the case tests.
+    pub covers: Vec<Cover>,
     pub level: Level,
     /// Capabilities the target must have for the case to run; the runner
     /// skips the case on a target lacking one.
@@ -105,6 +107,14 @@ impl Case {
             CaseBody::Client(_) => Role::Client,
         }
     }
+}
+
+/// A requirement id named in a case's `covers:`, with where it is named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cover {
+    /// e.g. `rfc959-4.1.1-pass`.
+    pub id: String,
+    pub loc: Loc,
 }
 
 /// The script of a case, one kind per role, so that a case holds only its

@@ -26,6 +26,7 @@ const LAYERS: &[&[&str]] = &[
     &["nat"],
     &["report"],
     &["harness"],
+    &["coverage"],
     &["cli"],
 ];
 

@@ -541,6 +541,7 @@ mod tests {
             id: "c".into(),
             title: String::new(),
             rfc: vec!["RFC 959 5.4".into()],
+            covers: Vec::new(),
             level: Level::Must,
             requires: Vec::new(),
             timeout: Duration::from_secs(1),

@@ -2,6 +2,7 @@
 //! `run` shows and writes.
 
 pub mod check;
+pub mod coverage;
 pub mod import;
 pub mod matrix;
 pub mod progress;

@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 pub use discover::suite_files;
 pub use error::SuiteError;
+pub use locate::{NodePath, Positions};
 pub use schema::json_schema;
 pub use validate::DEFAULT_TIMEOUT;
 
@@ -79,6 +80,15 @@ pub fn load_str(path: &Path, text: &str) -> Result<Suite, Vec<SuiteError>> {
         .map_err(|e| vec![stage1_error(path, e)])
         .and_then(|raw: raw::RawSuite| validate::suite(&raw, path, text));
     loaded.map_err(|errors| errors.into_iter().map(|e| inside(text, e)).collect())
+}
+
+/// Stage 1 for the project's other YAML data (the requirement map): `text`
+/// deserialized into `T`, an error placed at `path:line:col`.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, SuiteError> {
+    yaml::from_str(text).map_err(|e| inside(text, stage1_error(path, e)))
 }
 
 /// Converts a YAML document to JSON (to check suite files against the

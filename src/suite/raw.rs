@@ -68,6 +68,8 @@ pub struct RawCase {
     /// `[a-z0-9][a-z0-9-]*`, unique within the suite.
     pub id: String,
     pub title: String,
+    /// Ids of the requirements (`requirements/rfc*.yaml`) the case tests.
+    pub covers: Option<Vec<String>>,
     pub rfc: Option<OneOrMany<String>>,
     pub level: Option<RawLevel>,
     pub requires: Option<Vec<String>>,

@@ -12,7 +12,7 @@ use super::locate::{NodePath, Positions};
 use super::raw::{OneOrMany, RawCase, RawDefaults, RawLevel, RawRole, RawSuite};
 use super::values;
 use super::{client, steps};
-use crate::script::{Capability, Case, CaseBody, Suite};
+use crate::script::{Capability, Case, CaseBody, Cover, Suite};
 use crate::verdict::{Level, Loc, Role};
 
 /// Default per-step timeout when neither the case nor the defaults set one.
@@ -149,6 +149,7 @@ fn case(ctx: &mut Ctx, raw: &RawCase, role: Role, d: &Defaults, at: &NodePath) -
     role_keys(ctx, raw, role, at);
     let rfc = rfc_list(ctx, raw.rfc.as_ref(), &at.key("rfc")).unwrap_or_else(|| d.rfc.clone());
     let requires = capabilities(ctx, raw.requires.as_deref(), &at.key("requires"));
+    let covers = covers(ctx, raw.covers.as_deref(), &at.key("covers"));
     let timeout = timeout(ctx, raw.timeout.as_ref(), &at.key("timeout")).unwrap_or(d.timeout);
     let body = match role {
         Role::Server => Some(CaseBody::Server(steps::case_steps(
@@ -165,12 +166,38 @@ fn case(ctx: &mut Ctx, raw: &RawCase, role: Role, d: &Defaults, at: &NodePath) -
         id: raw.id.clone(),
         title: raw.title.clone(),
         rfc,
+        covers,
         level: raw.level.map(level).unwrap_or(d.level),
         requires: requires.unwrap_or_else(|| d.requires.clone()),
         timeout,
         loc: ctx.loc(at),
         body: body?,
     })
+}
+
+/// A `covers:` list: each id well formed and named once. Whether the ids
+/// exist is checked against the requirement map (`crate::coverage`).
+fn covers(ctx: &mut Ctx, raw: Option<&[String]>, at: &NodePath) -> Vec<Cover> {
+    let mut out: Vec<Cover> = Vec::new();
+    for (i, id) in raw.unwrap_or_default().iter().enumerate() {
+        let at = at.index(i);
+        if ctx.check(&at, values::requirement_id(id)).is_none() {
+            continue;
+        }
+        if let Some(first) = out.iter().find(|c| &c.id == id) {
+            let msg = format!(
+                "`{id}` is named twice in covers (first at line {})",
+                first.loc.line
+            );
+            ctx.error(&at, msg);
+            continue;
+        }
+        out.push(Cover {
+            id: id.clone(),
+            loc: ctx.loc(&at),
+        });
+    }
+    out
 }
 
 /// Keys that belong to the other role are errors.

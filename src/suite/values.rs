@@ -177,6 +177,27 @@ pub fn case_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// A requirement id of the map: `rfc<number>-` then lower-case letters,
+/// digits, dots and dashes (`rfc959-4.1.1-pass`).
+pub fn requirement_id(id: &str) -> Result<(), String> {
+    let rest = id.strip_prefix("rfc").unwrap_or("");
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let tail = &rest[digits..];
+    let ok = digits > 0
+        && tail.len() > 1
+        && tail.starts_with('-')
+        && tail
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "bad requirement id `{id}`: write rfc<number>- then lower-case letters, digits, . and - (rfc959-4.1.1-pass)"
+        ))
+    }
+}
+
 /// A capability name (`ipv6`, `epsv-all`).
 pub fn capability(name: &str) -> Result<Capability, String> {
     Capability::from_name(name).ok_or_else(|| {

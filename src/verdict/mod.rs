@@ -33,7 +33,7 @@ impl fmt::Display for Loc {
 }
 
 /// Which implementation a case tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     /// The case tests a real FTP server; the harness plays the client.
     Server,
