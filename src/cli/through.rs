@@ -234,7 +234,16 @@ fn document(
          `CASE.router-server-side.pcap`), written under the run's capture folder (not \
          committed: rerun the script to inspect them). A client that falls back to \
          another mode (lftp reconnects in active mode when passive fails) is shown as \
-         working: the evidence lists both control connections.\n\n{body}",
+         working: the evidence lists both control connections.\n\n\
+         Rows marked FTPS run the same LIST after `AUTH TLS`, `PBSZ 0` and `PROT P` \
+         (servers that offer FTPS; \"n/a\" elsewhere): the control connection is TLS, so \
+         a router's FTP helper cannot read or rewrite the PORT, EPRT, 227 or 229 on it. \
+         Rows marked FTPS, CCC clear the control connection with `CCC` after the login \
+         (RFC 4217 6) and then use PASV or PORT. Through client-nat-alg, active mode \
+         works in plain FTP because the helper rewrites PORT, and fails under FTPS, with \
+         CCC too: the kernel's helper (nf_conntrack_ftp) looks for commands only at \
+         sequence numbers it saw follow a newline, and the TLS records left it none, so \
+         the plaintext PORT after CCC is never read.\n\n{body}",
         names.join(", "),
         servers.join(", "),
         clients.join(", "),

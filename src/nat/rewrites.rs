@@ -189,9 +189,14 @@ fn seen(
             return Vec::new();
         }
         let bytes = stream(events, conn, side).unwrap_or_default();
+        // Only FTP's own lines: under FTPS the control connection carries
+        // TLS records between `234` and `CCC`, which no helper reads and
+        // which split into "lines" at random bytes.
         String::from_utf8_lossy(&bytes)
             .lines()
-            .map(|l| l.trim_end_matches('\r').to_string())
+            .map(|l| l.trim_end_matches('\r'))
+            .filter(|l| l.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)))
+            .map(str::to_string)
             .collect()
     };
     // On a control connection the client opens; the reader names sides.
