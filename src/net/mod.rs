@@ -11,6 +11,8 @@
 //!   stray one, or the connection under a control connection.
 //! - [`control`]: [`ControlConn`], a [`Conn`] with its codec: the reply
 //!   decoder for the fake client, the command decoder for the fake server.
+//! - `tune`: the socket options of every connection (TCP_NODELAY, and
+//!   TCP_QUICKACK after control reads on Linux).
 //! - [`listener`]: [`Listener`] (control, passive and active data), the
 //!   polled [`PendingAccept`], and [`Trap`]s that catch connections
 //!   nothing should make.
@@ -20,6 +22,7 @@ pub mod control;
 pub mod listener;
 pub mod stream;
 pub mod tls;
+mod tune;
 
 use std::fmt;
 use std::io;

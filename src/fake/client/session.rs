@@ -54,6 +54,10 @@ pub const ACCEPTED_TRAP_WAIT: Duration = Duration::from_secs(3);
 /// so the bound is reached only by one that does not.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
+/// How long the end of a case waits for a final reply owed after a
+/// preliminary one (see `settle`).
+const OWED_REPLY_GRACE: Duration = Duration::from_millis(300);
+
 /// Why the case stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
@@ -326,6 +330,9 @@ impl<'a> FakeClient<'a> {
     }
 
     pub async fn disconnect(&mut self, abrupt: bool, t: Duration) {
+        if !abrupt {
+            self.settle().await;
+        }
         self.pending = None;
         let Some(mut ctrl) = self.ctrl.take() else {
             return;
@@ -338,6 +345,20 @@ impl<'a> FakeClient<'a> {
     }
 
     // ------------------------------------------------------------ the end
+
+    /// Before the control connection closes: closes the data connection
+    /// still pending, then, when the last reply was preliminary (a `150`
+    /// the step did not expect), waits at most [`OWED_REPLY_GRACE`] for the
+    /// final reply the server owes. A server may send it only once the data
+    /// connection closes, and whether it does before it sees the control
+    /// connection close is a race inside the server; the wait takes the
+    /// race out (the reply's bytes are on the timeline; no step awaits it).
+    async fn settle(&mut self) {
+        self.pending = None;
+        if let Some(ctrl) = self.ctrl.as_mut().filter(|c| c.owed()) {
+            let _ = ctrl.reply(OWED_REPLY_GRACE).await;
+        }
+    }
 
     /// Lets late stray connections arrive: for `grace`, and for a trap
     /// whose PORT / EPRT the server accepted, until it caught a connection
@@ -375,7 +396,7 @@ impl<'a> FakeClient<'a> {
         if !self.strays_checked {
             self.await_strays(grace).await;
         }
-        self.pending = None;
+        self.settle().await;
         if let Some(mut ctrl) = self.ctrl.take() {
             ctrl.close(CLOSE_LINGER).await;
         }
