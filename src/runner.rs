@@ -364,6 +364,7 @@ async fn play(case: &Case, suite: &str, peer: Peer<'_>, timeline: &Timeline) -> 
                 user: ep.user.clone(),
                 pass: ep.pass.clone(),
                 implicit_tls: false,
+                lease: crate::net::Lease::for_server(ep.addr),
             };
             let (c, s, tl) = (case.clone(), steps.clone(), timeline.clone());
             let ran = guarded(async move { fake::client::run(&c, &s, &access, &tl).await }).await;

@@ -102,7 +102,7 @@ impl<'a> FakeClient<'a> {
         target: &'a ServerAccess,
         tl: &Timeline,
     ) -> Result<FakeClient<'a>, String> {
-        let ctrl = ControlConn::connect(target.addr, AS_CLIENT, case.timeout, tl)
+        let ctrl = ControlConn::connect(target.addr, target.own(), AS_CLIENT, case.timeout, tl)
             .await
             .map_err(|e| e.to_string())?;
         Ok(FakeClient {
