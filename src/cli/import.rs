@@ -139,6 +139,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         topology: None,
         allow_remote: false,
         no_capture: false,
+        jobs: super::run::default_jobs(),
     };
     super::run::run(run, vec![suite])
 }
