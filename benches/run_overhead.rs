@@ -43,6 +43,7 @@ async fn whole_run(
         suites,
         Target::Server(ep),
         &config,
+        1,
         &RunState::default(),
         &mut |_, _| {},
     )

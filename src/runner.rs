@@ -6,12 +6,13 @@
 
 mod client;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub use client::{usable, Launch};
+pub use client::{client_session_limit, usable, Launch};
 
 use crate::check::facts::Ended;
 use crate::check::server_case::check_server_case;
@@ -116,9 +117,9 @@ fn missing_capabilities(case: &Case, have: &[Capability]) -> Vec<Capability> {
         .collect()
 }
 
-/// What a run has done so far: finished results and the case running now,
-/// so that an interrupted run (Ctrl-C) can still close the running case's
-/// capture and report the cases that finished.
+/// What a run has done so far: finished results and the cases running now,
+/// so that an interrupted run (Ctrl-C) can still close the running cases'
+/// captures and report the cases that finished.
 #[derive(Clone, Default)]
 pub struct RunState {
     inner: Arc<Mutex<StateInner>>,
@@ -126,8 +127,12 @@ pub struct RunState {
 
 #[derive(Default)]
 struct StateInner {
-    results: Vec<CaseResult>,
-    running: Option<Running>,
+    /// Finished results by case number (the run's case order).
+    results: BTreeMap<usize, CaseResult>,
+    /// The cases in flight, by case number.
+    running: BTreeMap<usize, Running>,
+    /// The next case number to hand out.
+    next: usize,
 }
 
 /// The case in flight: its timeline, capture, and result so far.
@@ -143,32 +148,50 @@ impl RunState {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Results of the cases that finished (and of the one interrupted).
-    pub fn results(&self) -> Vec<CaseResult> {
-        self.lock().results.clone()
+    /// Numbers for `n` more cases: the first one.
+    fn reserve(&self, n: usize) -> usize {
+        let mut inner = self.lock();
+        let first = inner.next;
+        inner.next += n;
+        first
     }
 
-    /// Ends the running case's timeline (its capture is flushed and
-    /// closed) and records it as interrupted by `signal` (an `error`
-    /// whose reason says so); returns its result, if a case was running.
-    pub fn interrupt(&self, signal: &str) -> Option<CaseResult> {
+    /// Results of the cases that finished (and of those interrupted), in
+    /// case order whatever order they finished in.
+    pub fn results(&self) -> Vec<CaseResult> {
+        self.lock().results.values().cloned().collect()
+    }
+
+    /// Ends the running cases' timelines (their captures are flushed and
+    /// closed) and records each as interrupted by `signal` (an `error`
+    /// whose reason says so); returns their results, in case order.
+    pub fn interrupt(&self, signal: &str) -> Vec<CaseResult> {
         let mut inner = self.lock();
-        let run = inner.running.take()?;
-        run.timeline.note(format!("run interrupted by {signal}"));
-        run.timeline.finish();
-        let secs = run.started.elapsed().as_secs_f64();
-        let result = CaseResult {
-            verdict: Verdict::Error,
-            reason: Some(format!(
-                "interrupted by {signal} after {secs:.1} s; the capture holds the case until then"
-            )),
-            duration: run.started.elapsed(),
-            capture: run.capture,
-            notes: crate::check::remarks(&run.timeline.events()),
-            ..run.result
-        };
-        inner.results.push(result.clone());
-        Some(result)
+        let running = std::mem::take(&mut inner.running);
+        let mut out = Vec::new();
+        for (n, run) in running {
+            let result = interrupted(run, signal);
+            inner.results.insert(n, result.clone());
+            out.push(result);
+        }
+        out
+    }
+}
+
+/// The result of a case stopped by `signal`.
+fn interrupted(run: Running, signal: &str) -> CaseResult {
+    run.timeline.note(format!("run interrupted by {signal}"));
+    run.timeline.finish();
+    let secs = run.started.elapsed().as_secs_f64();
+    CaseResult {
+        verdict: Verdict::Error,
+        reason: Some(format!(
+            "interrupted by {signal} after {secs:.1} s; the capture holds the case until then"
+        )),
+        duration: run.started.elapsed(),
+        capture: run.capture,
+        notes: crate::check::remarks(&run.timeline.events()),
+        ..run.result
     }
 }
 
@@ -229,7 +252,7 @@ pub async fn run_case_events(
 ) -> (CaseResult, Vec<Event>) {
     let timeline = Timeline::new();
     let state = RunState::default();
-    let result = run_on(suite, case, target, capture, &state, &timeline).await;
+    let result = run_on(suite, case, target, capture, &state, &timeline, 0).await;
     (result, timeline.events())
 }
 
@@ -240,7 +263,7 @@ async fn run_tracked(
     capture: Option<&Path>,
     state: &RunState,
 ) -> CaseResult {
-    run_on(suite, case, target, capture, state, &Timeline::new()).await
+    run_on(suite, case, target, capture, state, &Timeline::new(), 0).await
 }
 
 async fn run_on(
@@ -250,6 +273,7 @@ async fn run_on(
     capture: Option<&Path>,
     state: &RunState,
     timeline: &Timeline,
+    index: usize,
 ) -> CaseResult {
     if let Target::Server(endpoint) = target {
         let missing = missing_capabilities(case, &endpoint.capabilities);
@@ -264,23 +288,24 @@ async fn run_on(
         .as_ref()
         .and_then(|c| c.as_ref().ok())
         .map(|c| c.0.clone());
-    state.lock().running = Some(Running {
+    let running = Running {
         timeline: timeline.clone(),
         capture: path,
         result: blank(case, &suite.name, &target.name()),
         started: Instant::now(),
-    });
+    };
+    state.lock().running.insert(index, running);
     let started = Instant::now();
     let peer = match Peer::of(case, target) {
         Ok(peer) => peer,
         Err((verdict, why)) => {
-            state.lock().running = None;
+            state.lock().running.remove(&index);
             timeline.finish();
             return not_run(suite, case, &target.name(), verdict, why);
         }
     };
     let mut result = play(case, &suite.name, peer, timeline).await;
-    state.lock().running = None;
+    state.lock().running.remove(&index);
     timeline.finish();
     result.duration = started.elapsed();
     record_capture(&mut result, capture);
@@ -364,6 +389,7 @@ async fn play(case: &Case, suite: &str, peer: Peer<'_>, timeline: &Timeline) -> 
                 user: ep.user.clone(),
                 pass: ep.pass.clone(),
                 implicit_tls: false,
+                lease: crate::net::Lease::for_server(ep.addr),
             };
             let (c, s, tl) = (case.clone(), steps.clone(), timeline.clone());
             let ran = guarded(async move { fake::client::run(&c, &s, &access, &tl).await }).await;
@@ -479,26 +505,45 @@ fn record_capture(result: &mut CaseResult, capture: Option<Result<Capture, Strin
     }
 }
 
-/// Runs every selected case of `suites` whose role matches the target, in
-/// order, recording progress in `state` and calling `progress` after each
-/// with the case's finished timeline (for reports drawn from it).
+/// Runs every selected case of `suites` whose role matches the target, up
+/// to `jobs` at a time (at least one), recording progress in `state` and
+/// calling `progress` after each with the case's finished timeline (for
+/// reports drawn from it). Progress and results come in case order,
+/// whatever order the cases finish in: a case that finished early waits
+/// for those before it.
 pub async fn run_suites(
     suites: &[Suite],
     target: Target<'_>,
     config: &RunConfig,
+    jobs: usize,
     state: &RunState,
     progress: &mut dyn FnMut(&CaseResult, &Timeline),
 ) -> Vec<CaseResult> {
+    use futures_util::StreamExt;
     let name = target.name();
-    for suite in suites.iter().filter(|s| s.role == target.role()) {
-        for case in suite.cases.iter().filter(|c| config.selects(suite, c)) {
-            let path = config.capture_path(&name, &suite.name, &case.id);
+    let cases: Vec<(&Suite, &Case)> = suites
+        .iter()
+        .filter(|s| s.role == target.role())
+        .flat_map(|s| s.cases.iter().map(move |c| (s, c)))
+        .filter(|(s, c)| config.selects(s, c))
+        .collect();
+    let first = state.reserve(cases.len());
+    let name = &name;
+    let runs = cases
+        .into_iter()
+        .enumerate()
+        .map(|(i, (suite, case))| async move {
+            let path = config.capture_path(name, &suite.name, &case.id);
             let path = config.capture.then_some(path.as_path());
             let timeline = Timeline::new();
-            let result = run_on(suite, case, target, path, state, &timeline).await;
-            progress(&result, &timeline);
-            state.lock().results.push(result);
-        }
+            let result = run_on(suite, case, target, path, state, &timeline, first + i).await;
+            // Kept at once: an interrupted run still reports it.
+            state.lock().results.insert(first + i, result.clone());
+            (result, timeline)
+        });
+    let mut done = futures_util::stream::iter(runs).buffered(jobs.max(1));
+    while let Some((result, timeline)) = done.next().await {
+        progress(&result, &timeline);
     }
     state.results()
 }

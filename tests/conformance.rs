@@ -18,6 +18,7 @@
 //! (docs/snapshots.md).
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -29,6 +30,7 @@ use ftpconform::runner::{self, RunConfig, Target};
 use ftpconform::script::{Capability, Case, Suite};
 use ftpconform::verdict::{CaseResult, Role, Verdict};
 use libtest_mimic::{Arguments, Failed, Trial};
+use tokio::sync::Semaphore;
 
 /// Every server (`servers::server_names`) runs every server case but
 /// those that require `ipv6` over IPv4; those that can
@@ -51,15 +53,18 @@ fn root() -> PathBuf {
 
 /// Servers started on first use and stopped (by PID) when the run ends.
 ///
-/// Server cases run one at a time, across all servers: trap listeners on
-/// fixed ports (PORT to 127.0.0.1:80) are shared by the whole process, and
-/// a server that accepts such a PORT may connect late (libunftp, Twisted),
-/// into another server's case running at the same time. Client cases,
-/// each with its own fake server on fresh ports, run in parallel.
+/// Cases run side by side, server cases too: each server case against an
+/// IPv4 server has loopback addresses of its own (`ftpconform::net::Lease`),
+/// so its traps, fixed ports included (PORT to its own address, port 80),
+/// are its own, and a server that connects late (libunftp, Twisted) reaches
+/// no other case. Cases on ::1 share its one address and take turns on
+/// fixed ports. A target runs at most its session limit of cases at a time
+/// (`servers::session_limit`, `runner::client_session_limit`: each says
+/// why).
 struct Servers {
     rt: tokio::runtime::Runtime,
     running: Mutex<HashMap<String, Result<Arc<RunningServer>, String>>>,
-    turn: Mutex<()>,
+    limits: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl Servers {
@@ -96,6 +101,29 @@ impl Servers {
         };
         let started = self.rt.block_on(servers::start(server, &opts));
         started.map(Arc::new).map_err(|e| e.to_string())
+    }
+
+    /// The permits of target `name`: `limit` cases at a time.
+    fn limit(&self, name: &str, limit: usize) -> Arc<Semaphore> {
+        let mut map = self.limits.lock().unwrap_or_else(|e| e.into_inner());
+        let permits = limit.min(Semaphore::MAX_PERMITS);
+        map.entry(name.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(permits)))
+            .clone()
+    }
+
+    /// Runs `case` once a permit of target `name` is free.
+    fn within_limit(
+        &self,
+        name: &str,
+        limit: usize,
+        case: impl Future<Output = CaseResult>,
+    ) -> CaseResult {
+        let permits = self.limit(name, limit);
+        self.rt.block_on(async {
+            let _permit = permits.acquire().await;
+            case.await
+        })
     }
 
     fn stop_all(&self) {
@@ -174,9 +202,9 @@ impl Trialist {
                     .servers
                     .endpoint(name)
                     .map_err(|e| format!("cannot start {name}: {e}"))?;
-                let _turn = self.servers.turn.lock().unwrap_or_else(|e| e.into_inner());
                 let run = runner::run_case(suite, case, Target::Server(&ep), Some(&path));
-                Ok(self.servers.rt.block_on(run))
+                let limit = servers::session_limit(name);
+                Ok(self.servers.within_limit(name, limit, run))
             }
             Peer::Client(profile) => {
                 if !profile.installed() {
@@ -186,7 +214,8 @@ impl Trialist {
                     ));
                 }
                 let run = runner::run_case(suite, case, Target::Client(profile), Some(&path));
-                Ok(self.servers.rt.block_on(run))
+                let limit = runner::client_session_limit(profile);
+                Ok(self.servers.within_limit(profile.name(), limit, run))
             }
         }
     }
@@ -283,8 +312,34 @@ fn pairs(suites: &[Suite]) -> Vec<(Peer, Suite, Case)> {
     out
 }
 
+/// Trials at a time unless `--test-threads` says otherwise: 8 per core,
+/// as cases mostly wait on their peers.
+fn default_threads() -> usize {
+    8 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The sorted trials dealt out target by target (one case of each target
+/// in turn), so that the trials running at a time spread over the targets
+/// and their session limits; the names stay as they are.
+fn interleave(trials: Vec<Trial>) -> Vec<Trial> {
+    let mut by_target: BTreeMap<String, std::collections::VecDeque<Trial>> = BTreeMap::new();
+    for t in trials {
+        let target = t.name().split("::").next().unwrap_or_default().to_string();
+        by_target.entry(target).or_default().push_back(t);
+    }
+    let mut out = Vec::new();
+    while !by_target.is_empty() {
+        by_target.retain(|_, q| {
+            out.extend(q.pop_front());
+            !q.is_empty()
+        });
+    }
+    out
+}
+
 fn main() {
-    let args = Arguments::from_args();
+    let mut args = Arguments::from_args();
+    args.test_threads = args.test_threads.or(Some(default_threads()));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -293,7 +348,7 @@ fn main() {
     let servers = Servers {
         rt,
         running: Mutex::default(),
-        turn: Mutex::default(),
+        limits: Mutex::default(),
     };
     let capture_dir = root().join("target/ftpconform/test-captures");
     let run = Arc::new(Trialist {
@@ -310,6 +365,9 @@ fn main() {
         })
         .collect();
     trials.sort_by(|a, b| a.name().cmp(b.name()));
+    if !args.list {
+        trials = interleave(trials);
+    }
     let total = trials.len() as u64;
     let full_run = args.filter.is_none() && args.skip.is_empty() && !args.list && !args.ignored;
     let conclusion = libtest_mimic::run(&args, trials);

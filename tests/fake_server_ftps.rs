@@ -47,7 +47,9 @@ struct Client {
 
 impl Client {
     async fn connect(addr: SocketAddr, tl: &Timeline) -> Client {
-        let ctl = ControlConn::connect(addr, AS_CLIENT, T, tl).await.unwrap();
+        let ctl = ControlConn::connect(addr, None, AS_CLIENT, T, tl)
+            .await
+            .unwrap();
         let tls = Tls::Client(ftpconform::net::tls::ClientTls::new(
             tl,
             &addr.ip().to_string(),

@@ -174,6 +174,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         topology: None,
         allow_remote: false,
         no_capture: false,
+        jobs: super::run::default_jobs(),
     };
     let status = super::run::run(run, vec![suite])?;
     let live = replay_capture(&capture_dir, &suite_name, &case_id, started);

@@ -57,6 +57,7 @@ fn run_args(server: Option<&str>, client: Option<&str>, ipv6: bool) -> RunArgs {
         strict: false,
         // Its servers are started here, on loopback.
         allow_remote: false,
+        jobs: super::run::default_jobs(),
     }
 }
 

@@ -77,11 +77,22 @@ pub struct RunArgs {
     /// firewall-ipv6. Default suites: suites-nat/.
     #[arg(long)]
     pub topology: Option<String>,
+    /// Cases run at a time (default: 8 per core, as cases mostly wait).
+    /// A started server or client with a session limit (its profile says
+    /// why) runs at most that many; give 1 for a server at an `ftp://`
+    /// address that takes one session at a time.
+    #[arg(long, default_value_t = default_jobs())]
+    pub jobs: usize,
     /// Allow an `ftp://` server that is not on loopback. The suites send
     /// malformed and hostile commands on purpose (docs/robustness.md):
     /// point them only at a server you are allowed to test.
     #[arg(long)]
     pub allow_remote: bool,
+}
+
+/// 8 cases per core: cases wait on their peers far more than they compute.
+pub(super) fn default_jobs() -> usize {
+    8 * std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The help of `--server`, naming every server that can be started.
@@ -272,7 +283,8 @@ async fn run_server_side(
     let (endpoint, _server) = server_target(&spec, args).await?;
     url::probe(&endpoint, PROBE_LIMIT).await?;
     let target = Target::Server(&endpoint);
-    runner::run_suites(suites, target, config, state, on_case).await;
+    let jobs = args.jobs.min(servers::session_limit(&spec));
+    runner::run_suites(suites, target, config, jobs, state, on_case).await;
     Ok(())
 }
 
@@ -293,14 +305,15 @@ async fn run_client_side(
         bail!("client `{name}` is not installed: run scripts/install-peers.sh");
     }
     let target = Target::Client(&profile);
-    runner::run_suites(suites, target, config, state, on_case).await;
+    let jobs = args.jobs.min(runner::client_session_limit(&profile));
+    runner::run_suites(suites, target, config, jobs, state, on_case).await;
     Ok(())
 }
 
-/// Closes the case in flight (recorded as interrupted, its capture
+/// Closes the cases in flight (recorded as interrupted, their captures
 /// flushed) and says so.
 fn interrupted(state: &RunState, signal: Signal) {
-    if let Some(r) = state.interrupt(signal.name()) {
+    for r in state.interrupt(signal.name()) {
         let capture = r.capture.map_or("none".into(), |p| p.display().to_string());
         eprintln!(
             "interrupted by {}: {}::{} recorded as interrupted; its capture: {capture}",

@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 use super::tls::{self, Handshake, Tls};
-use super::{is_reset, within, NetError, Sides, Stream};
+use super::{is_reset, tune, within, NetError, Sides, Stream};
 use crate::timeline::{CloseKind, ConnId, ConnRole, EventKind, OpenRole, Side, Timeline, TlsEvent};
 
 /// The most one read takes from the stream.
@@ -102,6 +102,7 @@ impl Conn {
             .local_addr()
             .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
         let peer = stream.peer_addr().unwrap_or(peer);
+        tune::no_delay(&stream);
         let (us, them) = ((local, sides.ours), (peer, sides.theirs));
         let conn = match we_initiated {
             true => timeline.open(role, us, them),
@@ -145,7 +146,13 @@ impl Conn {
         }
         let mut buf = vec![0u8; max.clamp(1, MAX_CHUNK)];
         let by = self.sides.theirs;
-        match self.stream().await?.read(&mut buf).await {
+        let control = self.control;
+        let stream = self.stream().await?;
+        let read = stream.read(&mut buf).await;
+        if control {
+            tune::quick_ack(stream.tcp());
+        }
+        match read {
             Ok(0) => {
                 if self.tls {
                     self.timeline.tls(TlsEvent::CloseNotify {

@@ -3,7 +3,7 @@
 //! fake server ([`CommandDecoder`]). Every byte and close is recorded by
 //! the [`Conn`] underneath.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::tls::Tls;
@@ -79,14 +79,16 @@ impl<D: Decoder> ControlConn<D> {
         }
     }
 
-    /// Connects to `addr`, recording `Opened` (or `ConnectFailed`).
+    /// Connects to `addr` (from `bind` when given), recording `Opened` (or
+    /// `ConnectFailed`).
     pub async fn connect(
         addr: SocketAddr,
+        bind: Option<IpAddr>,
         sides: Sides,
         timeout: Duration,
         timeline: &Timeline,
     ) -> Result<Self, NetError> {
-        let conn = Conn::connect(addr, None, OpenRole::Control, sides, timeout, timeline).await?;
+        let conn = Conn::connect(addr, bind, OpenRole::Control, sides, timeout, timeline).await?;
         Ok(ControlConn::new(conn))
     }
 

@@ -68,6 +68,24 @@ impl Listener {
         ))
     }
 
+    /// Accepts, without waiting, every connection already queued in the
+    /// kernel's backlog (a peer that connected and ended at once), then
+    /// closes the listener.
+    pub fn accept_backlog(self, role: OpenRole) -> Vec<Conn> {
+        let mut pending = match self.into_pending(role) {
+            Ok(p) => p,
+            Err(_) => return Vec::new(),
+        };
+        let mut got = Vec::new();
+        loop {
+            pending.check_now();
+            match pending.got.take() {
+                Some(Ok(conn)) => got.push(conn),
+                _ => return got,
+            }
+        }
+    }
+
     /// Hands the listener to a transfer, which accepts the peer's
     /// connection with [`PendingAccept`].
     pub fn into_pending(self, role: OpenRole) -> Result<PendingAccept, NetError> {

@@ -11,15 +11,21 @@
 //!   stray one, or the connection under a control connection.
 //! - [`control`]: [`ControlConn`], a [`Conn`] with its codec: the reply
 //!   decoder for the fake client, the command decoder for the fake server.
+//! - [`lease`]: [`Lease`], the loopback addresses a server case has to
+//!   itself (its own, and its foreign host's in place of 127.0.0.2).
+//! - `tune`: the socket options of every connection (TCP_NODELAY, and
+//!   TCP_QUICKACK after control reads on Linux).
 //! - [`listener`]: [`Listener`] (control, passive and active data), the
 //!   polled [`PendingAccept`], and [`Trap`]s that catch connections
 //!   nothing should make.
 
 pub mod conn;
 pub mod control;
+pub mod lease;
 pub mod listener;
 pub mod stream;
 pub mod tls;
+mod tune;
 
 use std::fmt;
 use std::io;
@@ -28,6 +34,7 @@ use std::time::Duration;
 
 pub use conn::Conn;
 pub use control::{ControlConn, Decoder};
+pub use lease::Lease;
 pub use listener::{Catch, Listener, PendingAccept, Trap};
 pub use stream::Stream;
 

@@ -221,7 +221,7 @@ async fn replies_are_decoded_across_reads_and_a_cut_reply_is_malformed() {
     let tl = Timeline::new();
     let listener = TcpListener::bind(loopback()).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let mut ctl = ControlConn::<ReplyDecoder>::connect(addr, AS_CLIENT, WAIT, &tl)
+    let mut ctl = ControlConn::<ReplyDecoder>::connect(addr, None, AS_CLIENT, WAIT, &tl)
         .await
         .unwrap();
     let (mut server, _) = listener.accept().await.unwrap();

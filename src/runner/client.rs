@@ -239,3 +239,14 @@ fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(3)..].join(" | ")
 }
+
+/// How many cases may run at a time with the client `p`. ftplib is a
+/// Python interpreter started per case: more than 4 starting at once on 2
+/// cores made cases miss their timeouts. The other clients start in
+/// milliseconds and take their own fake server each: no limit.
+pub fn client_session_limit(p: &ClientProfile) -> usize {
+    match p.name() {
+        "ftplib" => 4,
+        _ => usize::MAX,
+    }
+}

@@ -94,7 +94,7 @@ fn text(e: NetError) -> String {
 
 async fn session(f: Ftps, task: &Task) -> Result<(), String> {
     let tl = Timeline::new();
-    let mut ctl = ControlConn::connect(task.server, AS_CLIENT, T, &tl)
+    let mut ctl = ControlConn::connect(task.server, None, AS_CLIENT, T, &tl)
         .await
         .map_err(text)?;
     let name = task.server.ip().to_string();

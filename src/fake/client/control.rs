@@ -14,11 +14,17 @@ pub struct Control {
     conn: ControlConn<ReplyDecoder>,
     /// How many reply items (malformed ones too) the decoder has given.
     read: u32,
+    /// The last reply read was preliminary (1yz): a final one is owed.
+    owed: bool,
 }
 
 impl Control {
     pub fn new(conn: ControlConn<ReplyDecoder>) -> Self {
-        Control { conn, read: 0 }
+        Control {
+            conn,
+            read: 0,
+            owed: false,
+        }
     }
 
     /// Reads the next reply and its number (0-based).
@@ -28,7 +34,13 @@ impl Control {
         if matches!(res, Ok(_) | Err(NetError::BadReply(_))) {
             self.read += 1;
         }
+        self.owed = matches!(&res, Ok(r) if r.is_preliminary());
         res.map(|reply| (n, reply))
+    }
+
+    /// Whether the last reply read was preliminary, a final one owed.
+    pub fn owed(&self) -> bool {
+        self.owed
     }
 
     pub async fn send_line(&mut self, line: &str, t: Duration) -> Result<(), NetError> {

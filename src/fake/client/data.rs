@@ -92,14 +92,16 @@ impl FakeClient<'_> {
         step: &Step,
     ) -> Result<(String, SocketAddr, Listen), Stop> {
         let local = self.ctrl()?.local_addr().ip();
-        let ip = setup.address.unwrap_or_else(|| own_ip(local, setup.family));
+        let named = setup.address.map(|a| self.target.foreign(a));
+        let ip = named.unwrap_or_else(|| own_ip(local, setup.family));
         if !is_loopback(ip) {
             let why = format!("{}: refusing to name non-loopback address {ip}", step.loc);
             return Err(Stop::Harness(why));
         }
         let foreign = ip != own_ip(local, setup.family) || setup.port.is_some_and(|p| p < 1024);
         let bind = SocketAddr::new(ip, setup.port.unwrap_or(0));
-        if setup.port.is_some() {
+        // With a lease the fixed port is on the case's own addresses.
+        if setup.port.is_some() && self.target.lease.is_none() {
             self.hold_fixed_ports().await;
         }
         let listen = self.listen(bind, foreign).await?;
@@ -182,7 +184,7 @@ impl FakeClient<'_> {
             return Err(Stop::Halt);
         };
         let target = self.connect_target(announced, server);
-        if let Some(thief) = setup.steal_from {
+        if let Some(thief) = setup.steal_from.map(|ip| self.target.foreign(ip)) {
             let conn = self.steal(thief, target, t).await;
             self.record(PeerEvent::Theft { from: thief, conn });
         }
@@ -217,7 +219,8 @@ impl FakeClient<'_> {
         server: IpAddr,
         t: Duration,
     ) -> Result<Conn, Stop> {
-        let first = Conn::connect(target, None, OpenRole::Data, AS_CLIENT, t, &self.tl).await;
+        let own = self.target.own();
+        let first = Conn::connect(target, own, OpenRole::Data, AS_CLIENT, t, &self.tl).await;
         let err = match first {
             Ok(c) => return Ok(c),
             Err(e) => e,
@@ -227,7 +230,7 @@ impl FakeClient<'_> {
             self.remark(format!(
                 "{target}: {err}; retried the control address {retry}"
             ));
-            let second = Conn::connect(retry, None, OpenRole::Data, AS_CLIENT, t, &self.tl).await;
+            let second = Conn::connect(retry, own, OpenRole::Data, AS_CLIENT, t, &self.tl).await;
             if let Ok(c) = second {
                 return Ok(c);
             }

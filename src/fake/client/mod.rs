@@ -35,6 +35,9 @@ pub struct ServerAccess {
     /// Implicit FTPS: TLS from the first byte (RFC 4217 names only the
     /// explicit form; port 990 by custom).
     pub implicit_tls: bool,
+    /// The case's own loopback addresses (none off IPv4 loopback): the
+    /// fake client connects from `own`, and `foreign` stands for 127.0.0.2.
+    pub lease: Option<crate::net::Lease>,
 }
 
 /// Grace given to late stray connections (bounce, theft) before the case
@@ -109,5 +112,18 @@ async fn run_step(s: &mut FakeClient<'_>, step: &Step, t: Duration) -> Result<()
             s.disconnect(*abrupt, t).await;
             Ok(())
         }
+    }
+}
+
+impl ServerAccess {
+    /// The address the fake client connects from: its lease's, or any.
+    pub fn own(&self) -> Option<std::net::IpAddr> {
+        self.lease.map(|l| l.own.into())
+    }
+
+    /// `ip` as this case means it: 127.0.0.2 becomes the lease's foreign
+    /// host.
+    pub fn foreign(&self, ip: std::net::IpAddr) -> std::net::IpAddr {
+        crate::net::Lease::foreign_for(self.lease.as_ref(), ip)
     }
 }

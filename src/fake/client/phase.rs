@@ -17,6 +17,9 @@ const DEFAULT_CAP: u64 = 64 << 20;
 const ABORT_GRACE: Duration = Duration::from_secs(2);
 /// A read timeout that never fires first (an outer zero timeout bounds it).
 const NO_LIMIT: Duration = Duration::from_secs(3600);
+/// How long a refused transfer waits for the server to close the data
+/// connection before the fake client closes it.
+const REFUSAL_CLOSE_GRACE: Duration = Duration::from_millis(300);
 /// The most read from an upload's data connection while awaiting its close.
 const UPLOAD_READ_CAP: usize = 1 << 16;
 /// Slack above an expected download size before reading stops.
@@ -129,6 +132,8 @@ struct Phase<'x> {
     data_done: bool,
     /// The control read timed out: nothing happened for a whole timeout.
     stalled: bool,
+    /// An upload wrote its first chunk (see `turn`).
+    wrote: bool,
     m: Moved,
 }
 
@@ -159,6 +164,7 @@ pub async fn move_data(
         prelim: false,
         finished: false,
         stalled: false,
+        wrote: false,
     };
     let mut window = (tokio::time::Instant::now(), 0);
     while !p.over() {
@@ -189,6 +195,7 @@ pub async fn move_data(
     if p.m.aborted && !p.m.ctrl_lost {
         p.second_abort_reply(ctrl).await;
     }
+    p.await_close_after_refusal().await;
     p.await_upload_close(t).await;
     p.m
 }
@@ -232,6 +239,17 @@ impl Phase<'_> {
             return;
         }
         let can_write = !download && self.prelim && !self.upload.done();
+        // An upload's first chunk goes out as soon as the preliminary reply
+        // is in, as clients send theirs: whether a refusal (`550` after the
+        // `150`) has arrived by then is a race that would decide whether
+        // any byte is sent at all.
+        if can_write && !self.wrote && self.conn.is_some() && !self.data_done {
+            self.wrote = true;
+            if let DataIo::Wrote(r) = data_io(&mut self.conn, false, self.upload.pending()).await {
+                self.on_write(r);
+            }
+            return;
+        }
         // Let the I/O driver run so that a reply that has arrived is read
         // before the next data operation (the timeline keeps true order).
         tokio::task::yield_now().await;
@@ -347,6 +365,30 @@ impl Phase<'_> {
         }
         if let Some(mut c) = self.conn.take() {
             c.shutdown().await;
+        }
+    }
+
+    /// After a refusing final reply (`550` after the `150`) with the data
+    /// connection still open, waits (at most [`REFUSAL_CLOSE_GRACE`]) for
+    /// the server to close it, reading what it still sends, before ours is
+    /// closed: a server closes its data connection as it refuses, and
+    /// without the wait whether its close is seen depends on which
+    /// arrives first, the reply or the close (microseconds apart).
+    async fn await_close_after_refusal(&mut self) {
+        let refused = self.finished && !self.m.aborted && !self.data_done;
+        let refused = refused && finals(&self.m).last().is_some_and(|r| r.code / 100 != 2);
+        if !refused || self.conn.is_none() {
+            return;
+        }
+        let download = self.x.direction == Direction::Download;
+        let deadline = tokio::time::Instant::now() + REFUSAL_CLOSE_GRACE;
+        while !self.data_done {
+            let Some(c) = self.conn.as_mut() else { return };
+            match tokio::time::timeout_at(deadline, c.read_chunk(DATA_CHUNK)).await {
+                Ok(r) if download => self.on_chunk(r),
+                Ok(Ok(chunk)) if !chunk.is_empty() => {}
+                Ok(_) | Err(_) => return,
+            }
         }
     }
 

@@ -54,9 +54,9 @@ pub const ACCEPTED_TRAP_WAIT: Duration = Duration::from_secs(3);
 /// so the bound is reached only by one that does not.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
-/// How long the end of a case waits for the final reply of a command
-/// left on a preliminary reply.
-const FINAL_WAIT: Duration = Duration::from_secs(1);
+/// How long the end of a case waits for a final reply owed after a
+/// preliminary one (see `settle`).
+const OWED_REPLY_GRACE: Duration = Duration::from_millis(300);
 
 /// Why the case stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,9 +73,6 @@ pub struct FakeClient<'a> {
     pub tl: Timeline,
     pub ctrl: Option<Control>,
     greeted: bool,
-    /// The last reply a step read was preliminary (1yz) and its final
-    /// reply was not read.
-    awaiting_final: bool,
     pub vars: HashMap<String, String>,
     pub pending: Option<PendingData>,
     pub traps: Vec<SetTrap>,
@@ -105,7 +102,7 @@ impl<'a> FakeClient<'a> {
         target: &'a ServerAccess,
         tl: &Timeline,
     ) -> Result<FakeClient<'a>, String> {
-        let ctrl = ControlConn::connect(target.addr, AS_CLIENT, case.timeout, tl)
+        let ctrl = ControlConn::connect(target.addr, target.own(), AS_CLIENT, case.timeout, tl)
             .await
             .map_err(|e| e.to_string())?;
         Ok(FakeClient {
@@ -115,7 +112,6 @@ impl<'a> FakeClient<'a> {
             vars: template::builtins(target, ctrl.local_addr(), ctrl.peer_addr()),
             ctrl: Some(Control::new(ctrl)),
             greeted: false,
-            awaiting_final: false,
             pending: None,
             traps: Vec::new(),
             fixed_port_turn: None,
@@ -194,7 +190,6 @@ impl<'a> FakeClient<'a> {
     pub async fn await_reply(&mut self, purpose: Purpose, t: Duration) -> Result<Reply, Stop> {
         let res = self.ctrl()?.reply(t).await;
         self.greeted = true;
-        self.awaiting_final = matches!(&res, Ok((_, r)) if r.is_preliminary());
         let (answer, reply) = match res {
             Ok((n, reply)) => (Answer::Reply(n), Some(reply)),
             Err(e) => (Answer::Failed(e.to_string()), None),
@@ -335,6 +330,9 @@ impl<'a> FakeClient<'a> {
     }
 
     pub async fn disconnect(&mut self, abrupt: bool, t: Duration) {
+        if !abrupt {
+            self.settle().await;
+        }
         self.pending = None;
         let Some(mut ctrl) = self.ctrl.take() else {
             return;
@@ -347,6 +345,20 @@ impl<'a> FakeClient<'a> {
     }
 
     // ------------------------------------------------------------ the end
+
+    /// Before the control connection closes: closes the data connection
+    /// still pending, then, when the last reply was preliminary (a `150`
+    /// the step did not expect), waits at most [`OWED_REPLY_GRACE`] for the
+    /// final reply the server owes. A server may send it only once the data
+    /// connection closes, and whether it does before it sees the control
+    /// connection close is a race inside the server; the wait takes the
+    /// race out (the reply's bytes are on the timeline; no step awaits it).
+    async fn settle(&mut self) {
+        self.pending = None;
+        if let Some(ctrl) = self.ctrl.as_mut().filter(|c| c.owed()) {
+            let _ = ctrl.reply(OWED_REPLY_GRACE).await;
+        }
+    }
 
     /// Lets late stray connections arrive: for `grace`, and for a trap
     /// whose PORT / EPRT the server accepted, until it caught a connection
@@ -384,15 +396,7 @@ impl<'a> FakeClient<'a> {
         if !self.strays_checked {
             self.await_strays(grace).await;
         }
-        self.pending = None;
-        if let Some(ctrl) = self.ctrl.as_mut().filter(|_| self.awaiting_final) {
-            // A step ended on a preliminary reply (a 150 where it wanted a
-            // 550): the final reply may come only once the data
-            // connection is closed (libunftp answers a failed MLSD so).
-            // It is read here, before our close, so that the case's record
-            // does not depend on which of the two the server saw first.
-            let _ = ctrl.reply(FINAL_WAIT).await;
-        }
+        self.settle().await;
         if let Some(mut ctrl) = self.ctrl.take() {
             ctrl.close(CLOSE_LINGER).await;
         }

@@ -55,7 +55,7 @@ fn builtin(
         Builtin::Pass => target.pass.clone(),
         Builtin::ServerIp => peer.ip().to_string(),
         Builtin::ClientIp => local.ip().to_string(),
-        Builtin::ForeignIp => foreign_ip(local.ip()).to_string(),
+        Builtin::ForeignIp => target.foreign(foreign_ip(local.ip())).to_string(),
         Builtin::ServerPort => return None,
     })
 }
@@ -85,6 +85,7 @@ mod tests {
             user: "u".into(),
             pass: "p".into(),
             implicit_tls: false,
+            lease: None,
         };
         let vars = builtins(&target, "[::1]:4000".parse().unwrap(), target.addr);
         for b in Builtin::ALL {

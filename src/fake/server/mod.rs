@@ -134,9 +134,6 @@ impl Serving {
     }
 }
 
-/// How long the backlog is drained for after the client has ended.
-const BACKLOG_GRACE: Duration = Duration::from_millis(20);
-
 /// Accepts control connections (a client may reconnect, as lftp does after
 /// a refused EPSV) and runs a session on each, until the client has ended
 /// (`done`) or `idle` has passed.
@@ -165,18 +162,23 @@ async fn serve(
             },
             _ = done.changed() => {
                 // A client that connected and ended at once may have left
-                // its connection in the backlog, not yet accepted.
-                while let Ok(Ok(conn)) =
-                    timeout(BACKLOG_GRACE, listener.accept(OpenRole::Control)).await
-                {
+                // its connection in the backlog, not yet accepted: the
+                // kernel queued it before the client's connect returned,
+                // so a non-blocking accept finds it (no wait needed).
+                for conn in listener.accept_backlog(OpenRole::Control) {
                     sessions.spawn(session(conn, &fs, &timeline, wait, idle));
                 }
-                break;
+                return ended(sessions, notes).await;
             }
             _ = &mut stop => break,
         }
     }
     drop(listener);
+    ended(sessions, notes).await
+}
+
+/// Lets the sessions end (bounded) and collects what they noticed.
+async fn ended(mut sessions: JoinSet<Vec<String>>, mut notes: Vec<String>) -> Vec<String> {
     if sessions.is_empty() {
         notes.push("the client never opened the control connection".into());
     }

@@ -111,9 +111,18 @@ pub async fn open(
     }
 }
 
+/// How long a download's end waits for the client's close of the data
+/// connection before the final reply goes out.
+const CLIENT_CLOSE_WAIT: Duration = Duration::from_millis(300);
+
 /// Sends at most `limit` bytes of `src` in chunks, then half-closes (under
-/// TLS with a close_notify unless `truncate`); the client's close is
-/// recorded in the background (for at most `wait`).
+/// TLS with a close_notify unless `truncate`) and waits (at most
+/// [`CLIENT_CLOSE_WAIT`]) for the client's close, as servers that wait for
+/// it before their 226 do: whether a client read the end of the data
+/// before the final reply arrived is then no race inside the client (lftp
+/// exits 0 after a 451 that comes after its close, and not always when the
+/// 451 came first). A later close is recorded in the background (for at
+/// most `wait`).
 pub async fn send_and_close(
     mut conn: Conn,
     mut src: BodyReader,
@@ -139,7 +148,10 @@ pub async fn send_and_close(
         true => conn.shutdown_without_close_notify().await,
         false => conn.shutdown().await,
     }
-    tokio::spawn(async move { conn.drain(u64::MAX, wait).await });
+    let closed = tokio::time::timeout(CLIENT_CLOSE_WAIT, conn.drain(u64::MAX, wait)).await;
+    if closed.is_err() {
+        tokio::spawn(async move { conn.drain(u64::MAX, wait).await });
+    }
     Ok(())
 }
 

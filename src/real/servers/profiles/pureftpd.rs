@@ -12,6 +12,8 @@ pub(crate) const PROFILE: Profile = Profile {
     user: "test",
     pass: "test",
     command,
+    // One process per session (fork): sessions are independent.
+    sessions: 16,
     tls: true,
 };
 

@@ -14,6 +14,8 @@ pub(crate) const PROFILE: Profile = Profile {
     user: "anonymous",
     pass: "ftpconform@",
     command,
+    // One process per session (fork): sessions are independent.
+    sessions: 16,
     tls: true,
 };
 
