@@ -8,6 +8,10 @@
 #       capture per case) in docs/interop.md; tests/interop_doc.rs checks
 #       both against the verdict snapshots
 #
+# vsftpd-tls-noreuse (tests/conformance.rs only) is not a matrix target: add
+# its matrix row and its section back by hand after --verdicts (the vsftpd
+# rows of the FTPS cases it differs in; tests/interop_doc.rs says which).
+#
 # Needs target/release/ftpconform (cargo build --release; or set
 # FTPCONFORM) and .peers/ (bash scripts/install-peers.sh). Targets run one
 # after another on purpose: real peers share the trap ports.

@@ -246,11 +246,17 @@ fn ipv4_port_then_pasv_against_libunftp_reads_in_tshark() {
 
 #[test]
 fn ipv4_eprt_against_vsftpd_reads_in_tshark() {
+    // Not linked: Wireshark's FTP dissector expects an EPRT data connection
+    // between the control connection's client address (with the EPRT port)
+    // and the EPRT address (any port), so it links one only when client and
+    // server share an address. Over IPv4 each case now has its own client
+    // address (127.0.0.x, net::Lease); over IPv6 both are ::1 and
+    // `ipv6_eprt_against_vsftpd_reads_in_tshark` checks the link.
     check_with_tshark(
         "rfc2428-extended",
         "eprt-ipv4",
         Server::Profile("vsftpd", false),
-        true,
+        false,
     );
 }
 
