@@ -155,3 +155,20 @@ fn the_helper_rewrites_a_real_clients_port_behind_client_nat() {
     drop(topology);
     assert!(names.iter().all(|n| !netns::exists(n)), "{names:?}");
 }
+
+/// The test CA's good certificate names every address a server is reached
+/// at in the topologies, so that FTPS runs through them (no namespace
+/// needed for this one).
+#[test]
+fn the_test_certificate_names_every_server_address_of_the_topologies() {
+    for kind in Kind::ALL {
+        let p = kind.plan();
+        for ip in [p.public_server().ip(), p.server_listen().ip()] {
+            let name = ip.to_string();
+            assert!(
+                ftpconform::net::tls::pki::NAMES.contains(&name.as_str()),
+                "{kind}: {ip}"
+            );
+        }
+    }
+}
