@@ -279,6 +279,10 @@ fn sigint_and_sigterm_keep_finished_cases_and_record_the_one_in_flight() {
                 "greeting-then-quit",
                 "--case",
                 "user-pass-login",
+                // One case after the other: the mock server hands its
+                // scripts out in connection order.
+                "--jobs",
+                "1",
                 "--capture-dir",
                 caps.to_str().unwrap(),
             ],
@@ -400,6 +404,10 @@ fn a_full_disk_cuts_the_capture_to_whole_records_and_the_report_says_so() {
             "greeting-then-quit",
             "--case",
             "user-pass-login",
+            // One case after the other: the mock server hands its scripts
+            // out in connection order.
+            "--jobs",
+            "1",
             "--capture-dir",
             disk.path().to_str().unwrap(),
         ],
