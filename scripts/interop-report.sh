@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every interop target (docs/interop.md) one at a time with
+# Runs every interop target (docs/interop.md), four at a time, with
 # `ftpconform matrix`, or writes an earlier run into docs/interop.md.
 #
 #   scripts/interop-report.sh [OUT_DIR]            run all targets (default /tmp/interop)
@@ -13,8 +13,8 @@
 # rows of the FTPS cases it differs in; tests/interop_doc.rs says which).
 #
 # Needs target/release/ftpconform (cargo build --release; or set
-# FTPCONFORM) and .peers/ (bash scripts/install-peers.sh). Targets run one
-# after another on purpose: real peers share the trap ports.
+# FTPCONFORM) and .peers/ (bash scripts/install-peers.sh). Targets run four
+# at a time (cases carry loopback addresses of their own).
 set -u
 bin=${FTPCONFORM:-target/release/ftpconform}
 

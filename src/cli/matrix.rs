@@ -1,6 +1,6 @@
 //! `ftpconform matrix`: every suite against every available target (the
 //! embedded peers always; the real servers on IPv4 and on ::1 and the real
-//! clients that are installed), one target after another, into the matrix
+//! clients that are installed), four targets at a time, into the matrix
 //! (Markdown and HTML), the full HTML report with ladders, and one JSON
 //! report per target (what `scripts/interop-report.sh --verdicts` reads).
 
@@ -36,6 +36,11 @@ pub struct MatrixArgs {
 }
 
 /// One target of the matrix: the `run` arguments that test it.
+/// Targets run at once: with each one's share of the default jobs, about
+/// as many cases in flight as `cargo test --test conformance` runs, whose
+/// verdicts are stable at that load.
+const COLUMNS_AT_ONCE: usize = 4;
+
 struct Column {
     name: String,
     args: RunArgs,
@@ -57,7 +62,7 @@ fn run_args(server: Option<&str>, client: Option<&str>, ipv6: bool) -> RunArgs {
         strict: false,
         // Its servers are started here, on loopback.
         allow_remote: false,
-        jobs: super::run::default_jobs(),
+        jobs: (super::run::default_jobs() / COLUMNS_AT_ONCE).max(2),
     }
 }
 
@@ -97,6 +102,7 @@ fn columns(embedded_only: bool) -> Vec<Column> {
 pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
+    let started = Instant::now();
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let config = RunConfig {
         capture_dir: args.out.join("captures"),
@@ -106,20 +112,40 @@ pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
     let mut all: Vec<CaseResult> = Vec::new();
     let mut ladders = Ladders::default();
     let mut unavailable = Vec::new();
-    for col in columns(args.embedded_only) {
-        let started = Instant::now();
-        let mut on_case = |r: &CaseResult, timeline: &Timeline| {
-            if r.verdict != Verdict::Pass {
-                ladders.record(r, &timeline.events());
-            }
-        };
-        match rt.block_on(run_all(&col.args, &suites, &config, &mut on_case)) {
+    // Targets side by side, [`COLUMNS_AT_ONCE`] at a time, each with its
+    // share of the cases in flight; every column keeps its own ladders and
+    // results, gathered in column order.
+    let columns = columns(args.embedded_only);
+    let runs = columns.iter().map(|col| {
+        let (suites, config) = (&suites, &config);
+        async move {
+            let started = Instant::now();
+            let mut own = Ladders::default();
+            let mut on_case = |r: &CaseResult, timeline: &Timeline| {
+                if r.verdict != Verdict::Pass {
+                    own.record(r, &timeline.events());
+                }
+            };
+            let ran = run_all(&col.args, suites, config, &mut on_case).await;
+            (col, ran, own, started.elapsed())
+        }
+    });
+    let done: Vec<_> = rt.block_on(async {
+        use futures_util::StreamExt;
+        futures_util::stream::iter(runs)
+            .buffered(COLUMNS_AT_ONCE)
+            .collect()
+            .await
+    });
+    for (col, ran, own, took) in done {
+        ladders.extend(own);
+        match ran {
             Ok(Ran::Done(results)) => {
                 eprintln!(
                     "matrix: {} {} cases in {:.1} s: {}",
                     col.name,
                     results.len(),
-                    started.elapsed().as_secs_f64(),
+                    took.as_secs_f64(),
                     Summary::of(&results).line()
                 );
                 write(
@@ -135,6 +161,11 @@ pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    eprintln!(
+        "matrix: {} targets in {:.1} s",
+        columns.len(),
+        started.elapsed().as_secs_f64()
+    );
     if all.is_empty() {
         eprintln!("matrix: no target could run");
         return Ok(ExitCode::from(EXIT_HARNESS));

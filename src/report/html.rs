@@ -28,6 +28,11 @@ impl Ladders {
         self.0.insert(key(r), transcript_entries(events));
     }
 
+    /// Takes over the ladders `other` recorded (another target's).
+    pub fn extend(&mut self, other: Ladders) {
+        self.0.extend(other.0);
+    }
+
     fn get(&self, r: &CaseResult) -> Option<&[Entry]> {
         self.0.get(&key(r)).map(Vec::as_slice)
     }
