@@ -38,6 +38,17 @@ pub enum OpenError {
     Format(String),
 }
 
+impl OpenError {
+    /// The same error as a [`CaptureError`] of the file at `path`.
+    pub fn at(self, path: &std::path::Path) -> super::CaptureError {
+        let path = path.to_path_buf();
+        match self {
+            OpenError::Io(source) => super::CaptureError::Io { path, source },
+            OpenError::Format(detail) => super::CaptureError::Format { path, detail },
+        }
+    }
+}
+
 /// Reads every packet of `input`, in file order, into `each`.
 pub fn for_each(mut input: impl Read, mut each: impl FnMut(Packet<'_>)) -> Result<End, OpenError> {
     let mut magic = [0u8; 4];

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::link::{decode, supported, Seg};
 use super::name::{FlowEnds, Namer, Raw};
-use super::packets::{self, End, OpenError};
+use super::packets::{self, End};
 use super::CaptureError;
 use crate::timeline::{CloseKind, Event};
 
@@ -49,16 +49,7 @@ pub fn read_pcap_from(
             asm.segment(p.at, seg);
         }
     })
-    .map_err(|e| match e {
-        OpenError::Io(source) => CaptureError::Io {
-            path: path.to_path_buf(),
-            source,
-        },
-        OpenError::Format(detail) => CaptureError::Format {
-            path: path.to_path_buf(),
-            detail,
-        },
-    })?;
+    .map_err(|e| e.at(path))?;
     if let Some(link) = unsupported {
         return Err(CaptureError::UnsupportedLinkType {
             path: path.to_path_buf(),

@@ -15,7 +15,7 @@ use std::time::Duration;
 use super::classify::{looks, LOOK_CAP};
 use super::link::{decode, supported, Seg};
 use super::log::Log;
-use super::packets::{self, End, OpenError, Packet};
+use super::packets::{self, End, Packet};
 use super::reasm::{Dir, Out};
 use super::CaptureError;
 use crate::timeline::{ConnId, ConnRole, EventKind, Side};
@@ -103,16 +103,7 @@ pub fn read_sessions_from(
             unsupported: None,
         },
     };
-    let end = packets::for_each(input, |p| reader.packet(p)).map_err(|e| match e {
-        OpenError::Io(source) => CaptureError::Io {
-            path: path.to_path_buf(),
-            source,
-        },
-        OpenError::Format(detail) => CaptureError::Format {
-            path: path.to_path_buf(),
-            detail,
-        },
-    })?;
+    let end = packets::for_each(input, |p| reader.packet(p)).map_err(|e| e.at(path))?;
     if let Some(link) = reader.sink.unsupported.take() {
         if reader.sink.summary.packets == 0 {
             return Err(CaptureError::UnsupportedLinkType {
