@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::wire_facts::{exchanges, negotiations};
 use crate::capture::Session;
+use crate::check::ordering::CLOSE_SKEW;
 use crate::timeline::{ConnId, Digest, Event, EventKind, Side};
 
 /// The first run of USER / PASS / ACCT exchanges, outlined as one command: the
@@ -44,7 +45,9 @@ pub struct Transfer {
     /// Whether every byte was seen (a capture can lose some).
     pub whole: bool,
     /// Whether the final reply came before the data connection's first
-    /// close; `None` when either is missing.
+    /// close; `None` when either is missing, or when they came within the
+    /// skew the ordering check tolerates ([`CLOSE_SKEW`]): inside it the
+    /// order is a race between two sockets, not the peer's behaviour.
     pub reply_first: Option<bool>,
 }
 
@@ -129,7 +132,15 @@ fn transfer(
             _ => {}
         }
     }
-    t.reply_first = final_seq.zip(closed).map(|(r, c)| r < c);
+    let at = |seq: u64| events.iter().find(|e| e.seq == seq).map(|e| e.at);
+    let apart = |r: u64, c: u64| match (at(r), at(c)) {
+        (Some(a), Some(b)) => a.max(b) - a.min(b) > CLOSE_SKEW,
+        _ => true,
+    };
+    t.reply_first = final_seq
+        .zip(closed)
+        .filter(|(r, c)| apart(*r, *c))
+        .map(|(r, c)| r < c);
     t
 }
 
