@@ -300,3 +300,23 @@ fn docs_coverage_md_shows_the_current_figures_and_every_kind() {
         assert!(doc.contains(&row), "docs/coverage.md lacks the row {row}");
     }
 }
+
+#[test]
+fn a_map_id_of_another_rfc_or_malformed_fails_at_its_line() {
+    let other = MAP.replace("id: rfc959-4.2-gap", "id: rfc2428-4.2-gap");
+    let errors = Fixture::new(&other, SUITE).errors();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("rfc959.yaml:10: ") && e.contains("write rfc959-")),
+        "{errors:?}"
+    );
+    let bad = MAP.replace("id: rfc959-4.2-gap", "id: rfc959-4.2_Gap");
+    let errors = Fixture::new(&bad, SUITE).errors();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("rfc959.yaml:10: ") && e.contains("bad requirement id")),
+        "{errors:?}"
+    );
+}

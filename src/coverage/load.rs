@@ -158,20 +158,16 @@ fn requirement(
     })
 }
 
-/// `rfc<rfc>-` then lower-case letters, digits, `.` and `-`.
+/// A well-formed requirement id (the same rule as a case's `covers:`)
+/// of this file's RFC.
 fn id(rfc: u32, id: &str) -> Result<(), String> {
+    crate::suite::requirement_id(id)?;
     let prefix = format!("rfc{rfc}-");
-    let rest = id.strip_prefix(&prefix).unwrap_or("");
-    let ok = !rest.is_empty()
-        && rest
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "bad requirement id `{id}`: write {prefix} then lower-case letters, digits, . and -"
-        ))
+    match id.starts_with(&prefix) {
+        true => Ok(()),
+        false => Err(format!(
+            "requirement id `{id}` in the map of RFC {rfc}: write {prefix}..."
+        )),
     }
 }
 

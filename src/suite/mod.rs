@@ -31,6 +31,7 @@ pub use error::SuiteError;
 pub use locate::{NodePath, Positions};
 pub use schema::json_schema;
 pub use validate::DEFAULT_TIMEOUT;
+pub use values::requirement_id;
 
 use crate::script::Suite;
 
