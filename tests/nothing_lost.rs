@@ -252,6 +252,28 @@ fn finish_run(mut child: ChildGuard, dir: &Path) -> Left {
     }
 }
 
+/// `run` of the smoke suite's `greeting-then-quit` then `user-pass-login`
+/// against `server`, captures under `caps`. One case after the other: the
+/// mock server hands its scripts out in connection order.
+fn spawn_smoke_pair(dir: &Path, server: &MockServer, caps: &Path) -> ChildGuard {
+    let url = format!("ftp://u:p@127.0.0.1:{}", server.addr.port());
+    let args = [
+        "--server",
+        &url,
+        "--suite",
+        "suites/server/smoke.yaml",
+        "--case",
+        "greeting-then-quit",
+        "--case",
+        "user-pass-login",
+        "--jobs",
+        "1",
+        "--capture-dir",
+        caps.to_str().unwrap(),
+    ];
+    spawn_run(dir, &args)
+}
+
 // ------------------------------------------------------- SIGINT and SIGTERM
 
 #[test]
@@ -266,27 +288,8 @@ fn sigint_and_sigterm_keep_finished_cases_and_record_the_one_in_flight() {
             vec![Reply("220 ready"), Expect("USER"), Mark, Hold],
         ]);
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("ftp://u:p@127.0.0.1:{}", server.addr.port());
         let caps = dir.path().join("caps");
-        let child = spawn_run(
-            dir.path(),
-            &[
-                "--server",
-                &url,
-                "--suite",
-                "suites/server/smoke.yaml",
-                "--case",
-                "greeting-then-quit",
-                "--case",
-                "user-pass-login",
-                // One case after the other: the mock server hands its
-                // scripts out in connection order.
-                "--jobs",
-                "1",
-                "--capture-dir",
-                caps.to_str().unwrap(),
-            ],
-        );
+        let child = spawn_smoke_pair(dir.path(), &server, &caps);
         server.wait_for_marks(1, BOUND);
         std::thread::sleep(Duration::from_millis(100));
         assert_eq!(
@@ -392,26 +395,7 @@ fn a_full_disk_cuts_the_capture_to_whole_records_and_the_report_says_so() {
         ],
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("ftp://u:p@127.0.0.1:{}", server.addr.port());
-    let child = spawn_run(
-        dir.path(),
-        &[
-            "--server",
-            &url,
-            "--suite",
-            "suites/server/smoke.yaml",
-            "--case",
-            "greeting-then-quit",
-            "--case",
-            "user-pass-login",
-            // One case after the other: the mock server hands its scripts
-            // out in connection order.
-            "--jobs",
-            "1",
-            "--capture-dir",
-            disk.path().to_str().unwrap(),
-        ],
-    );
+    let child = spawn_smoke_pair(dir.path(), &server, disk.path());
     let left = finish_run(child, dir.path());
     assert_eq!(left.code, Some(0), "{}", left.stderr);
     let port = Some(server.addr.port());

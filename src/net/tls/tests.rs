@@ -25,6 +25,14 @@ async fn pair(tl: &Timeline) -> (Conn, Conn) {
     (client.unwrap(), server.unwrap())
 }
 
+/// A connected pair with TLS started on both ends (the good certificate).
+async fn tls_pair(tl: &Timeline) -> (Conn, Conn) {
+    let (mut c, mut s) = pair(tl).await;
+    c.start_tls(&Tls::Client(ClientTls::new(tl, "localhost", Trust::TestCa)));
+    s.start_tls(&Tls::Server(ServerTls::new(tl, Which::Good, true)));
+    (c, s)
+}
+
 fn tls_events(tl: &Timeline) -> Vec<TlsEvent> {
     tl.events()
         .into_iter()
@@ -130,13 +138,7 @@ async fn a_certificate_for_another_name_fails_the_handshake() {
 #[tokio::test]
 async fn a_tcp_close_without_close_notify_is_a_truncation() {
     let tl = Timeline::new();
-    let (mut c, mut s) = pair(&tl).await;
-    c.start_tls(&Tls::Client(ClientTls::new(
-        &tl,
-        "localhost",
-        Trust::TestCa,
-    )));
-    s.start_tls(&Tls::Server(ServerTls::new(&tl, Which::Good, true)));
+    let (mut c, mut s) = tls_pair(&tl).await;
     let (w, r) = tokio::join!(c.write_all(b"x", WAIT), s.read_chunk(10));
     w.unwrap();
     r.unwrap();
@@ -157,13 +159,7 @@ async fn a_tcp_close_without_close_notify_is_a_truncation() {
 #[tokio::test]
 async fn clear_tls_goes_on_in_plaintext() {
     let tl = Timeline::new();
-    let (mut c, mut s) = pair(&tl).await;
-    c.start_tls(&Tls::Client(ClientTls::new(
-        &tl,
-        "localhost",
-        Trust::TestCa,
-    )));
-    s.start_tls(&Tls::Server(ServerTls::new(&tl, Which::Good, true)));
+    let (mut c, mut s) = tls_pair(&tl).await;
     let (w, r) = tokio::join!(c.write_all(b"CCC\r\n", WAIT), s.read_chunk(10));
     w.unwrap();
     r.unwrap();
