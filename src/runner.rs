@@ -539,11 +539,20 @@ pub async fn run_suites(
             let result = run_on(suite, case, target, path, state, &timeline, first + i).await;
             // Kept at once: an interrupted run still reports it.
             state.lock().results.insert(first + i, result.clone());
-            (result, timeline)
+            (i, result, timeline)
         });
-    let mut done = futures_util::stream::iter(runs).buffered(jobs.max(1));
-    while let Some((result, timeline)) = done.next().await {
-        progress(&result, &timeline);
+    // Up to `jobs` cases in flight whatever order they finish in (a slow
+    // case holds one slot, not the queue behind it); finished ones wait
+    // in `ready` until every case before them has been reported.
+    let mut done = futures_util::stream::iter(runs).buffer_unordered(jobs.max(1));
+    let mut ready = BTreeMap::new();
+    let mut next = 0;
+    while let Some((i, result, timeline)) = done.next().await {
+        ready.insert(i, (result, timeline));
+        while let Some((result, timeline)) = ready.remove(&next) {
+            progress(&result, &timeline);
+            next += 1;
+        }
     }
     state.results()
 }

@@ -116,7 +116,7 @@ pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
     // share of the cases in flight; every column keeps its own ladders and
     // results, gathered in column order.
     let columns = columns(args.embedded_only);
-    let runs = columns.iter().map(|col| {
+    let runs = columns.iter().enumerate().map(|(i, col)| {
         let (suites, config) = (&suites, &config);
         async move {
             let started = Instant::now();
@@ -127,17 +127,20 @@ pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
                 }
             };
             let ran = run_all(&col.args, suites, config, &mut on_case).await;
-            (col, ran, own, started.elapsed())
+            (i, col, ran, own, started.elapsed())
         }
     });
-    let done: Vec<_> = rt.block_on(async {
+    // A column that ends frees its place for the next at once (a slow
+    // target does not hold up those behind it); reports keep column order.
+    let mut done: Vec<_> = rt.block_on(async {
         use futures_util::StreamExt;
         futures_util::stream::iter(runs)
-            .buffered(COLUMNS_AT_ONCE)
+            .buffer_unordered(COLUMNS_AT_ONCE)
             .collect()
             .await
     });
-    for (col, ran, own, took) in done {
+    done.sort_by_key(|d| d.0);
+    for (_, col, ran, own, took) in done {
         ladders.extend(own);
         match ran {
             Ok(Ran::Done(results)) => {

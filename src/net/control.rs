@@ -92,6 +92,11 @@ impl<D: Decoder> ControlConn<D> {
         Ok(ControlConn::new(conn))
     }
 
+    /// The decoder, to ask what state the stream is in.
+    pub fn decoder(&self) -> &D {
+        &self.decoder
+    }
+
     pub fn id(&self) -> ConnId {
         self.conn.id()
     }

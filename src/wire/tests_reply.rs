@@ -204,6 +204,31 @@ fn endless_multiline_is_bounded() {
         matches!(error, Some(ReplyErrorKind::TooLong { .. })),
         "{error:?}"
     );
+    // The rest of that reply is dropped, however long, through its last
+    // line: one error for the reply, not one per line after it.
+    for _ in 0..10_000 {
+        decoder.feed(b" more\r\n");
+        assert_eq!(decoder.next(), None);
+    }
+    decoder.feed(b"220 end\r\n230 OK\r\n");
+    assert_eq!(decoder.next().unwrap().unwrap().code, 230);
+    assert_eq!(decoder.finish(), None);
+}
+
+#[test]
+fn endless_multiline_cut_off_by_the_close_is_one_error() {
+    let mut decoder = ReplyDecoder::new(16);
+    decoder.feed(b"220-start\r\n");
+    let mut errors = 0;
+    for _ in 0..10_000 {
+        decoder.feed(b" more\r\n");
+        while let Some(result) = decoder.next() {
+            assert!(result.is_err());
+            errors += 1;
+        }
+    }
+    assert_eq!(errors, 1);
+    assert_eq!(decoder.finish(), None);
 }
 
 #[test]

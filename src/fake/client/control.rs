@@ -16,6 +16,10 @@ pub struct Control {
     read: u32,
     /// The last reply read was preliminary (1yz): a final one is owed.
     owed: bool,
+    /// The server sent a reply past the decoder's total bound (128 lines'
+    /// worth) and went on: the connection was shut down and is read no
+    /// more, so a flood costs neither memory nor the rest of the timeout.
+    flooded: bool,
 }
 
 impl Control {
@@ -24,12 +28,22 @@ impl Control {
             conn,
             read: 0,
             owed: false,
+            flooded: false,
         }
     }
 
     /// Reads the next reply and its number (0-based).
     pub async fn reply(&mut self, t: Duration) -> Result<(u32, Reply), NetError> {
+        if self.flooded {
+            return Err(NetError::AlreadyClosed);
+        }
         let res = self.conn.recv(t).await;
+        if matches!(res, Err(NetError::BadReply(_)))
+            && self.conn.decoder().dropping_overlong_reply()
+        {
+            self.flooded = true;
+            self.conn.shutdown().await;
+        }
         let n = self.read;
         if matches!(res, Ok(_) | Err(NetError::BadReply(_))) {
             self.read += 1;
@@ -68,6 +82,9 @@ impl Control {
     }
 
     pub async fn close(&mut self, linger: Duration) {
+        if self.flooded {
+            return;
+        }
         self.conn.close(linger).await
     }
 

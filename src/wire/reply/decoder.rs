@@ -19,6 +19,10 @@ pub struct ReplyDecoder {
     partial: Option<Reply>,
     /// True after a TooLong, until the rest of that line has been dropped.
     discarding: bool,
+    /// The code of a multiline reply reported TooLong for its total size:
+    /// its further lines are dropped through its last line (one error for
+    /// the whole reply, however long it goes on).
+    skipping: Option<u16>,
 }
 
 impl Default for ReplyDecoder {
@@ -37,6 +41,7 @@ impl ReplyDecoder {
             cap,
             partial: None,
             discarding: false,
+            skipping: None,
         }
     }
 
@@ -76,6 +81,12 @@ impl ReplyDecoder {
         &self.buf
     }
 
+    /// True while the rest of a multiline reply reported TooLong for its
+    /// total size is being dropped (a peer flooding the connection).
+    pub fn dropping_overlong_reply(&self) -> bool {
+        self.skipping.is_some()
+    }
+
     /// True while inside a multiline reply whose last line has not come.
     pub fn in_multiline(&self) -> bool {
         self.partial.is_some()
@@ -84,7 +95,8 @@ impl ReplyDecoder {
     /// Call at end of stream: an error if a partial reply is pending.
     pub fn finish(&mut self) -> Option<ReplyError> {
         let rest = std::mem::take(&mut self.buf);
-        let was_discarding = std::mem::replace(&mut self.discarding, false);
+        let was_discarding =
+            std::mem::replace(&mut self.discarding, false) | self.skipping.take().is_some();
         match self.partial.take() {
             Some(mut partial) => {
                 partial.raw.extend_from_slice(&rest);
@@ -107,6 +119,12 @@ impl ReplyDecoder {
     fn take_line(&mut self, raw: Vec<u8>, end: LineEnd) -> Option<Result<Reply, ReplyError>> {
         let content_len = raw.len() - if end == LineEnd::CrLf { 2 } else { 1 };
         let bare_lf = end == LineEnd::BareLf;
+        if let Some(code) = self.skipping {
+            if end_line_text(&raw[..content_len], code).is_some() {
+                self.skipping = None;
+            }
+            return None;
+        }
         match self.partial.as_mut() {
             None => self.take_first_line(raw, content_len, bare_lf),
             Some(partial) => {
@@ -153,7 +171,9 @@ impl ReplyDecoder {
         if partial.raw.len() <= max {
             return None;
         }
-        let raw = self.partial.take()?.raw;
+        let partial = self.partial.take()?;
+        self.skipping = Some(partial.code);
+        let raw = partial.raw;
         Some(Err(ReplyError {
             kind: ReplyErrorKind::TooLong { cap: max },
             raw,

@@ -15,9 +15,14 @@ pub(crate) const PYFTPDLIB: Profile = Profile {
     pass: "test",
     command: pyftpdlib,
     tls: true,
-    // One Python process, one event loop, on 2 cores: more sessions at
-    // once made replies miss the cases' timeouts.
-    sessions: 4,
+    // One Python process, one event loop. With cases truly side by side
+    // (the matrix, 4 targets at a time), 2 or 4 sessions at once made it
+    // go silent for 5 s and more now and then (a USER or an EPRT left
+    // unanswered, a RETR stopped after 150; strace: the loop idle in
+    // epoll_wait, an EPRT's connect never completed), in about one matrix
+    // run in two, both its IPv4 and IPv6 columns; one at a time, none in 4
+    // runs.
+    sessions: 1,
 };
 
 pub(crate) const TWISTED: Profile = Profile {
