@@ -298,6 +298,8 @@ struct Outcome {
     elapsed: Duration,
     peak_rss_kb: i64,
     stderr: String,
+    /// Bytes the server sent that the fake client read, by its captures.
+    server_bytes: u64,
 }
 
 /// The suite file of a `suite::case` name.
@@ -334,6 +336,7 @@ fn run_against(server: &Hostile, case: &str) -> Outcome {
     if std::env::var_os("HOSTILE_JSON").is_some() {
         eprintln!("{}", std::fs::read_to_string(&json).unwrap_or_default());
     }
+    let server_bytes = server_bytes_read(&dir.path().join("caps"), server.addr.port());
     let verdicts = std::fs::read(&json)
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
@@ -345,7 +348,38 @@ fn run_against(server: &Hostile, case: &str) -> Outcome {
         elapsed,
         peak_rss_kb,
         stderr,
+        server_bytes,
     }
+}
+
+/// The server's bytes in every capture under `dir` (read back from the
+/// pcaps, the control port `port`).
+fn server_bytes_read(dir: &std::path::Path, port: u16) -> u64 {
+    let mut total = 0;
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "pcap") {
+                let events = ftpconform::capture::read_pcap(&path, Some(port))
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                total += events
+                    .iter()
+                    .map(|e| match &e.kind {
+                        ftpconform::timeline::EventKind::Bytes {
+                            from: ftpconform::timeline::Side::Server,
+                            len,
+                            ..
+                        } => *len,
+                        _ => 0,
+                    })
+                    .sum::<u64>();
+            }
+        }
+    }
+    total
 }
 
 fn case_verdicts(report: &serde_json::Value) -> Vec<String> {
@@ -805,6 +839,14 @@ fn every_hostile_server_gets_failing_verdicts_in_time_with_bounded_memory() {
         // with the machine's load.
         if out.peak_rss_kb > 160 * 1024 {
             wrong.push(format!("{}: peak RSS {} KiB", h.name, out.peak_rss_kb));
+        }
+        // A flood is read up to the reply's bound (1 MiB) and one read
+        // past it, never on until the timeout (which took in 14 MB).
+        if h.name.contains("never ends") && out.server_bytes > 2 << 20 {
+            wrong.push(format!(
+                "{}: {} bytes of the flood read",
+                h.name, out.server_bytes
+            ));
         }
     }
     eprintln!(
