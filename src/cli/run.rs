@@ -77,10 +77,12 @@ pub struct RunArgs {
     /// firewall-ipv6. Default suites: suites-nat/.
     #[arg(long)]
     pub topology: Option<String>,
-    /// Cases run at a time (default: 8 per core, as cases mostly wait).
-    /// A started server or client with a session limit (its profile says
-    /// why) runs at most that many; give 1 for a server at an `ftp://`
-    /// address that takes one session at a time.
+    /// Cases run at a time on each side (default: 8 per core, as cases
+    /// mostly wait). A started server or client with a session limit (its
+    /// profile says why) runs at most that many; give 1 for a server at an
+    /// `ftp://` address that takes one session at a time. With both
+    /// embedded peers, server and client cases run side by side unless
+    /// this is 1 (then one case at a time in all).
     #[arg(long, default_value_t = default_jobs())]
     pub jobs: usize,
     /// Allow an `ftp://` server that is not on loopback. The suites send
@@ -238,7 +240,10 @@ pub(super) enum Ran {
 }
 
 /// Runs the server side, the client side or both, as asked, until done
-/// or SIGINT / SIGTERM.
+/// or SIGINT / SIGTERM. Both sides run side by side (unless `--jobs 1`):
+/// the run then lasts as long as the slower side, not the sum. Results
+/// and progress keep their order, server cases first: the client side's
+/// finished cases wait until the server side is done.
 pub(super) async fn run_all(
     args: &RunArgs,
     suites: &[Suite],
@@ -246,25 +251,41 @@ pub(super) async fn run_all(
     on_case: &mut dyn FnMut(&CaseResult, &Timeline),
 ) -> anyhow::Result<Ran> {
     let both = args.server.is_none() && args.client.is_none();
-    let state = RunState::default();
+    let (server_wanted, client_wanted) =
+        (args.server.is_some() || both, args.client.is_some() || both);
+    let (server_state, client_state) = (RunState::default(), RunState::default());
+    let results = || [server_state.results(), client_state.results()].concat();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("listening for SIGTERM")?;
     let work = async {
-        if args.server.is_some() || both {
-            run_server_side(args, suites, config, &state, &mut *on_case).await?;
+        if !(server_wanted && client_wanted && args.jobs > 1) {
+            if server_wanted {
+                run_server_side(args, suites, config, &server_state, &mut *on_case).await?;
+            }
+            if client_wanted {
+                run_client_side(args, suites, config, &client_state, &mut *on_case).await?;
+            }
+            return anyhow::Ok(());
         }
-        if args.client.is_some() || both {
-            run_client_side(args, suites, config, &state, on_case).await?;
+        let mut waiting: Vec<(CaseResult, Timeline)> = Vec::new();
+        let mut later = |r: &CaseResult, t: &Timeline| waiting.push((r.clone(), t.clone()));
+        let (server, client) = tokio::join!(
+            run_server_side(args, suites, config, &server_state, &mut *on_case),
+            run_client_side(args, suites, config, &client_state, &mut later),
+        );
+        for (result, timeline) in &waiting {
+            on_case(result, timeline);
         }
-        anyhow::Ok(())
+        server.and(client)
     };
     let signal = tokio::select! {
-        done = work => return done.map(|()| Ran::Done(state.results())),
+        done = work => return done.map(|()| Ran::Done(results())),
         _ = tokio::signal::ctrl_c() => Signal::Int,
         _ = term.recv() => Signal::Term,
     };
-    interrupted(&state, signal);
-    Ok(Ran::Interrupted(signal, state.results()))
+    interrupted(&server_state, signal);
+    interrupted(&client_state, signal);
+    Ok(Ran::Interrupted(signal, results()))
 }
 
 /// Starts or reaches the server target, checks it greets, runs the server

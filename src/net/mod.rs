@@ -25,7 +25,7 @@ pub mod lease;
 pub mod listener;
 pub mod stream;
 pub mod tls;
-mod tune;
+pub mod tune;
 
 use std::fmt;
 use std::io;
