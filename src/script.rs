@@ -667,6 +667,10 @@ pub enum Action {
     /// FTPS: run the next data connection in plaintext although PROT P is
     /// in force (a protected client must refuse its bytes).
     PlaintextData,
+    /// From here on, every reply goes out one byte per write, a
+    /// millisecond apart (a segment per byte: RFC 1123 4.1.2.10, a reply
+    /// end is a CRLF, never a read boundary).
+    SplitReplies,
     /// Wait before the next action.
     Delay(Duration),
     /// Close the control connection.

@@ -151,7 +151,15 @@ struct Writer {
     strays: u32,
     partial: Vec<((ConnId, Side), Vec<u8>)>,
     runs: HashMap<ConnId, Run>,
+    /// The interior lines of the multiline reply being written: its
+    /// connection, how many came, how many were left out.
+    streak: Option<(ConnId, u64, u64)>,
 }
+
+/// Interior lines of one multiline reply the transcript shows; the rest
+/// (a banner of thousands of lines) is counted in one line. The capture
+/// keeps every byte.
+const SHOWN_INTERIOR_LINES: u64 = 50;
 
 impl Writer {
     fn event(&mut self, kind: &EventKind) {
@@ -443,6 +451,22 @@ impl Writer {
     fn control_line(&mut self, conn: ConnId, from: Side, raw: &[u8], mark: &str) {
         let (body, end) = split_line_end(raw);
         let text = self.red.control_line(&escape(body), from);
+        if from == Side::Server && arrange::reply_end(&text).is_none() {
+            let streak = match self.streak {
+                Some((c, n, left)) if c == conn => (c, n + 1, left),
+                _ => {
+                    self.end_streak();
+                    (conn, 1, 0)
+                }
+            };
+            self.streak = Some(streak);
+            if streak.1 > SHOWN_INTERIOR_LINES {
+                self.streak = Some((conn, streak.1, streak.2 + 1));
+                return;
+            }
+        } else {
+            self.end_streak();
+        }
         let mark = if mark.is_empty() { end } else { mark };
         let prefix = self.control_prefix(conn, from);
         let sep = if mark.is_empty() { "" } else { " " };
@@ -452,7 +476,23 @@ impl Writer {
         self.push_at(format!("{prefix}{text}{sep}{mark}"), shows, place);
     }
 
+    /// Ends the multiline reply being written: the count of the interior
+    /// lines left out, if any.
+    fn end_streak(&mut self) {
+        let Some((conn, _, left)) = self.streak.take() else {
+            return;
+        };
+        if left > 0 {
+            let prefix = self.control_prefix(conn, Side::Server);
+            let text = format!("[{left} more lines of this reply not shown]");
+            self.push(format!("{prefix}{text}"), Shows::Note { text });
+        }
+    }
+
     fn closed(&mut self, conn: ConnId, by: Side, kind: CloseKind) {
+        if self.streak.is_some_and(|s| s.0 == conn) {
+            self.end_streak();
+        }
         let Some(label) = self.conns.get(&conn).map(|i| i.label.clone()) else {
             return;
         };
@@ -470,6 +510,7 @@ impl Writer {
     }
 
     fn finish(mut self) -> Vec<Entry> {
+        self.end_streak();
         let keys: Vec<(ConnId, Side)> = self.partial.iter().map(|(k, _)| *k).collect();
         for (conn, from) in keys {
             self.flush_partial(conn, from, "[no EOL]");
@@ -568,6 +609,34 @@ mod tests {
         entry
             .unwrap_or_else(|| panic!("no capture {prefix}*"))
             .path()
+    }
+
+    #[test]
+    fn a_long_multiline_reply_shows_its_first_lines_a_count_and_its_end() {
+        let t = Timeline::new();
+        let c = t.open(
+            OpenRole::Control,
+            (sa("127.0.0.1:40001"), Side::Client),
+            (sa("127.0.0.1:2121"), Side::Server),
+        );
+        let mut banner = String::from("230-Welcome\r\n");
+        for i in 1..=200 {
+            banner.push_str(&format!("230-padding line {i}\r\n"));
+        }
+        banner.push_str("230 Logged in\r\n");
+        t.bytes(c, Side::Server, banner.as_bytes());
+        t.bytes(c, Side::Client, b"QUIT\r\n");
+        // A short one after it is shown whole.
+        t.bytes(c, Side::Server, b"221-Bye\r\n221 Goodbye\r\n");
+        let text = transcript(&t.events());
+        assert!(text.contains("S> 230-padding line 49\n"), "{text}");
+        assert!(!text.contains("padding line 50\n"), "{text}");
+        assert!(
+            text.contains("S> [151 more lines of this reply not shown]\nS> 230 Logged in\n"),
+            "{text}"
+        );
+        assert!(text.contains("S> 221-Bye\nS> 221 Goodbye\n"), "{text}");
+        assert_eq!(text.matches("not shown").count(), 1, "{text}");
     }
 
     #[test]

@@ -154,6 +154,16 @@ const ROWS: &[Row] = &[
         "selftest_server.rs::trusting_a_foreign_227_fails_and_the_embedded_client_ignores_it",
     ),
     row(
+        "client-telnet-negotiation",
+        "IAC WILL and IAC DO before the login",
+        "selftest_server.rs::telnet_option_offers_fail_client_telnet_negotiation",
+    ),
+    row(
+        "client-telnet-controls",
+        "IAC NOP and IAC AYT before a command",
+        "selftest_server.rs::other_telnet_commands_fail_client_telnet_controls",
+    ),
+    row(
         "active-address-parses",
         "malformed PORT; malformed EPRT",
         "selftest_server.rs::malformed_port_and_eprt_fail_active_address_parses",

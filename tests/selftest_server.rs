@@ -133,6 +133,45 @@ async fn trusting_a_foreign_227_fails_and_the_embedded_client_ignores_it() {
     assert_broken(&r, &["client-trusts-pasv-address", "client-bytes-intact"]);
 }
 
+/// A passive download with `telnet` written after the login (its reply
+/// read when it ends a command line; else it goes before PASV).
+fn get_after(telnet: &'static [u8]) -> Launch {
+    let mut steps = vec![Login, Raw(telnet)];
+    if telnet.ends_with(b"\r\n") {
+        steps.push(Reply);
+    }
+    steps.extend([
+        Pasv,
+        ConnectData(None),
+        Command("RETR {path}"),
+        ReadData,
+        Reply,
+        Command("QUIT"),
+        Save(all),
+    ]);
+    launch(steps)
+}
+
+#[tokio::test]
+async fn telnet_option_offers_fail_client_telnet_negotiation() {
+    let c = case("telnet", server(ClientOp::Get, "hello.txt", true));
+    assert_pass(&embedded(&c).await);
+    // IAC WILL ECHO, IAC DO SUPPRESS-GO-AHEAD before PASV: an option
+    // negotiation.
+    let r = broken(&c, get_after(b"\xff\xfb\x01\xff\xfd\x03")).await;
+    assert_broken(&r, &["client-telnet-negotiation"]);
+    // IAC IP, IAC DM (the Synch) and an escaped 255 are allowed.
+    assert_pass(&broken(&c, get_after(b"\xff\xf4\xff\xf2NOOP \xff\xff\r\n")).await);
+}
+
+#[tokio::test]
+async fn other_telnet_commands_fail_client_telnet_controls() {
+    let c = case("telnet", server(ClientOp::Get, "hello.txt", true));
+    // IAC NOP and IAC AYT: Telnet commands a user-FTP must not send.
+    let r = broken(&c, get_after(b"\xff\xf1\xff\xf6NOOP\r\n")).await;
+    assert_broken(&r, &["client-telnet-controls"]);
+}
+
 #[tokio::test]
 async fn truncated_download_fails_intact() {
     let c = case("truncated-get", server(ClientOp::Get, "hello.txt", true));

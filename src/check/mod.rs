@@ -20,6 +20,7 @@ pub mod client_commands;
 pub mod client_data;
 pub mod client_mode;
 pub mod client_outcome;
+pub mod client_telnet;
 pub mod client_tls;
 pub mod client_view;
 // Timeline checks of server-role cases (pure functions over events and what

@@ -200,6 +200,7 @@ fn word_action(word: ActionWord) -> Action {
         ActionWord::Disconnect => Action::Disconnect,
         ActionWord::NoCloseNotify => Action::NoCloseNotify,
         ActionWord::PlaintextData => Action::PlaintextData,
+        ActionWord::SplitReplies => Action::SplitReplies,
     }
 }
 
@@ -237,6 +238,9 @@ fn map_action(ctx: &mut Ctx, m: &RawActionMap, at: &NodePath) -> Option<Action> 
     ))
 }
 
+/// The most interior lines `pad-lines` adds to a reply (about 2 MB).
+const MAX_PAD_LINES: u32 = 100_000;
+
 fn reply_action(ctx: &mut Ctx, raw: &RawReply, at: &NodePath) -> Option<Action> {
     let errors = ctx.errors.len();
     let code = ctx.check(&at.key("code"), values::reply_code(raw.code));
@@ -259,6 +263,20 @@ fn reply_action(ctx: &mut Ctx, raw: &RawReply, at: &NodePath) -> Option<Action> 
             }
         }
         lines.extend(ctx.check(&line_at, scope.template(line)));
+    }
+    if let Some(n) = raw.pad_lines {
+        if n > MAX_PAD_LINES {
+            let msg = format!("`pad-lines` is at most {MAX_PAD_LINES}, not {n}");
+            ctx.error(&at.key("pad-lines"), msg);
+        }
+        let last = lines.pop();
+        for i in 1..=n.min(MAX_PAD_LINES) {
+            lines.extend(ctx.check(
+                &at.key("pad-lines"),
+                scope.template(&format!("padding line {i}")),
+            ));
+        }
+        lines.extend(last);
     }
     let style = match raw.style {
         None | Some(RawStyle::AllCoded) => MultilineStyle::AllCoded,

@@ -370,6 +370,7 @@ pub enum ActionWord {
     Disconnect,
     NoCloseNotify,
     PlaintextData,
+    SplitReplies,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -390,6 +391,9 @@ pub struct RawReply {
     pub text: OneOrMany<String>,
     pub style: Option<RawStyle>,
     pub bare_lf: Option<bool>,
+    /// Interior lines added before the last one (`padding line N`): a
+    /// multiline reply past any sane length (at most 100000).
+    pub pad_lines: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]

@@ -104,6 +104,10 @@ catalogue! {
         "An image-type transfer keeps every byte: the downloaded file, the upload, every name of a listing.";
     ClientExitStatus: "client-exit-status", "RFC 959 4.2", Must, Client,
         "The client reports the outcome the replies gave (success or failure) and ends by itself.";
+    ClientTelnetNegotiation: "client-telnet-negotiation", "RFC 1123 4.1.2.12", Must, Client,
+        "A client never negotiates Telnet options on the control connection (no IAC WILL, WONT, DO or DONT; RFC 3659 2.2 too).";
+    ClientTelnetControls: "client-telnet-controls", "RFC 1123 4.1.2.12", Must, Client,
+        "A client sends no Telnet command on the control connection but IP and Synch (IAC IP, IAC DM, before ABOR); IAC IAC is an escaped data byte.";
     TlsClientAuthFirst: "tls-client-auth-first", "RFC 4217 4", Must, Client,
         "A client told to use FTPS has AUTH TLS accepted before it sends USER (no login in plaintext).",
         security: "FTPS downgrade: the login sent in plaintext";

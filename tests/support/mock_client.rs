@@ -35,6 +35,9 @@ pub enum Step {
     /// Sends this command (`{path}` stands for the task's path) and reads
     /// its reply.
     Command(&'static str),
+    /// Writes these bytes as they are on the control connection, reading
+    /// nothing (Telnet commands, a line in pieces).
+    Raw(&'static [u8]),
     /// Sends PASV and keeps the address its reply names.
     Pasv,
     /// Connects to the address of the last PASV reply, from this host (or
@@ -129,6 +132,7 @@ impl Client {
                 }
             }
             Command(line) => drop(self.cmd(&line.replace("{path}", &task.path)).await?),
+            Raw(bytes) => self.w.write_all(bytes).await?,
             Pasv => self.pasv().await?,
             ConnectData(from) => self.connect_data(from).await?,
             Port(ip) => self.port(ip).await?,

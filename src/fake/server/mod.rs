@@ -13,7 +13,7 @@
 //!   bare; `indented`: interior lines start with a space); `bare-lf: true`
 //!   ends lines with LF only. On a transfer verb, a 1xx reply replaces the
 //!   150 and any other reply replaces the 226 (a multiline 150 or 226, or a
-//!   426 after a short transfer).
+//!   426 after a short transfer). `pad-lines: N` adds N interior lines.
 //! - `raw`: send bytes as they are.
 //! - `default`: the normal answer for the verb.
 //! - `pasv {address, shape}`: a 227 naming `address` (default: the control
@@ -31,6 +31,8 @@
 //!   server sends 425 (or the rule's last reply).
 //! - `close-data-after: N`: the data connection is closed after N bytes (a
 //!   truncated download, or an upload cut short by the server).
+//! - `split-replies`: from here on, every reply goes out a byte per write
+//!   (a segment per byte); on `GREETING`, the whole session's.
 //! - `delay: D`: wait before the next action.
 //! - `disconnect`: close the control connection (after a `reply: 421` it
 //!   models a server shutting down).

@@ -29,6 +29,9 @@ pub enum Flow {
 /// How long writing a reply may take (the client must read it).
 const REPLY_WAIT: Duration = Duration::from_secs(5);
 
+/// The pause between the bytes of a split reply.
+const SPLIT_GAP: Duration = Duration::from_millis(1);
+
 /// The state of one fake-server session.
 pub struct ServerSession {
     pub ctl: ControlConn<CommandDecoder>,
@@ -49,6 +52,8 @@ pub struct ServerSession {
     pub rename_from: Option<String>,
     /// FTPS, when the case offers it.
     pub ftps: Option<Ftps>,
+    /// Replies go out a byte per write (`split-replies`).
+    pub split: bool,
 }
 
 impl ServerSession {
@@ -76,6 +81,7 @@ impl ServerSession {
             notes: Vec::new(),
             rename_from: None,
             ftps,
+            split: false,
         }
     }
 
@@ -112,18 +118,32 @@ impl ServerSession {
         self.notes
     }
 
+    /// The greeting: a `GREETING` rule's actions, then the default 220
+    /// unless they replied.
     async fn greet(&mut self) -> Result<Flow, NetError> {
-        match self.rules.greeting_actions() {
-            Some(actions) if rules::answers(&actions) => self.run_actions(None, &actions).await,
-            _ => {
-                self.send(&emit_line(220, "ftpconform fake server ready"))
-                    .await
-            }
+        let actions = self.rules.greeting_actions().unwrap_or_default();
+        let flow = self.run_actions(None, &actions).await?;
+        if flow == Flow::End || rules::answers(&actions) {
+            return Ok(flow);
         }
+        self.send(&emit_line(220, "ftpconform fake server ready"))
+            .await
     }
 
     pub async fn send(&mut self, bytes: &[u8]) -> Result<Flow, NetError> {
-        self.ctl.send(bytes, REPLY_WAIT).await?;
+        if !self.split {
+            self.ctl.send(bytes, REPLY_WAIT).await?;
+            return Ok(Flow::Continue);
+        }
+        // TCP_NODELAY is on: each byte leaves in its own segment.
+        for (i, byte) in bytes.iter().enumerate() {
+            if i > 0 {
+                tokio::time::sleep(SPLIT_GAP).await;
+            }
+            self.ctl
+                .send(std::slice::from_ref(byte), REPLY_WAIT)
+                .await?;
+        }
         Ok(Flow::Continue)
     }
 
@@ -200,6 +220,7 @@ impl ServerSession {
             Action::Use125 => self.mods.use125 = true,
             Action::NoCloseNotify => self.mods.no_close_notify = true,
             Action::PlaintextData => self.mods.plaintext = true,
+            Action::SplitReplies => self.split = true,
             Action::Delay(d) => tokio::time::sleep(*d).await,
             Action::Disconnect => {
                 self.ctl.shutdown().await;
