@@ -93,7 +93,9 @@ fn host(task: &Task) -> String {
     task.server.ip().to_string()
 }
 
-/// `ftp://host:port/path` (IPv6 host in brackets).
+/// `ftp://host:port/path` (IPv6 host in brackets), the path
+/// percent-encoded (RFC 3986: a space, `#`, `%` or a non-ASCII byte of a
+/// name is `%XX`; clients decode it back to the name's bytes).
 fn url(task: &Task, path: &str) -> String {
     let h = match task.server.ip() {
         IpAddr::V6(ip) => format!("[{ip}]"),
@@ -102,8 +104,37 @@ fn url(task: &Task, path: &str) -> String {
     format!(
         "ftp://{h}:{}/{}",
         task.server.port(),
-        path.trim_start_matches('/')
+        percent_encoded(path.trim_start_matches('/'))
     )
+}
+
+/// `path` with every byte but the unreserved ones of RFC 3986 and `/`
+/// written `%XX`.
+fn percent_encoded(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A word of an lftp or BSD-ftp command line: as it is, or in double
+/// quotes when it holds a space or a character the command parser would
+/// take for syntax (both parsers group a quoted word and take `\"` and
+/// `\\` inside it).
+fn word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~/+,=@:".contains(c));
+    match plain {
+        true => s.to_string(),
+        false => format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")),
+    }
 }
 
 /// The folder URL for a listing (ends with `/`).
@@ -234,12 +265,14 @@ fn lftp(t: &Task) -> Command {
         t.server.port(),
         host(t)
     );
+    let (path, here) = (word(&t.path), word(&local(t)));
     let op = match t.op {
-        ClientOp::Get => format!("get {} -o {}", t.path, local(t)),
-        ClientOp::List => format!("ls {}", t.path),
-        ClientOp::Put => format!("put {} -o {}", local(t), t.path),
-        ClientOp::Mkdir => format!("mkdir {}", t.path),
-        ClientOp::Delete => format!("rm {}", t.path),
+        ClientOp::Get => format!("get {path} -o {here}"),
+        ClientOp::List if t.path.is_empty() => "ls".to_string(),
+        ClientOp::List => format!("ls {path}"),
+        ClientOp::Put => format!("put {here} -o {path}"),
+        ClientOp::Mkdir => format!("mkdir {path}"),
+        ClientOp::Delete => format!("rm {path}"),
     };
     let spec = plain(
         "lftp",
@@ -290,14 +323,15 @@ fn ncftp(t: &Task) -> Command {
 /// The operation line of the BSD-style interactive clients.
 fn interactive_op(t: &Task) -> String {
     let path = if t.path.is_empty() {
-        "."
+        ".".to_string()
     } else {
-        t.path.as_str()
+        word(&t.path)
     };
+    let here = word(&local(t));
     match t.op {
-        ClientOp::Get => format!("get {path} {}", local(t)),
-        ClientOp::List => format!("ls {path} {}", local(t)),
-        ClientOp::Put => format!("put {} {path}", local(t)),
+        ClientOp::Get => format!("get {path} {here}"),
+        ClientOp::List => format!("ls {path} {here}"),
+        ClientOp::Put => format!("put {here} {path}"),
         ClientOp::Mkdir => format!("mkdir {path}"),
         ClientOp::Delete => format!("delete {path}"),
     }
@@ -450,6 +484,23 @@ mod tests {
             deadline: Duration::from_secs(10),
             tls: false,
         }
+    }
+
+    #[test]
+    fn names_with_spaces_and_utf8_are_encoded_or_quoted() {
+        let mut t = task(ClientOp::Get, true, false);
+        t.path = "my folder/a file #1 (copy).txt".into();
+        let args = curl(&t).args.join(" ");
+        assert!(
+            args.ends_with("/my%20folder/a%20file%20%231%20%28copy%29.txt"),
+            "{args}"
+        );
+        t.path = "résumé.txt".into();
+        assert!(curl(&t).args.join(" ").ends_with("/r%C3%A9sum%C3%A9.txt"));
+        assert_eq!(word("dir/hello.txt"), "dir/hello.txt");
+        assert_eq!(word("a \"b\"\\c"), "\"a \\\"b\\\"\\\\c\"");
+        t.path = "my folder/a b.txt".into();
+        assert!(interactive_op(&t).starts_with("get \"my folder/a b.txt\" "));
     }
 
     #[test]

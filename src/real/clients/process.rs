@@ -79,7 +79,9 @@ fn spawn(spec: &Spec, dir: &Path) -> std::io::Result<Child> {
     cmd.args(&spec.args)
         .current_dir(dir)
         .env("HOME", dir)
-        .env("LC_ALL", "C")
+        // C messages, UTF-8 names: a name outside ASCII reaches the server
+        // as its UTF-8 bytes (in plain C, lftp writes `?` for each).
+        .env("LC_ALL", "C.UTF-8")
         .stdin(if spec.stdin.is_some() {
             Stdio::piped()
         } else {
