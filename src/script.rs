@@ -667,6 +667,10 @@ pub enum Action {
     /// FTPS: run the next data connection in plaintext although PROT P is
     /// in force (a protected client must refuse its bytes).
     PlaintextData,
+    /// Open the next active data connection from the foreign host
+    /// (127.0.0.2) instead of the server's address: a third party that
+    /// reached the client's PORT first.
+    ConnectFromForeign,
     /// From here on, every reply goes out one byte per write, a
     /// millisecond apart (a segment per byte: RFC 1123 4.1.2.10, a reply
     /// end is a CRLF, never a read boundary).

@@ -164,6 +164,11 @@ const ROWS: &[Row] = &[
         "selftest_server.rs::other_telnet_commands_fail_client_telnet_controls",
     ),
     row(
+        "client-verifies-active-source",
+        "saves a download that came from another host",
+        "selftest_server.rs::saving_data_from_a_foreign_host_fails_client_verifies_active_source",
+    ),
+    row(
         "active-address-parses",
         "malformed PORT; malformed EPRT",
         "selftest_server.rs::malformed_port_and_eprt_fail_active_address_parses",

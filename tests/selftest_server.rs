@@ -207,6 +207,23 @@ async fn foreign_port_address_fails_and_embedded_active_passes() {
 }
 
 #[tokio::test]
+async fn saving_data_from_a_foreign_host_fails_client_verifies_active_source() {
+    let mut fs = server(ClientOp::Get, "hello.txt", false);
+    fs.expect.commands = vec![pat(&["PORT", "EPRT"]), pat(&["RETR"])];
+    fs.expect.intact = false;
+    fs.rules = vec![rule("RETR", vec![Action::ConnectFromForeign])];
+    let c = case("active-from-foreign", fs.clone());
+    // The mock client takes whatever connects to its PORT address.
+    let own: IpAddr = "127.0.0.1".parse().unwrap();
+    let r = broken(&c, active_get(own)).await;
+    assert_fires(&r, &[("client-verifies-active-source", Verdict::Fail)]);
+    assert!(r.dangerous(), "{r:#?}");
+    // From the server's own address the same client passes.
+    fs.rules.clear();
+    assert_pass(&broken(&case("active-from-server", fs), active_get(own)).await);
+}
+
+#[tokio::test]
 async fn wrong_command_order_fails_the_sequence() {
     let mut fs = server(ClientOp::Get, "hello.txt", true);
     fs.expect.commands = vec![

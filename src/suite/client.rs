@@ -201,6 +201,7 @@ fn word_action(word: ActionWord) -> Action {
         ActionWord::NoCloseNotify => Action::NoCloseNotify,
         ActionWord::PlaintextData => Action::PlaintextData,
         ActionWord::SplitReplies => Action::SplitReplies,
+        ActionWord::ConnectFromForeign => Action::ConnectFromForeign,
     }
 }
 

@@ -371,6 +371,7 @@ pub enum ActionWord {
     NoCloseNotify,
     PlaintextData,
     SplitReplies,
+    ConnectFromForeign,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

@@ -96,6 +96,9 @@ catalogue! {
     ClientTrustsPasvAddress: "client-trusts-pasv-address", "RFC 2577 5", Must, Client,
         "A client does not connect to a 227 address other than the control connection's server.",
         security: "trusting the PASV address (CVE-2020-8284 curl, CVE-2021-4189 Python ftplib)";
+    ClientVerifiesActiveSource: "client-verifies-active-source", "RFC 2577 4", Should, Client,
+        "In active mode a client takes a data connection only from the server's address: no download saved from, no upload sent to, a connection from another host.",
+        security: "active-mode data injection or theft (a third party connecting first to the PORT address)";
     ActiveAddressParses: "active-address-parses", "RFC 959 4.1.2", Must, Client,
         "A PORT or EPRT argument is well formed (RFC 2428 2 for EPRT).";
     ActiveAddressMatchesControl: "active-address-matches-control", "RFC 959 4.1.2", Must, Client,

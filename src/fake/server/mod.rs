@@ -31,6 +31,9 @@
 //!   server sends 425 (or the rule's last reply).
 //! - `close-data-after: N`: the data connection is closed after N bytes (a
 //!   truncated download, or an upload cut short by the server).
+//! - `connect-from-foreign`: the next active data connection comes from
+//!   the foreign host (127.0.0.2), as a third party that reached the
+//!   client's PORT first would (`client-verifies-active-source`).
 //! - `split-replies`: from here on, every reply goes out a byte per write
 //!   (a segment per byte); on `GREETING`, the whole session's.
 //! - `delay: D`: wait before the next action.

@@ -221,6 +221,7 @@ impl ServerSession {
             Action::NoCloseNotify => self.mods.no_close_notify = true,
             Action::PlaintextData => self.mods.plaintext = true,
             Action::SplitReplies => self.split = true,
+            Action::ConnectFromForeign => self.mods.from_foreign = true,
             Action::Delay(d) => tokio::time::sleep(*d).await,
             Action::Disconnect => {
                 self.ctl.shutdown().await;
@@ -274,6 +275,7 @@ fn runs_transfer(actions: &[Action]) -> bool {
                 | Action::Use125
                 | Action::NoCloseNotify
                 | Action::PlaintextData
+                | Action::ConnectFromForeign
         ) || matches!(a, Action::Reply { code, .. } if *code < 200)
     })
 }

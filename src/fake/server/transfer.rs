@@ -55,6 +55,8 @@ pub struct Mods {
     pub no_close_notify: bool,
     /// FTPS: no TLS on the data connection although PROT P is in force.
     pub plaintext: bool,
+    /// Active mode: connect from the foreign host, not the server's address.
+    pub from_foreign: bool,
 }
 
 /// Listens for a passive data connection on `ip`, port 0.

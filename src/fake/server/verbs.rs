@@ -374,6 +374,10 @@ impl ServerSession {
         mods: &Mods,
     ) -> Result<(), String> {
         let local = self.ctl.local_addr().ip();
+        let local = match mods.from_foreign {
+            true => crate::script::foreign_ip(local),
+            false => local,
+        };
         let mut conn = transfer::open(pending, local, &self.timeline, self.wait).await?;
         self.protect(&mut conn, mods);
         if let Some(reader) = outgoing {
