@@ -169,6 +169,21 @@ const ROWS: &[Row] = &[
         "selftest_server.rs::saving_data_from_a_foreign_host_fails_client_verifies_active_source",
     ),
     row(
+        "client-host-before-user",
+        "HOST after USER",
+        "selftest_server.rs::host_after_user_fails_client_host_before_user",
+    ),
+    row(
+        "client-host-argument",
+        "HOST with a port",
+        "selftest_server.rs::host_with_a_port_fails_client_host_argument",
+    ),
+    row(
+        "client-host-names-server",
+        "HOST naming another address",
+        "selftest_server.rs::host_naming_another_address_is_non_strict_client_host_names_server",
+    ),
+    row(
         "active-address-parses",
         "malformed PORT; malformed EPRT",
         "selftest_server.rs::malformed_port_and_eprt_fail_active_address_parses",

@@ -172,6 +172,51 @@ async fn other_telnet_commands_fail_client_telnet_controls() {
     assert_broken(&r, &["client-telnet-controls"]);
 }
 
+/// A passive download that sends `host` (a HOST line) before or after USER.
+fn get_with_host(host: &'static str, before_user: bool) -> Launch {
+    let mut steps = vec![Reply];
+    if before_user {
+        steps.push(Command(host));
+    }
+    steps.extend([Command("USER u"), Command("PASS p")]);
+    if !before_user {
+        steps.push(Command(host));
+    }
+    steps.extend([
+        Command("TYPE I"),
+        Pasv,
+        ConnectData(None),
+        Command("RETR {path}"),
+        ReadData,
+        Reply,
+        Command("QUIT"),
+        Save(all),
+    ]);
+    launch(steps)
+}
+
+#[tokio::test]
+async fn host_after_user_fails_client_host_before_user() {
+    let c = case("host", server(ClientOp::Get, "hello.txt", true));
+    assert_pass(&broken(&c, get_with_host("HOST 127.0.0.1", true)).await);
+    let r = broken(&c, get_with_host("HOST 127.0.0.1", false)).await;
+    assert_broken(&r, &["client-host-before-user"]);
+}
+
+#[tokio::test]
+async fn host_with_a_port_fails_client_host_argument() {
+    let c = case("host", server(ClientOp::Get, "hello.txt", true));
+    let r = broken(&c, get_with_host("HOST 127.0.0.1:21", true)).await;
+    assert_broken(&r, &["client-host-argument"]);
+}
+
+#[tokio::test]
+async fn host_naming_another_address_is_non_strict_client_host_names_server() {
+    let c = case("host", server(ClientOp::Get, "hello.txt", true));
+    let r = broken(&c, get_with_host("HOST 127.0.0.9", true)).await;
+    assert_fires(&r, &[("client-host-names-server", Verdict::NonStrict)]);
+}
+
 #[tokio::test]
 async fn truncated_download_fails_intact() {
     let c = case("truncated-get", server(ClientOp::Get, "hello.txt", true));

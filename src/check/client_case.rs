@@ -2,7 +2,7 @@
 //! run once the client has finished.
 
 use super::client_view::ClientView;
-use super::{client_commands, client_data, client_outcome, client_telnet, client_tls};
+use super::{client_commands, client_data, client_host, client_outcome, client_telnet, client_tls};
 use crate::real::clients::ClientRun;
 use crate::script::{Case, ClientScript};
 use crate::timeline::Event;
@@ -32,6 +32,7 @@ pub fn check_client_case(
     out.extend(client_data::active_addresses(&view, grade));
     out.extend(client_tls::checks(fs, &view.commands, events, case.level));
     out.extend(client_telnet::telnet(events, grade));
+    out.extend(client_host::host(events, grade));
     out.extend(client_outcome::active_source(fs, &view, run));
     if exp.intact && judged_intact(exp.success, run) {
         out.extend(client_outcome::intact(fs, &view, run, grade));

@@ -18,6 +18,7 @@ pub fn remarks(events: &[Event]) -> Vec<String> {
 pub mod client_case;
 pub mod client_commands;
 pub mod client_data;
+pub mod client_host;
 pub mod client_mode;
 pub mod client_outcome;
 pub mod client_telnet;

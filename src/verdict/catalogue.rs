@@ -111,6 +111,12 @@ catalogue! {
         "A client never negotiates Telnet options on the control connection (no IAC WILL, WONT, DO or DONT; RFC 3659 2.2 too).";
     ClientTelnetControls: "client-telnet-controls", "RFC 1123 4.1.2.12", Must, Client,
         "A client sends no Telnet command on the control connection but IP and Synch (IAC IP, IAC DM, before ABOR); IAC IAC is an escaped data byte.";
+    ClientHostBeforeUser: "client-host-before-user", "RFC 7151 3.2.2", Must, Client,
+        "A client that sends HOST sends it before USER on each connection, and again after a REIN (RFC 7151 3.2.1).";
+    ClientHostArgument: "client-host-argument", "RFC 7151 3.1", Must, Client,
+        "A HOST argument is a host name, an IPv4 literal or a bracketed IPv6 literal, never with a port.";
+    ClientHostNamesServer: "client-host-names-server", "RFC 7151 3.1", Should, Client,
+        "A HOST address literal is the address the client was told to reach.";
     TlsClientAuthFirst: "tls-client-auth-first", "RFC 4217 4", Must, Client,
         "A client told to use FTPS has AUTH TLS accepted before it sends USER (no login in plaintext).",
         security: "FTPS downgrade: the login sent in plaintext";
