@@ -233,6 +233,56 @@ fn reply(c: &SentCommand) -> String {
     c.reply.map_or("nothing".into(), |r| r.to_string())
 }
 
+/// Rule `client-verifies-active-source` (RFC 2577 4: "the client should
+/// verify the IP address of the remote host after accepting a connection
+/// on a port opened in listen mode"): a data connection the client
+/// accepted from another host than the control connection's server. Only
+/// what the client did with it counts, and that fails whatever the level:
+/// a download saved from it (injected data) or an upload sent on it
+/// (data handed to a third party). A client that closes it, or reports
+/// failure and writes nothing, passes.
+pub fn active_source(fs: &ClientScript, view: &ClientView, run: &ClientRun) -> Vec<Violation> {
+    let Some((_, server)) = view.control else {
+        return Vec::new();
+    };
+    let strangers: Vec<&SeenConn> = view
+        .data
+        .iter()
+        .filter(|d| d.initiator_side == crate::timeline::Side::Server)
+        .filter(|d| d.initiator.ip() != server.ip())
+        .collect();
+    let Some(first) = strangers.first() else {
+        return Vec::new();
+    };
+    let took = match fs.op {
+        ClientOp::Put => strangers
+            .iter()
+            .find(|d| d.received.len > 0)
+            .map(|d| format!("sent {} bytes of its upload on it", d.received.len)),
+        ClientOp::Get | ClientOp::List => run
+            .local_file
+            .as_ref()
+            .filter(|f| f.digest.len > 0)
+            .map(|f| format!("saved what it sent as the local file ({})", describe(f))),
+        _ => None,
+    };
+    let Some(took) = took else {
+        return Vec::new();
+    };
+    vec![Violation::dangerous(
+        Rule::ClientVerifiesActiveSource,
+        format!(
+            "a data connection from {} (not the server, {}) refused",
+            first.initiator.ip(),
+            server.ip()
+        ),
+        format!(
+            "the client accepted the data connection from {} and {took}",
+            first.initiator
+        ),
+    )]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,54 +363,4 @@ mod tests {
             ["failure (exit status Some(1))"]
         );
     }
-}
-
-/// Rule `client-verifies-active-source` (RFC 2577 4: "the client should
-/// verify the IP address of the remote host after accepting a connection
-/// on a port opened in listen mode"): a data connection the client
-/// accepted from another host than the control connection's server. Only
-/// what the client did with it counts, and that fails whatever the level:
-/// a download saved from it (injected data) or an upload sent on it
-/// (data handed to a third party). A client that closes it, or reports
-/// failure and writes nothing, passes.
-pub fn active_source(fs: &ClientScript, view: &ClientView, run: &ClientRun) -> Vec<Violation> {
-    let Some((_, server)) = view.control else {
-        return Vec::new();
-    };
-    let strangers: Vec<&SeenConn> = view
-        .data
-        .iter()
-        .filter(|d| d.initiator_side == crate::timeline::Side::Server)
-        .filter(|d| d.initiator.ip() != server.ip())
-        .collect();
-    let Some(first) = strangers.first() else {
-        return Vec::new();
-    };
-    let took = match fs.op {
-        ClientOp::Put => strangers
-            .iter()
-            .find(|d| d.received.len > 0)
-            .map(|d| format!("sent {} bytes of its upload on it", d.received.len)),
-        ClientOp::Get | ClientOp::List => run
-            .local_file
-            .as_ref()
-            .filter(|f| f.digest.len > 0)
-            .map(|f| format!("saved what it sent as the local file ({})", describe(f))),
-        _ => None,
-    };
-    let Some(took) = took else {
-        return Vec::new();
-    };
-    vec![Violation::dangerous(
-        Rule::ClientVerifiesActiveSource,
-        format!(
-            "a data connection from {} (not the server, {}) refused",
-            first.initiator.ip(),
-            server.ip()
-        ),
-        format!(
-            "the client accepted the data connection from {} and {took}",
-            first.initiator
-        ),
-    )]
 }
