@@ -35,6 +35,10 @@ def run(a):
     if a.op == "get":
         with open(a.local, "wb") as f:
             ftp.retrbinary("RETR " + a.path, f.write)
+    elif a.op == "resume":
+        # As an application resumes: REST at the local file's size.
+        with open(a.local, "ab") as f:
+            ftp.retrbinary("RETR " + a.path, f.write, rest=f.tell())
     elif a.op == "put":
         with open(a.local, "rb") as f:
             ftp.storbinary("STOR " + a.path, f)

@@ -566,6 +566,9 @@ pub struct VirtualFile {
 pub enum ClientOp {
     List,
     Get,
+    /// A resumed download: the local file holds the first half of the
+    /// served file; the client asks for the rest (REST, then RETR).
+    Resume,
     Put,
     Mkdir,
     Delete,

@@ -169,6 +169,11 @@ const ROWS: &[Row] = &[
         "selftest_server.rs::saving_data_from_a_foreign_host_fails_client_verifies_active_source",
     ),
     row(
+        "client-rest-last",
+        "PASV between REST and RETR",
+        "selftest_server.rs::rest_before_pasv_fails_client_rest_last",
+    ),
+    row(
         "client-host-before-user",
         "HOST after USER",
         "selftest_server.rs::host_after_user_fails_client_host_before_user",

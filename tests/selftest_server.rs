@@ -196,6 +196,35 @@ fn get_with_host(host: &'static str, before_user: bool) -> Launch {
 }
 
 #[tokio::test]
+async fn rest_before_pasv_fails_client_rest_last() {
+    let mut fs = server(ClientOp::Get, "hello.txt", true);
+    // The restarted download holds the file from offset 3 only.
+    fs.expect.intact = false;
+    let c = case("rest", fs);
+    let restart = |rest: &'static str, rest_first: bool| {
+        let mut steps = vec![Login];
+        match rest_first {
+            true => steps.extend([Command(rest), Pasv]),
+            false => steps.extend([Pasv, Command(rest)]),
+        }
+        steps.extend([
+            ConnectData(None),
+            Command("RETR {path}"),
+            ReadData,
+            Reply,
+            Command("QUIT"),
+            Save(all),
+        ]);
+        launch(steps)
+    };
+    assert_pass(&broken(&c, restart("REST 3", false)).await);
+    // REST 0 asks for the whole file: not a restart.
+    assert_pass(&broken(&c, restart("REST 0", true)).await);
+    let r = broken(&c, restart("REST 3", true)).await;
+    assert_broken(&r, &["client-rest-last"]);
+}
+
+#[tokio::test]
 async fn host_after_user_fails_client_host_before_user() {
     let c = case("host", server(ClientOp::Get, "hello.txt", true));
     assert_pass(&broken(&c, get_with_host("HOST 127.0.0.1", true)).await);

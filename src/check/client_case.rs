@@ -32,6 +32,7 @@ pub fn check_client_case(
     out.extend(client_data::active_addresses(&view, grade));
     out.extend(client_tls::checks(fs, &view.commands, events, case.level));
     out.extend(client_telnet::telnet(events, grade));
+    out.extend(client_commands::rest_last(&view.commands, grade));
     out.extend(client_host::host(events, grade));
     out.extend(client_outcome::active_source(fs, &view, run));
     if exp.intact && judged_intact(exp.success, run) {

@@ -62,6 +62,38 @@ fn next_match(
     None
 }
 
+/// Rule `client-rest-last` (RFC 3659 5.3: "The REST command must be the
+/// last command issued before the data transfer command that is to cause
+/// a restarted ... transfer"): a RETR, STOR or APPE after a REST follows
+/// it directly (PASV, TYPE or SIZE must come before the REST). `REST 0`
+/// asks for a whole transfer, not a restarted one (lftp sends it before
+/// PASV): it is not held to this.
+pub fn rest_last(cmds: &[SentCommand], grade: Verdict) -> Vec<Violation> {
+    let mut pending: Option<usize> = None;
+    for (i, c) in cmds.iter().enumerate() {
+        match c.verb.as_str() {
+            "REST" if c.arg.as_deref().map(str::trim) == Some("0") => pending = None,
+            "REST" => pending = Some(i),
+            "RETR" | "STOR" | "APPE" => {
+                if let Some(at) = pending.take() {
+                    if at + 1 != i {
+                        let between: Vec<String> =
+                            cmds[at + 1..i].iter().map(|c| c.verb.clone()).collect();
+                        return vec![Violation::of(
+                            Rule::ClientRestLast,
+                            grade,
+                            format!("`{c}` right after `{}`", cmds[at]),
+                            format!("{} between `{}` and `{c}`", between.join(" "), cmds[at]),
+                        )];
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Vec::new()
+}
+
 /// Rule `client-command-sequence`: the client sends the expected commands
 /// in order. Between them it may send harmless commands (FEAT, PWD, TYPE...)
 /// and verbs the sequence does not name; a named verb out of its place

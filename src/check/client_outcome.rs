@@ -49,7 +49,7 @@ pub fn intact(
         )]
     };
     match fs.op {
-        ClientOp::Get => {
+        ClientOp::Get | ClientOp::Resume => {
             let want = served(&fs.files, &fs.path);
             match &run.local_file {
                 Some(got) if got.digest == want.digest => Vec::new(),
@@ -192,7 +192,7 @@ pub fn exit_status(
 /// The commands that carry out `op`.
 fn op_verbs(op: ClientOp) -> &'static [&'static str] {
     match op {
-        ClientOp::Get => &["RETR"],
+        ClientOp::Get | ClientOp::Resume => &["RETR"],
         ClientOp::Put => &["STOR", "STOU", "APPE"],
         ClientOp::List => &["LIST", "NLST", "MLSD"],
         ClientOp::Mkdir => &["MKD", "XMKD"],
@@ -259,7 +259,7 @@ pub fn active_source(fs: &ClientScript, view: &ClientView, run: &ClientRun) -> V
             .iter()
             .find(|d| d.received.len > 0)
             .map(|d| format!("sent {} bytes of its upload on it", d.received.len)),
-        ClientOp::Get | ClientOp::List => run
+        ClientOp::Get | ClientOp::Resume | ClientOp::List => run
             .local_file
             .as_ref()
             .filter(|f| f.digest.len > 0)

@@ -184,6 +184,15 @@ fn make_task(
         write_body(&content, &local)
             .map_err(|e| (Verdict::Error, format!("upload source: {e}")))?;
     }
+    if fs.op == ClientOp::Resume {
+        let content = fs
+            .files
+            .iter()
+            .find(|f| f.path.trim_start_matches('/') == fs.path.trim_start_matches('/'))
+            .map_or(Body::bytes(b""), |f| f.content.clone());
+        write_first_half(&content, &local)
+            .map_err(|e| (Verdict::Error, format!("partial local file: {e}")))?;
+    }
     Ok(Task {
         op: fs.op,
         path: fs.path.clone(),
@@ -199,6 +208,25 @@ fn make_task(
         deadline: client_deadline(case),
         tls: fs.tls.is_some(),
     })
+}
+
+/// The first half of `body` (rounded down) at `path`: what an interrupted
+/// download left, for a `resume` case.
+fn write_first_half(body: &Body, path: &Path) -> std::io::Result<()> {
+    let len = body.digest()?.len;
+    let mut reader = body.reader(0)?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let (mut left, mut buf) = (len / 2, vec![0u8; 64 * 1024]);
+    while left > 0 {
+        let want = buf.len().min(left as usize);
+        let n = reader.fill(&mut buf[..want])?;
+        if n == 0 {
+            break;
+        }
+        out.write_all(&buf[..n])?;
+        left -= n as u64;
+    }
+    out.flush()
 }
 
 fn write_body(body: &Body, path: &Path) -> std::io::Result<()> {

@@ -94,6 +94,7 @@ fn op(raw: RawOp) -> ClientOp {
     match raw {
         RawOp::List => ClientOp::List,
         RawOp::Get => ClientOp::Get,
+        RawOp::Resume => ClientOp::Resume,
         RawOp::Put => ClientOp::Put,
         RawOp::Mkdir => ClientOp::Mkdir,
         RawOp::Delete => ClientOp::Delete,

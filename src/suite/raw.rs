@@ -305,6 +305,7 @@ pub enum RawCertificate {
 pub enum RawOp {
     List,
     Get,
+    Resume,
     Put,
     Mkdir,
     Delete,

@@ -111,6 +111,8 @@ catalogue! {
         "A client never negotiates Telnet options on the control connection (no IAC WILL, WONT, DO or DONT; RFC 3659 2.2 too).";
     ClientTelnetControls: "client-telnet-controls", "RFC 1123 4.1.2.12", Must, Client,
         "A client sends no Telnet command on the control connection but IP and Synch (IAC IP, IAC DM, before ABOR); IAC IAC is an escaped data byte.";
+    ClientRestLast: "client-rest-last", "RFC 3659 5.3", Must, Client,
+        "A REST is the last command before the RETR, STOR or APPE it restarts (PASV, TYPE, SIZE come before it).";
     ClientHostBeforeUser: "client-host-before-user", "RFC 7151 3.2.2", Must, Client,
         "A client that sends HOST sends it before USER on each connection, and again after a REIN (RFC 7151 3.2.1).";
     ClientHostArgument: "client-host-argument", "RFC 7151 3.1", Must, Client,

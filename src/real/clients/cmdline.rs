@@ -36,13 +36,13 @@ impl Command {
 pub fn operation(kind: ClientKind, op: ClientOp) -> Result<(), String> {
     use ClientOp::*;
     let (client, tools) = match kind {
-        ClientKind::Wget if !matches!(op, Get | List) => {
+        ClientKind::Wget if !matches!(op, Get | Resume | List) => {
             ("wget", "wget downloads files and listings only")
         }
-        ClientKind::Ncftp if !matches!(op, Get | Put | List) => {
+        ClientKind::Ncftp if !matches!(op, Get | Resume | Put | List) => {
             ("ncftp", "ncftpget, ncftpput and ncftpls get, put and list")
         }
-        ClientKind::Busybox if !matches!(op, Get | Put) => {
+        ClientKind::Busybox if !matches!(op, Get | Resume | Put) => {
             ("busybox", "ftpget and ftpput download or upload one file")
         }
         _ => return Ok(()),
@@ -79,6 +79,7 @@ fn op_name(op: ClientOp) -> &'static str {
     match op {
         ClientOp::List => "a listing",
         ClientOp::Get => "a download",
+        ClientOp::Resume => "a resumed download",
         ClientOp::Put => "an upload",
         ClientOp::Mkdir => "MKD",
         ClientOp::Delete => "DELE",
@@ -187,6 +188,13 @@ fn curl(t: &Task) -> Spec {
     }
     match t.op {
         ClientOp::Get => a.extend(["-o".into(), local(t), url(t, &t.path)]),
+        // `-C -`: resume from the local file's size.
+        ClientOp::Resume => a.extend(
+            ["-C", "-", "-o"]
+                .map(String::from)
+                .into_iter()
+                .chain([local(t), url(t, &t.path)]),
+        ),
         ClientOp::List => a.extend(["-o".into(), local(t), url(t, &dir_path(&t.path))]),
         ClientOp::Put => a.extend(["-T".into(), local(t), url(t, &t.path)]),
         ClientOp::Mkdir => a.extend([
@@ -215,6 +223,9 @@ fn wget(t: &Task) -> Command {
         format!("--user={}", t.user),
         format!("--password={}", t.pass),
     ]);
+    if t.op == ClientOp::Resume {
+        a.push("--continue".into());
+    }
     if !t.passive {
         a.push("--no-passive-ftp".into());
     }
@@ -268,6 +279,7 @@ fn lftp(t: &Task) -> Command {
     let (path, here) = (word(&t.path), word(&local(t)));
     let op = match t.op {
         ClientOp::Get => format!("get {path} -o {here}"),
+        ClientOp::Resume => format!("get -c {path} -o {here}"),
         ClientOp::List if t.path.is_empty() => "ls".to_string(),
         ClientOp::List => format!("ls {path}"),
         ClientOp::Put => format!("put {here} -o {path}"),
@@ -330,6 +342,7 @@ fn interactive_op(t: &Task) -> String {
     let here = word(&local(t));
     match t.op {
         ClientOp::Get => format!("get {path} {here}"),
+        ClientOp::Resume => format!("reget {path} {here}"),
         ClientOp::List => format!("ls {path} {here}"),
         ClientOp::Put => format!("put {here} {path}"),
         ClientOp::Mkdir => format!("mkdir {path}"),
@@ -409,6 +422,7 @@ fn ftplib_script() -> String {
 fn ftplib(t: &Task) -> Command {
     let op = match t.op {
         ClientOp::Get => "get",
+        ClientOp::Resume => "resume",
         ClientOp::List => "list",
         ClientOp::Put => "put",
         ClientOp::Mkdir => "mkdir",
@@ -449,6 +463,9 @@ fn busybox(t: &Task) -> Command {
         "-p".into(),
         t.pass.clone(),
     ]);
+    if t.op == ClientOp::Resume {
+        a.push("-c".into());
+    }
     a.extend(["-P".into(), t.server.port().to_string(), host(t)]);
     match t.op {
         ClientOp::Put => a.extend([t.path.clone(), local(t)]),

@@ -85,6 +85,20 @@ async fn operate(ftp: &mut AsyncFtpStream, task: &Task) -> Result<String, String
             stream.finish().await.map_err(text)?;
             write_local(task, &buf).await
         }
+        ClientOp::Resume => {
+            let have = tokio::fs::read(&task.local)
+                .await
+                .map_err(|e| e.to_string())?;
+            ftp.resume_transfer(have.len()).await.map_err(text)?;
+            let mut stream = ftp.retr_as_stream(path).await.map_err(text)?;
+            let mut buf = have;
+            stream
+                .read_to_end(&mut buf)
+                .await
+                .map_err(|e| e.to_string())?;
+            stream.finish().await.map_err(text)?;
+            write_local(task, &buf).await
+        }
         ClientOp::List => {
             let arg = if path.is_empty() { None } else { Some(path) };
             let lines = ftp.list(arg).await.map_err(text)?;
