@@ -1,6 +1,7 @@
 //! `ftpconform matrix`: every suite against every available target (the
-//! embedded peers always; the real servers on IPv4 and on ::1 and the real
-//! clients that are installed), four targets at a time, into the matrix
+//! embedded peers always; the real servers on IPv4 and on ::1, their
+//! variants on the suites they change, and the real clients that are
+//! installed), four targets at a time, into the matrix
 //! (Markdown and HTML), the full HTML report with ladders, and one JSON
 //! report per target (what `scripts/interop-report.sh --verdicts` reads).
 
@@ -66,7 +67,8 @@ fn run_args(server: Option<&str>, client: Option<&str>, ipv6: bool) -> RunArgs {
     }
 }
 
-/// The targets, in report order: servers, the same on ::1, clients.
+/// The targets, in report order: servers, the same on ::1, the variants
+/// (each on its own suites), clients.
 fn columns(embedded_only: bool) -> Vec<Column> {
     let mut out = Vec::new();
     let names = servers::server_names();
@@ -85,6 +87,14 @@ fn columns(embedded_only: bool) -> Vec<Column> {
         out.push(Column {
             name: format!("{s}-ipv6"),
             args: run_args(Some(s), None, true),
+        });
+    }
+    for v in servers::VARIANTS.iter().filter(|_| !embedded_only) {
+        let mut args = run_args(Some(v.name), None, false);
+        args.cases = v.suites.iter().map(|s| format!("{s}::")).collect();
+        out.push(Column {
+            name: v.name.to_string(),
+            args,
         });
     }
     for c in ClientProfile::all() {

@@ -137,7 +137,17 @@ pub struct RawData {
     /// Passive modes: first try to connect from this loopback address.
     pub steal_from: Option<String>,
     pub connect: Option<RawConnect>,
+    /// FTPS: whether a protected data connection offers to resume the
+    /// control connection's TLS session (default) or starts a fresh one.
+    pub tls_session: Option<RawTlsSession>,
     pub expect: Option<RawExpect>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawTlsSession {
+    Resume,
+    Fresh,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]

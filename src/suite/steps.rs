@@ -8,7 +8,7 @@ use super::expect::{codes_only, regex_list, reply_expect, Scope};
 use super::locate::NodePath;
 use super::raw::{
     RawConnect, RawData, RawDataExpect, RawDataMode, RawDirection, RawFamily, RawSide, RawStep,
-    RawStepMap, RawTransfer, StepWord, StrOr,
+    RawStepMap, RawTlsSession, RawTransfer, StepWord, StrOr,
 };
 use super::values;
 use crate::script::{
@@ -236,6 +236,7 @@ fn data(ctx: &mut Ctx, state: &mut State, raw: &RawData, at: &NodePath) -> Optio
         steal_from: steal_from.ok()?,
         expect,
         connect_late: raw.connect == Some(RawConnect::Late),
+        fresh_tls_session: raw.tls_session == Some(RawTlsSession::Fresh),
     })
 }
 

@@ -55,7 +55,7 @@ macro_rules! catalogue {
 
 catalogue! {
     TlsHandshake: "tls-handshake", "RFC 4217 4.1", Must, Server,
-        "After answering AUTH TLS with 234 the server completes a TLS handshake on the control connection (with a certificate the client can verify).";
+        "After answering AUTH TLS with 234 (with implicit FTPS: on connect, before the greeting) the server completes a TLS handshake on the control connection (with a certificate the client can verify).";
     TlsDataHandshake: "tls-data-handshake", "RFC 4217 7", Must, Server,
         "After PROT P each data connection completes a TLS handshake in which the FTP client is the TLS client, whichever side connected.";
     TlsDataCloseNotify: "tls-data-close-notify", "RFC 8446 6.1", Should, Server,

@@ -79,6 +79,7 @@ pub fn data(mode: DataMode) -> DataSetup {
         steal_from: None,
         expect: None,
         connect_late: false,
+        fresh_tls_session: false,
     }
 }
 
