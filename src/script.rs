@@ -537,6 +537,9 @@ pub struct Transfer {
     pub complete: ReplyExpect,
     /// Abort after this many bytes with ABOR (expect 426 then 226).
     pub abort_after: Option<u64>,
+    /// An upload ends its (protected) data connection with close_notify;
+    /// `false` closes TCP without it.
+    pub close_notify: bool,
 }
 
 /// Which side must close the data connection, and checks on who opened it.

@@ -191,6 +191,10 @@ pub struct RawTransfer {
     pub preliminary: Option<RawExpect>,
     pub complete: Option<RawExpect>,
     pub abort_after: Option<u64>,
+    /// FTPS upload: end the protected data connection with close_notify
+    /// (default true) or with a bare FIN (a truncation, as the server sees
+    /// it).
+    pub close_notify: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]

@@ -332,6 +332,13 @@ fn transfer(
         &at.key("complete"),
         &[226, 250],
     );
+    if raw.close_notify == Some(false) && direction != Some(Direction::Upload) {
+        ctx.error(
+            &at.key("close-notify"),
+            "`close-notify: false` is for uploads: a download is ended by the server",
+        );
+        return None;
+    }
     Some(Transfer {
         command: command?,
         direction: direction?,
@@ -340,6 +347,7 @@ fn transfer(
         preliminary: preliminary?,
         complete: complete?,
         abort_after: raw.abort_after,
+        close_notify: raw.close_notify.unwrap_or(true),
     })
 }
 

@@ -120,8 +120,8 @@ catalogue! {
     TlsClientAuthFirst: "tls-client-auth-first", "RFC 4217 4", Must, Client,
         "A client told to use FTPS has AUTH TLS accepted before it sends USER (no login in plaintext).",
         security: "FTPS downgrade: the login sent in plaintext";
-    TlsClientPbszBeforeProt: "tls-client-pbsz-before-prot", "RFC 4217 8", Must, Client,
-        "A client sends PBSZ 0 before PROT (RFC 2228: PROT follows PBSZ).";
+    TlsClientPbszBeforeProt: "tls-client-pbsz-before-prot", "RFC 4217 9", Must, Client,
+        "A client sends PBSZ 0 before PROT (RFC 4217 9: the PROT command MUST be preceded by a PBSZ command).";
     TlsClientProtP: "tls-client-prot-p", "RFC 4217 8", Must, Client,
         "A client told to use FTPS has PROT P in force before each transfer command.";
     TlsClientDataHandshake: "tls-client-data-handshake", "RFC 4217 7", Must, Client,
