@@ -127,8 +127,14 @@ pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
     // results, gathered in column order.
     let columns = columns(args.embedded_only);
     let runs = columns.iter().enumerate().map(|(i, col)| {
-        let (suites, config) = (&suites, &config);
+        // A variant's column runs its own suites only (`--case` filters).
+        let config = RunConfig {
+            filters: col.args.cases.clone(),
+            ..config.clone()
+        };
+        let suites = &suites;
         async move {
+            let config = &config;
             let started = Instant::now();
             let mut own = Ladders::default();
             let mut on_case = |r: &CaseResult, timeline: &Timeline| {
@@ -218,5 +224,28 @@ pub fn suite_paths(args: &MatrixArgs) -> Vec<PathBuf> {
         super::run::default_suites()
     } else {
         args.suites.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each variant is a column of its own, on its own suites only (a
+    /// whole run of `proftpd-implicit` would judge plain-FTP cases over a
+    /// server that protects every data connection).
+    #[test]
+    fn variant_columns_run_their_own_suites_only() {
+        let cols = columns(false);
+        for v in servers::VARIANTS {
+            let col = cols.iter().find(|c| c.name == v.name).expect("a column");
+            let want: Vec<String> = v.suites.iter().map(|s| format!("{s}::")).collect();
+            assert_eq!(col.args.cases, want, "{}", v.name);
+        }
+        let plain = cols.iter().find(|c| c.name == "vsftpd").expect("vsftpd");
+        assert!(plain.args.cases.is_empty());
+        assert!(columns(true)
+            .iter()
+            .all(|c| servers::variant(&c.name).is_none()));
     }
 }
