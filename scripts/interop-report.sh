@@ -8,9 +8,8 @@
 #       capture per case) in docs/interop.md; tests/interop_doc.rs checks
 #       both against the verdict snapshots
 #
-# vsftpd-tls-noreuse (tests/conformance.rs only) is not a matrix target: add
-# its matrix row and its section back by hand after --verdicts (the vsftpd
-# rows of the FTPS cases it differs in; tests/interop_doc.rs says which).
+# The server variants (servers::VARIANTS: vsftpd-tls-noreuse,
+# vsftpd-implicit, proftpd-implicit) are matrix targets on their own suites.
 #
 # Needs target/release/ftpconform (cargo build --release; or set
 # FTPCONFORM) and .peers/ (bash scripts/install-peers.sh). Targets run four

@@ -148,7 +148,8 @@ impl Harness {
 
     /// What the server can do; a case that requires anything else is an
     /// ignored trial. Default: every capability but `ipv6` (the IPv6 cases
-    /// need a server on ::1; name `ipv6` here for one).
+    /// need a server on ::1; name `ipv6` here for one) and `implicit-tls`
+    /// (name it for a server at an `ftps://` address).
     pub fn capabilities(mut self, capabilities: &[Capability]) -> Harness {
         self.capabilities = Some(capabilities.to_vec());
         self
@@ -196,7 +197,9 @@ impl Harness {
                 let lacks = capabilities
                     .as_ref()
                     .is_some_and(|have| case.requires.iter().any(|c| !have.contains(c)));
-                let ipv6_only = capabilities.is_none() && case.requires.contains(&Capability::Ipv6);
+                let ipv6_only = capabilities.is_none()
+                    && (case.requires.contains(&Capability::Ipv6)
+                        || case.requires.contains(&Capability::ImplicitTls));
                 let name = format!("{}::{}", suite.name, case.id);
                 let (shared, suite) = (Arc::clone(&shared), Arc::clone(&suite));
                 let kind = case.level.as_str();
@@ -243,13 +246,14 @@ impl Shared {
                 (started.url, Some(started.guard))
             }
         };
-        let mut endpoint = FtpUrl::parse(&address)
-            .and_then(|u| u.endpoint())
-            .map_err(|e| e.to_string())?;
+        let url = FtpUrl::parse(&address).map_err(|e| e.to_string())?;
+        let mut endpoint = url.endpoint().map_err(|e| e.to_string())?;
         endpoint.name = self.name.clone();
-        // Every case the trial list did not ignore may run; an ignored one
-        // runs only under --ignored, by choice.
-        endpoint.capabilities = Capability::ALL.to_vec();
+        // Every case the trial list did not ignore may run (an ignored one
+        // runs only under --ignored, by choice), but the other form of
+        // FTPS than the address names: implicit FTPS (`ftps://`) is TLS
+        // from the first byte, for every case.
+        endpoint.capabilities = Capability::of_url(url.implicit_tls);
         let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
         Ok(Running {
             endpoint,

@@ -388,7 +388,7 @@ async fn play(case: &Case, suite: &str, peer: Peer<'_>, timeline: &Timeline) -> 
                 addr: ep.addr,
                 user: ep.user.clone(),
                 pass: ep.pass.clone(),
-                implicit_tls: false,
+                implicit_tls: ep.capabilities.contains(&Capability::ImplicitTls),
                 lease: crate::net::Lease::for_server(ep.addr),
             };
             let (c, s, tl) = (case.clone(), steps.clone(), timeline.clone());

@@ -36,11 +36,16 @@ pub enum Capability {
     /// Explicit FTPS (RFC 4217): AUTH TLS, PBSZ, PROT, with a certificate
     /// of the test CA.
     Tls,
+    /// Implicit FTPS: TLS from the first byte of the control connection
+    /// (the practice RFC 4217 does not specify; its port 990 by custom).
+    /// A target with it is reached over TLS by every case: the fake client
+    /// starts TLS as soon as it connects.
+    ImplicitTls,
 }
 
 impl Capability {
     /// Every capability, in the order the docs list them.
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Capability::Active,
         Capability::Passive,
         Capability::Epsv,
@@ -48,7 +53,22 @@ impl Capability {
         Capability::Ipv6,
         Capability::Upload,
         Capability::Tls,
+        Capability::ImplicitTls,
     ];
+
+    /// What a server at an `ftp://` address is taken to have: everything
+    /// but implicit FTPS (which an `ftps://` address names, in place of
+    /// explicit FTPS).
+    pub fn of_url(implicit_tls: bool) -> Vec<Capability> {
+        let other = match implicit_tls {
+            true => Capability::Tls,
+            false => Capability::ImplicitTls,
+        };
+        Capability::ALL
+            .into_iter()
+            .filter(|c| *c != other)
+            .collect()
+    }
 
     /// The name used in `requires:` and in reports.
     pub fn name(self) -> &'static str {
@@ -60,6 +80,7 @@ impl Capability {
             Capability::Ipv6 => "ipv6",
             Capability::Upload => "upload",
             Capability::Tls => "tls",
+            Capability::ImplicitTls => "implicit-tls",
         }
     }
 
@@ -455,6 +476,9 @@ pub struct DataSetup {
     /// Passive: connect right after the reply (default) or only after the
     /// transfer command was sent.
     pub connect_late: bool,
+    /// FTPS: the protected data connection starts a TLS session of its own
+    /// instead of offering to resume the control connection's.
+    pub fresh_tls_session: bool,
 }
 
 impl DataSetup {
@@ -513,6 +537,9 @@ pub struct Transfer {
     pub complete: ReplyExpect,
     /// Abort after this many bytes with ABOR (expect 426 then 226).
     pub abort_after: Option<u64>,
+    /// An upload ends its (protected) data connection with close_notify;
+    /// `false` closes TCP without it.
+    pub close_notify: bool,
 }
 
 /// Which side must close the data connection, and checks on who opened it.

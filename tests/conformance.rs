@@ -40,12 +40,11 @@ use tokio::sync::Semaphore;
 /// answer to its probe noted).
 const IPV6_SUFFIX: &str = "-ipv6";
 
-/// vsftpd also runs the FTPS suites (`rfc4217-*`, and only those) with
-/// `require_ssl_reuse=NO`, as `vsftpd-tls-noreuse`: the one server option
-/// that changes what the FTPS cases see.
-const NOREUSE_SUFFIX: &str = "-tls-noreuse";
-const NOREUSE_SERVERS: [&str; 1] = ["vsftpd"];
-const FTPS_SUITES: &str = "rfc4217-";
+// The variants of a server (`servers::VARIANTS`: vsftpd with
+// `require_ssl_reuse=NO`, vsftpd serving implicit FTPS) run the suites
+// their options change, and only those. A case that requires implicit
+// FTPS runs on a variant that serves it only (as an IPv6 case runs on the
+// `-ipv6` servers only).
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -79,10 +78,7 @@ impl Servers {
     }
 
     fn start(&self, name: &str) -> Result<Arc<RunningServer>, String> {
-        let (server, opts) = match (
-            name.strip_suffix(IPV6_SUFFIX),
-            name.strip_suffix(NOREUSE_SUFFIX),
-        ) {
+        let (server, opts) = match (name.strip_suffix(IPV6_SUFFIX), servers::variant(name)) {
             (Some(server), _) => (
                 server,
                 ProfileOptions {
@@ -90,13 +86,7 @@ impl Servers {
                     ..Default::default()
                 },
             ),
-            (_, Some(server)) => (
-                server,
-                ProfileOptions {
-                    tls_reuse_optional: true,
-                    ..Default::default()
-                },
-            ),
+            (_, Some(v)) => (v.server, (v.options)()),
             _ => (name, ProfileOptions::default()),
         };
         let started = self.rt.block_on(servers::start(server, &opts));
@@ -283,12 +273,12 @@ fn pairs(suites: &[Suite]) -> Vec<(Peer, Suite, Case)> {
         .iter()
         .filter(|t| servers::runs_on_ipv6(t))
         .map(|t| format!("{t}{IPV6_SUFFIX}"));
-    let noreuse = NOREUSE_SERVERS.map(|t| format!("{t}{NOREUSE_SUFFIX}"));
+    let variants = servers::VARIANTS.iter().map(|v| v.name.to_string());
     let servers = names
         .iter()
         .map(|t| t.to_string())
         .chain(ipv6)
-        .chain(noreuse)
+        .chain(variants)
         .map(Peer::Server);
     let clients = ClientProfile::all().into_iter().map(Peer::Client);
     let mut out = Vec::new();
@@ -299,11 +289,17 @@ fn pairs(suites: &[Suite]) -> Vec<(Peer, Suite, Case)> {
             Role::Client
         };
         let v6 = peer.name().ends_with(IPV6_SUFFIX);
-        let ftps_only = peer.name().ends_with(NOREUSE_SUFFIX);
-        let runs = |s: &&Suite| s.role == role && (!ftps_only || s.name.starts_with(FTPS_SUITES));
+        let variant = servers::variant(&peer.name());
+        let implicit = variant.is_some_and(|v| (v.options)().implicit_tls);
+        let runs = |s: &&Suite| {
+            s.role == role && variant.is_none_or(|v| v.suites.contains(&s.name.as_str()))
+        };
         for suite in suites.iter().filter(runs) {
-            let wanted =
-                |c: &&Case| role == Role::Client || v6 || !c.requires.contains(&Capability::Ipv6);
+            let wanted = |c: &&Case| {
+                role == Role::Client
+                    || ((v6 || !c.requires.contains(&Capability::Ipv6))
+                        && (implicit || !c.requires.contains(&Capability::ImplicitTls)))
+            };
             for case in suite.cases.iter().filter(wanted) {
                 out.push((peer.clone(), suite.clone(), case.clone()));
             }

@@ -748,6 +748,8 @@ const EMBEDDED_FINDINGS: &[(&str, Verdict)] = &[
     ("ftps-get-plaintext-data", Verdict::Unimplemented),
     ("ftps-get-no-close-notify", Verdict::Unimplemented),
     ("ftps-resumption-refused", Verdict::Unimplemented),
+    ("ftps-pbsz-0", Verdict::Unimplemented),
+    ("ftps-auth-tls-parameter", Verdict::Unimplemented),
 ];
 
 #[tokio::test]

@@ -52,7 +52,7 @@ pub fn server_side(events: &[Event], ctx: &CheckCtx) -> Findings {
             (ConnRole::Control, TlsEvent::Failed { reason, .. }) => out.violation(
                 Rule::TlsHandshake,
                 ctx.grade(Rule::TlsHandshake),
-                "a TLS handshake on the control connection after 234",
+                "a TLS handshake on the control connection (after 234 to AUTH, or on connect with implicit FTPS)",
                 format!("the handshake failed: {reason}"),
                 None,
             ),

@@ -1,6 +1,7 @@
 //! `ftpconform matrix`: every suite against every available target (the
-//! embedded peers always; the real servers on IPv4 and on ::1 and the real
-//! clients that are installed), four targets at a time, into the matrix
+//! embedded peers always; the real servers on IPv4 and on ::1, their
+//! variants on the suites they change, and the real clients that are
+//! installed), four targets at a time, into the matrix
 //! (Markdown and HTML), the full HTML report with ladders, and one JSON
 //! report per target (what `scripts/interop-report.sh --verdicts` reads).
 
@@ -66,7 +67,8 @@ fn run_args(server: Option<&str>, client: Option<&str>, ipv6: bool) -> RunArgs {
     }
 }
 
-/// The targets, in report order: servers, the same on ::1, clients.
+/// The targets, in report order: servers, the same on ::1, the variants
+/// (each on its own suites), clients.
 fn columns(embedded_only: bool) -> Vec<Column> {
     let mut out = Vec::new();
     let names = servers::server_names();
@@ -85,6 +87,14 @@ fn columns(embedded_only: bool) -> Vec<Column> {
         out.push(Column {
             name: format!("{s}-ipv6"),
             args: run_args(Some(s), None, true),
+        });
+    }
+    for v in servers::VARIANTS.iter().filter(|_| !embedded_only) {
+        let mut args = run_args(Some(v.name), None, false);
+        args.cases = v.suites.iter().map(|s| format!("{s}::")).collect();
+        out.push(Column {
+            name: v.name.to_string(),
+            args,
         });
     }
     for c in ClientProfile::all() {
@@ -117,8 +127,14 @@ pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
     // results, gathered in column order.
     let columns = columns(args.embedded_only);
     let runs = columns.iter().enumerate().map(|(i, col)| {
-        let (suites, config) = (&suites, &config);
+        // A variant's column runs its own suites only (`--case` filters).
+        let config = RunConfig {
+            filters: col.args.cases.clone(),
+            ..config.clone()
+        };
+        let suites = &suites;
         async move {
+            let config = &config;
             let started = Instant::now();
             let mut own = Ladders::default();
             let mut on_case = |r: &CaseResult, timeline: &Timeline| {
@@ -208,5 +224,28 @@ pub fn suite_paths(args: &MatrixArgs) -> Vec<PathBuf> {
         super::run::default_suites()
     } else {
         args.suites.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each variant is a column of its own, on its own suites only (a
+    /// whole run of `proftpd-implicit` would judge plain-FTP cases over a
+    /// server that protects every data connection).
+    #[test]
+    fn variant_columns_run_their_own_suites_only() {
+        let cols = columns(false);
+        for v in servers::VARIANTS {
+            let col = cols.iter().find(|c| c.name == v.name).expect("a column");
+            let want: Vec<String> = v.suites.iter().map(|s| format!("{s}::")).collect();
+            assert_eq!(col.args.cases, want, "{}", v.name);
+        }
+        let plain = cols.iter().find(|c| c.name == "vsftpd").expect("vsftpd");
+        assert!(plain.args.cases.is_empty());
+        assert!(columns(true)
+            .iter()
+            .all(|c| servers::variant(&c.name).is_none()));
     }
 }

@@ -100,9 +100,20 @@ pub(super) fn default_jobs() -> usize {
 /// The help of `--server`, naming every server that can be started.
 fn server_help() -> String {
     format!(
-        "Server under test: `ftp://user:pass@host:port`, or a server started on loopback: {}",
-        servers::server_names().join(", ")
+        "Server under test: `ftp://user:pass@host:port` (`ftps://` for implicit FTPS), or a \
+         server started on loopback: {}",
+        known_servers()
     )
+}
+
+/// The servers `--server` can start: the profiles, then their variants.
+fn known_servers() -> String {
+    let variants = servers::VARIANTS.iter().map(|v| v.name);
+    let names: Vec<&str> = servers::server_names()
+        .into_iter()
+        .chain(variants)
+        .collect();
+    names.join(", ")
 }
 
 /// Default suite folder: `suites/` here, else the one beside the sources.
@@ -350,7 +361,7 @@ async fn server_target(
     spec: &str,
     args: &RunArgs,
 ) -> anyhow::Result<(ServerEndpoint, Option<RunningServer>)> {
-    if spec.starts_with("ftp://") {
+    if spec.starts_with("ftp://") || spec.starts_with("ftps://") {
         let endpoint = FtpUrl::parse(spec)?.endpoint()?;
         let ip = endpoint.addr.ip();
         if !ip.is_loopback() && !args.allow_remote {
@@ -362,19 +373,22 @@ async fn server_target(
         return Ok((endpoint, None));
     }
     let known = servers::server_names();
-    if !known.contains(&spec) {
+    let variant = servers::variant(spec);
+    if !known.contains(&spec) && variant.is_none() {
         bail!(
             "unknown server `{spec}`: use ftp://user:pass@host:port or one of {}",
-            known.join(", ")
+            known_servers()
         );
     }
+    let base = variant.map_or_else(ProfileOptions::default, |v| (v.options)());
     let opts = ProfileOptions {
         pasv_address: args.pasv_address,
         ipv6: args.ipv6,
-        ..Default::default()
+        ..base
     };
-    let server = servers::start(spec, &opts).await?;
+    let server = servers::start(variant.map_or(spec, |v| v.server), &opts).await?;
     let mut endpoint = server.endpoint();
+    endpoint.name = spec.to_string();
     if args.ipv6 {
         // As in `cargo test`: IPv6 runs report (and capture) apart.
         endpoint.name.push_str("-ipv6");

@@ -239,7 +239,7 @@ fn document(
          (servers that offer FTPS; \"n/a\" elsewhere): the control connection is TLS, so \
          a router's FTP helper cannot read or rewrite the PORT, EPRT, 227 or 229 on it. \
          Rows marked FTPS, CCC clear the control connection with `CCC` after the login \
-         (RFC 4217 6) and then use PASV or PORT. Through client-nat-alg, active mode \
+         (RFC 4217 5) and then use PASV or PORT. Through client-nat-alg, active mode \
          works in plain FTP because the helper rewrites PORT, and fails under FTPS, with \
          CCC too: the kernel's helper (nf_conntrack_ftp) looks for commands only at \
          sequence numbers it saw follow a newline, and the TLS records left it none, so \

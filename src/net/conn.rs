@@ -380,7 +380,7 @@ impl Conn {
     }
 
     /// Ends TLS and goes on in plaintext over the same TCP connection
-    /// (CCC, RFC 4217 6): sends close_notify, waits up to `timeout` for
+    /// (CCC, RFC 4217 5): sends close_notify, waits up to `timeout` for
     /// the peer's, records both. Nothing on a connection without TLS.
     pub async fn clear_tls(&mut self, timeout: Duration) -> Result<(), NetError> {
         if !self.tls {

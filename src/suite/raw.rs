@@ -137,7 +137,17 @@ pub struct RawData {
     /// Passive modes: first try to connect from this loopback address.
     pub steal_from: Option<String>,
     pub connect: Option<RawConnect>,
+    /// FTPS: whether a protected data connection offers to resume the
+    /// control connection's TLS session (default) or starts a fresh one.
+    pub tls_session: Option<RawTlsSession>,
     pub expect: Option<RawExpect>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawTlsSession {
+    Resume,
+    Fresh,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
@@ -181,6 +191,10 @@ pub struct RawTransfer {
     pub preliminary: Option<RawExpect>,
     pub complete: Option<RawExpect>,
     pub abort_after: Option<u64>,
+    /// FTPS upload: end the protected data connection with close_notify
+    /// (default true) or with a bare FIN (a truncation, as the server sees
+    /// it).
+    pub close_notify: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]

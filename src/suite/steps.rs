@@ -8,7 +8,7 @@ use super::expect::{codes_only, regex_list, reply_expect, Scope};
 use super::locate::NodePath;
 use super::raw::{
     RawConnect, RawData, RawDataExpect, RawDataMode, RawDirection, RawFamily, RawSide, RawStep,
-    RawStepMap, RawTransfer, StepWord, StrOr,
+    RawStepMap, RawTlsSession, RawTransfer, StepWord, StrOr,
 };
 use super::values;
 use crate::script::{
@@ -236,6 +236,7 @@ fn data(ctx: &mut Ctx, state: &mut State, raw: &RawData, at: &NodePath) -> Optio
         steal_from: steal_from.ok()?,
         expect,
         connect_late: raw.connect == Some(RawConnect::Late),
+        fresh_tls_session: raw.tls_session == Some(RawTlsSession::Fresh),
     })
 }
 
@@ -331,6 +332,13 @@ fn transfer(
         &at.key("complete"),
         &[226, 250],
     );
+    if raw.close_notify == Some(false) && direction != Some(Direction::Upload) {
+        ctx.error(
+            &at.key("close-notify"),
+            "`close-notify: false` is for uploads: a download is ended by the server",
+        );
+        return None;
+    }
     Some(Transfer {
         command: command?,
         direction: direction?,
@@ -339,6 +347,7 @@ fn transfer(
         preliminary: preliminary?,
         complete: complete?,
         abort_after: raw.abort_after,
+        close_notify: raw.close_notify.unwrap_or(true),
     })
 }
 

@@ -711,3 +711,34 @@ fn ftps_options_of_a_client_case_need_tls() {
         "`resume` needs `tls: true`",
     );
 }
+
+#[test]
+fn ftps_step_options_load_and_close_notify_is_for_uploads() {
+    let steps = "      - data: {mode: epsv, tls-session: fresh}\n      - transfer: {command: STOR a, content: x, close-notify: false}\n";
+    let suite = load(&server(steps)).unwrap();
+    let steps = steps_of(&suite.cases[0]);
+    let StepKind::Data(d) = &steps[0].kind else {
+        panic!()
+    };
+    assert!(d.fresh_tls_session);
+    let StepKind::Transfer(t) = &steps[1].kind else {
+        panic!()
+    };
+    assert!(!t.close_notify);
+    let defaults = load(&server(
+        "      - data: {mode: pasv}\n      - transfer: {command: STOR a, content: x}\n",
+    ))
+    .unwrap();
+    let StepKind::Data(d) = &steps_of(&defaults.cases[0])[0].kind else {
+        panic!()
+    };
+    assert!(!d.fresh_tls_session);
+    let errs = errors(&server(
+        "      - data: {mode: pasv}\n      - transfer: {command: RETR a, close-notify: false}\n",
+    ));
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("`close-notify: false` is for uploads")),
+        "{errs:?}"
+    );
+}

@@ -55,7 +55,7 @@ macro_rules! catalogue {
 
 catalogue! {
     TlsHandshake: "tls-handshake", "RFC 4217 4.1", Must, Server,
-        "After answering AUTH TLS with 234 the server completes a TLS handshake on the control connection (with a certificate the client can verify).";
+        "After answering AUTH TLS with 234 (with implicit FTPS: on connect, before the greeting) the server completes a TLS handshake on the control connection (with a certificate the client can verify).";
     TlsDataHandshake: "tls-data-handshake", "RFC 4217 7", Must, Server,
         "After PROT P each data connection completes a TLS handshake in which the FTP client is the TLS client, whichever side connected.";
     TlsDataCloseNotify: "tls-data-close-notify", "RFC 8446 6.1", Should, Server,
@@ -122,8 +122,8 @@ catalogue! {
     TlsClientAuthFirst: "tls-client-auth-first", "RFC 4217 4", Must, Client,
         "A client told to use FTPS has AUTH TLS accepted before it sends USER (no login in plaintext).",
         security: "FTPS downgrade: the login sent in plaintext";
-    TlsClientPbszBeforeProt: "tls-client-pbsz-before-prot", "RFC 4217 8", Must, Client,
-        "A client sends PBSZ 0 before PROT (RFC 2228: PROT follows PBSZ).";
+    TlsClientPbszBeforeProt: "tls-client-pbsz-before-prot", "RFC 4217 9", Must, Client,
+        "A client sends PBSZ 0 before PROT (RFC 4217 9: the PROT command MUST be preceded by a PBSZ command).";
     TlsClientProtP: "tls-client-prot-p", "RFC 4217 8", Must, Client,
         "A client told to use FTPS has PROT P in force before each transfer command.";
     TlsClientDataHandshake: "tls-client-data-handshake", "RFC 4217 7", Must, Client,

@@ -79,6 +79,7 @@ pub fn data(mode: DataMode) -> DataSetup {
         steal_from: None,
         expect: None,
         connect_late: false,
+        fresh_tls_session: false,
     }
 }
 
@@ -92,6 +93,7 @@ pub fn transfer(direction: Direction, command: &str, content: Content) -> Transf
         preliminary: ReplyExpect::codes(&[125, 150]),
         complete: ReplyExpect::codes(&[226, 250]),
         abort_after: None,
+        close_notify: true,
     }
 }
 

@@ -1,7 +1,9 @@
 //! A small FTPS server that breaks one TLS rule on purpose, in front of
 //! the fake client: it greets, takes `AUTH TLS` (234, then TLS over our
 //! own connection layer), logs in anyone, takes PBSZ, PROT P, TYPE and
-//! PASV, and serves `RETR` on a data connection as [`DataFault`] says.
+//! PASV, and serves `RETR` on a data connection as [`DataFault`] says;
+//! it takes a protected `STOR` and answers 226 if the client ended it
+//! with close_notify, `426` if it closed TCP without one.
 //! Its own events go to a timeline nobody reads; the fake client's
 //! timeline is the record.
 
@@ -10,7 +12,7 @@ use std::time::Duration;
 
 use ftpconform::net::tls::{ServerTls, Tls, Which};
 use ftpconform::net::{Conn, Listener, Sides};
-use ftpconform::timeline::{OpenRole, Side, Timeline};
+use ftpconform::timeline::{ConnId, EventKind, OpenRole, Side, Timeline, TlsEvent};
 
 const WAIT: Duration = Duration::from_secs(5);
 const SIDES: Sides = Sides::new(Side::Server, Side::Client);
@@ -115,8 +117,35 @@ async fn session(mut c: Conn, tl: &Timeline, fault: DataFault) -> Option<()> {
                 }
                 reply(&mut c, "226 done").await?;
             }
+            "STOR" => {
+                let mut d = pasv.take()?.accept(OpenRole::Data).await.ok()?;
+                reply(&mut c, "150 send it").await?;
+                d.start_tls(&tls);
+                while let Ok(Ok(chunk)) = tokio::time::timeout(WAIT, d.read_chunk(4096)).await {
+                    if chunk.is_empty() {
+                        break;
+                    }
+                }
+                let id = d.id();
+                d.shutdown().await;
+                match close_notify_from_client(tl, id) {
+                    true => reply(&mut c, "226 stored").await?,
+                    false => reply(&mut c, "426 truncated: no close_notify").await?,
+                }
+            }
             "QUIT" => return reply(&mut c, "221 bye").await,
             _ => reply(&mut c, "502 not here").await?,
         }
     }
+}
+
+/// Whether the client sent close_notify on connection `id` (the mock's own
+/// timeline holds what its connection layer saw).
+fn close_notify_from_client(tl: &Timeline, id: ConnId) -> bool {
+    tl.events().iter().any(|e| {
+        matches!(
+            &e.kind,
+            EventKind::Tls(TlsEvent::CloseNotify { conn, by: Side::Client }) if *conn == id
+        )
+    })
 }

@@ -50,6 +50,9 @@ impl FakeClient<'_> {
     pub async fn data(&mut self, step: &Step, setup: &DataSetup, t: Duration) -> Result<(), Stop> {
         self.greet(t).await?;
         self.pending = None;
+        if setup.fresh_tls_session {
+            self.fresh_tls_session();
+        }
         let bound = super::family::data_step(setup, &passive_command(setup));
         self.applies(step, bound, t).await?;
         let (command, named, listen) = match setup.mode.is_passive() {

@@ -81,6 +81,7 @@ mod tests {
             steal_from: None,
             expect: None,
             connect_late: false,
+            fresh_tls_session: false,
         }
     }
 

@@ -24,14 +24,19 @@ impl FakeClient<'_> {
         self.ftps.get_or_insert_with(|| Ftps {
             tls: Tls::Client(ClientTls::new(&tl, &name, Trust::TestCa)),
             protect: false,
+            fresh_next: false,
         })
     }
 
-    /// Starts TLS on the control connection at once (implicit FTPS): data
-    /// connections are protected from the start.
+    /// Starts TLS on the control connection at once (implicit FTPS). Data
+    /// connections still follow PROT, clear until a PROT P is accepted:
+    /// RFC 2228 3 makes Clear the default protection level, and vsftpd's
+    /// implicit mode sends clear data before PROT P (the practice of
+    /// clients such as curl is to send PBSZ and PROT P in
+    /// implicit mode too; Microsoft's MS-FTPS instead takes PROT P as
+    /// implied).
     pub fn implicit_tls(&mut self) -> Result<(), Stop> {
         let tls = self.ftps().tls.clone();
-        self.ftps().protect = true;
         self.ctrl()?.start_tls(&tls);
         Ok(())
     }
@@ -67,16 +72,36 @@ impl FakeClient<'_> {
 
     /// Starts TLS on a data connection when PROT P is in force; its first
     /// read or write (after the transfer command) runs the handshake.
-    pub fn protect(&self, conn: &mut Conn) {
-        if let Some(f) = self.ftps.as_ref().filter(|f| f.protect) {
-            conn.start_tls(&f.tls);
+    pub fn protect(&mut self, conn: &mut Conn) {
+        if let Some(tls) = self.data_tls() {
+            conn.start_tls(&tls);
         }
     }
 
     /// The same for the connection an active-mode listener will accept.
-    pub fn protect_accept(&self, pending: &mut PendingAccept) {
-        if let Some(f) = self.ftps.as_ref().filter(|f| f.protect) {
-            pending.protect(f.tls.clone());
+    pub fn protect_accept(&mut self, pending: &mut PendingAccept) {
+        if let Some(tls) = self.data_tls() {
+            pending.protect(tls);
         }
+    }
+
+    /// Asks for a fresh TLS session on the next protected data connection
+    /// (`tls-session: fresh`).
+    pub fn fresh_tls_session(&mut self) {
+        self.ftps().fresh_next = true;
+    }
+
+    /// The TLS of the next data connection, if PROT P is in force: the
+    /// case's configuration (offering to resume the control connection's
+    /// session), or once after `fresh_tls_session` a configuration of its
+    /// own, which has no session to offer.
+    fn data_tls(&mut self) -> Option<Tls> {
+        let name = self.target.addr.ip().to_string();
+        let tl = self.tl.clone();
+        let f = self.ftps.as_mut().filter(|f| f.protect)?;
+        if std::mem::take(&mut f.fresh_next) {
+            return Some(Tls::Client(ClientTls::new(&tl, &name, Trust::TestCa)));
+        }
+        Some(f.tls.clone())
     }
 }

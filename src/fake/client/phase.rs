@@ -351,7 +351,10 @@ impl Phase<'_> {
             }
         }
         if let Some(c) = self.conn.as_mut() {
-            c.shutdown().await;
+            match self.x.close_notify {
+                true => c.shutdown().await,
+                false => c.shutdown_without_close_notify().await,
+            }
             self.data_done = true;
         }
     }

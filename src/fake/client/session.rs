@@ -93,6 +93,9 @@ pub struct Ftps {
     pub tls: crate::net::tls::Tls,
     /// PROT P is in force: data connections run TLS.
     pub protect: bool,
+    /// The next protected data connection starts a fresh TLS session (a
+    /// configuration of its own, with no session to resume).
+    pub fresh_next: bool,
 }
 
 impl<'a> FakeClient<'a> {

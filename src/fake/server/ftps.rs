@@ -65,7 +65,7 @@ impl ServerSession {
     }
 
     /// 200, then both close_notify alerts and plaintext on the control
-    /// connection (RFC 4217 6).
+    /// connection (RFC 4217 5).
     async fn ccc(&mut self) -> Result<Flow, NetError> {
         self.send(&emit_line(200, "Control connection cleared"))
             .await?;

@@ -81,6 +81,32 @@ impl ClientTls {
     }
 }
 
+/// A client configuration that takes any certificate and logs no keys:
+/// for the readiness probes of implicit FTPS servers only, never a case.
+pub fn probe_config() -> Arc<ClientConfig> {
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCert(provider())))
+        .with_no_client_auth();
+    Arc::new(config)
+}
+
+/// The bytes of a TLS ClientHello to `ip` (from [`probe_config`]): what
+/// makes an implicit FTPS server answer at all.
+pub fn client_hello(ip: std::net::IpAddr) -> Vec<u8> {
+    let mut conn = rustls::ClientConnection::new(probe_config(), ServerName::from(ip))
+        .expect("a client connection to an IP address");
+    let mut out = Vec::new();
+    while conn.wants_write() {
+        if conn.write_tls(&mut out).is_err() {
+            break;
+        }
+    }
+    out
+}
+
 /// The fake server's TLS: the certificate it shows, and whether it keeps
 /// sessions for resumption.
 #[derive(Clone)]

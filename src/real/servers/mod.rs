@@ -36,6 +36,59 @@ pub fn server_names() -> Vec<&'static str> {
         .collect()
 }
 
+/// A named variant of a real server: the same profile started with other
+/// options, tested on the suites the options change only (its name is
+/// `server-suffix`, as the `-ipv6` profiles are `server-ipv6`).
+#[derive(Debug, Clone, Copy)]
+pub struct Variant {
+    pub name: &'static str,
+    pub server: &'static str,
+    pub options: fn() -> ProfileOptions,
+    /// The suites it runs (by name), and the only ones.
+    pub suites: &'static [&'static str],
+    /// Why it exists, for reports and `--help`.
+    pub what: &'static str,
+}
+
+/// Every variant, in report order.
+pub const VARIANTS: [Variant; 3] = [
+    Variant {
+        name: "vsftpd-tls-noreuse",
+        server: "vsftpd",
+        options: || ProfileOptions {
+            tls_reuse_optional: true,
+            ..Default::default()
+        },
+        suites: &["rfc4217-explicit"],
+        what: "vsftpd with require_ssl_reuse=NO",
+    },
+    Variant {
+        name: "vsftpd-implicit",
+        server: "vsftpd",
+        options: || ProfileOptions {
+            implicit_tls: true,
+            ..Default::default()
+        },
+        suites: &["rfc4217-implicit"],
+        what: "vsftpd with implicit_ssl=YES (implicit FTPS)",
+    },
+    Variant {
+        name: "proftpd-implicit",
+        server: "proftpd",
+        options: || ProfileOptions {
+            implicit_tls: true,
+            ..Default::default()
+        },
+        suites: &["rfc4217-implicit"],
+        what: "proftpd with mod_tls TLSOptions UseImplicitSSL (implicit FTPS)",
+    },
+];
+
+/// The variant called `name`, if there is one.
+pub fn variant(name: &str) -> Option<&'static Variant> {
+    VARIANTS.iter().find(|v| v.name == name)
+}
+
 /// Whether [`start`] can run the server on ::1 (`ProfileOptions::ipv6`):
 /// the real servers can; the embedded one listens on IPv4 only.
 pub fn runs_on_ipv6(name: &str) -> bool {
@@ -63,6 +116,9 @@ pub async fn start(name: &str, opts: &ProfileOptions) -> Result<RunningServer, S
     }
     if opts.pasv_address.is_some() {
         return Err(unsupported("pasv_address"));
+    }
+    if opts.implicit_tls {
+        return Err(unsupported("implicit FTPS"));
     }
     embedded::start_embedded().await
 }

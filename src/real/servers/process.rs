@@ -51,9 +51,15 @@ impl ServerProcess {
         self.child.id()
     }
 
-    /// Waits until the server answers `220` on `addr`, or fails with the
-    /// tail of its log when it exits or the time is up.
-    pub fn wait_ready(&mut self, addr: SocketAddr, timeout: Duration) -> Result<(), StartError> {
+    /// Waits until the server answers `220` on `addr` (inside TLS when
+    /// `implicit_tls`), or fails with the tail of its log when it exits or
+    /// the time is up.
+    pub fn wait_ready(
+        &mut self,
+        addr: SocketAddr,
+        implicit_tls: bool,
+        timeout: Duration,
+    ) -> Result<(), StartError> {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Some(status) = self.try_wait() {
@@ -64,7 +70,11 @@ impl ServerProcess {
                     tail: log_tail(&self.log),
                 });
             }
-            if greets(addr) {
+            let greeted = match implicit_tls {
+                true => greets_tls(addr),
+                false => greets(addr),
+            };
+            if greeted {
                 return Ok(());
             }
             std::thread::sleep(POLL);
@@ -219,7 +229,29 @@ pub fn greets(addr: SocketAddr) -> bool {
     ok
 }
 
-fn read_greeting(stream: &mut TcpStream) -> bool {
+/// The same over TLS from the first byte (implicit FTPS), taking any
+/// certificate: it asks only whether the server is up.
+pub fn greets_tls(addr: SocketAddr) -> bool {
+    let Ok(tcp) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = tcp.set_write_timeout(Some(Duration::from_secs(2)));
+    let name = rustls::pki_types::ServerName::from(addr.ip());
+    let Ok(conn) = rustls::ClientConnection::new(crate::net::tls::probe_config(), name) else {
+        return false;
+    };
+    let mut stream = rustls::StreamOwned::new(conn, tcp);
+    let ok = read_greeting(&mut stream);
+    if ok {
+        let _ = stream.write_all(b"QUIT\r\n");
+        stream.conn.send_close_notify();
+        let _ = stream.flush();
+    }
+    ok
+}
+
+fn read_greeting(stream: &mut impl Read) -> bool {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 512];
     while buf.len() < GREETING_MAX {
@@ -308,7 +340,7 @@ mod tests {
         let mut proc = ServerProcess::spawn("sh", cmd, &log).expect("spawn");
         let addr: SocketAddr = "127.0.0.1:1".parse().expect("addr");
         let err = proc
-            .wait_ready(addr, Duration::from_secs(5))
+            .wait_ready(addr, false, Duration::from_secs(5))
             .expect_err("exits");
         assert!(err.to_string().contains("boom-marker"), "{err}");
     }

@@ -1,5 +1,5 @@
-//! Targets named by URL: `ftp://[user[:pass]@]host[:port]`, resolved to an
-//! endpoint, and the probe that tells a reachable server from one that is
+//! Targets named by URL: `ftp://[user[:pass]@]host[:port]` (and
+//! `ftps://` for implicit FTPS), resolved to an endpoint, and the probe that tells a reachable server from one that is
 //! down, refuses or stays silent.
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -15,6 +15,9 @@ pub struct FtpUrl {
     pub port: u16,
     pub user: String,
     pub pass: String,
+    /// `ftps://`: implicit FTPS, TLS from the first byte (port 990 unless
+    /// given).
+    pub implicit_tls: bool,
 }
 
 /// Why a target could not be used.
@@ -38,13 +41,15 @@ impl std::fmt::Display for TargetError {
 impl std::error::Error for TargetError {}
 
 impl FtpUrl {
-    /// Parses `ftp://[user[:pass]@]host[:port]`; IPv6 hosts in brackets.
-    /// Without credentials the user is `anonymous`.
+    /// Parses `ftp://[user[:pass]@]host[:port]` (or `ftps://...`); IPv6
+    /// hosts in brackets. Without credentials the user is `anonymous`.
     pub fn parse(url: &str) -> Result<FtpUrl, TargetError> {
         let bad = |why: &str| TargetError::BadUrl(format!("{url}: {why}"));
-        let rest = url
-            .strip_prefix("ftp://")
-            .ok_or_else(|| bad("must start with ftp://"))?;
+        let (rest, implicit_tls) = match (url.strip_prefix("ftp://"), url.strip_prefix("ftps://")) {
+            (Some(rest), _) => (rest, false),
+            (_, Some(rest)) => (rest, true),
+            _ => return Err(bad("must start with ftp:// (or ftps:// for implicit FTPS)")),
+        };
         let rest = rest.trim_end_matches('/');
         let (cred, hostport) = match rest.rsplit_once('@') {
             Some((c, h)) => (Some(c), h),
@@ -57,7 +62,9 @@ impl FtpUrl {
             },
             None => ("anonymous".to_string(), "ftpconform@".to_string()),
         };
-        let (host, port) = split_host_port(hostport).ok_or_else(|| bad("bad host or port"))?;
+        let default_port = if implicit_tls { 990 } else { 21 };
+        let (host, port) =
+            split_host_port(hostport, default_port).ok_or_else(|| bad("bad host or port"))?;
         if host.is_empty() || user.is_empty() {
             return Err(bad("empty host or user"));
         }
@@ -66,6 +73,7 @@ impl FtpUrl {
             port,
             user,
             pass,
+            implicit_tls,
         })
     }
 
@@ -79,7 +87,7 @@ impl FtpUrl {
     }
 
     /// An endpoint for this URL; every capability is assumed (every case
-    /// runs).
+    /// runs) but the other form of FTPS (`Capability::of_url`).
     pub fn endpoint(&self) -> Result<ServerEndpoint, TargetError> {
         let addr = self.resolve()?;
         Ok(ServerEndpoint {
@@ -88,24 +96,24 @@ impl FtpUrl {
             user: self.user.clone(),
             pass: self.pass.clone(),
             passive_range: None,
-            capabilities: Capability::ALL.to_vec(),
+            capabilities: Capability::of_url(self.implicit_tls),
         })
     }
 }
 
-fn split_host_port(s: &str) -> Option<(String, u16)> {
+fn split_host_port(s: &str, default_port: u16) -> Option<(String, u16)> {
     if let Some(rest) = s.strip_prefix('[') {
         let (h, after) = rest.split_once(']')?;
         let port = match after.strip_prefix(':') {
             Some(p) => p.parse().ok()?,
-            None if after.is_empty() => 21,
+            None if after.is_empty() => default_port,
             None => return None,
         };
         return Some((h.to_string(), port));
     }
     match s.rsplit_once(':') {
         Some((h, p)) => Some((h.to_string(), p.parse().ok()?)),
-        None => Some((s.to_string(), 21)),
+        None => Some((s.to_string(), default_port)),
     }
 }
 
@@ -129,6 +137,15 @@ pub async fn probe(endpoint: &ServerEndpoint, limit: Duration) -> Result<(), Tar
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Ok(()),
         Err(e) => return Err(fail(e.to_string())),
     };
+    if endpoint.capabilities.contains(&Capability::ImplicitTls) {
+        // An implicit FTPS server says nothing before the ClientHello.
+        use tokio::io::AsyncWriteExt;
+        let hello = crate::net::tls::client_hello(endpoint.addr.ip());
+        stream
+            .write_all(&hello)
+            .await
+            .map_err(|e| fail(format!("sending a TLS ClientHello: {e}")))?;
+    }
     let mut buf = [0u8; 512];
     // Bytes, an end or a reset within the limit: it answered (what it
     // said is the cases' to judge).
@@ -158,6 +175,22 @@ mod tests {
         assert!(FtpUrl::parse("http://x").is_err());
         assert!(FtpUrl::parse("ftp://host:99999").is_err());
         assert!(FtpUrl::parse("ftp://[::1").is_err());
+        assert!(!FtpUrl::parse("ftp://localhost").unwrap().implicit_tls);
+    }
+
+    #[test]
+    fn ftps_urls_are_implicit_ftps_on_port_990() {
+        let u = FtpUrl::parse("ftps://127.0.0.1").unwrap();
+        assert!(u.implicit_tls);
+        assert_eq!(u.port, 990);
+        let caps = u.endpoint().unwrap().capabilities;
+        assert!(caps.contains(&Capability::ImplicitTls) && !caps.contains(&Capability::Tls));
+        let caps = FtpUrl::parse("ftp://127.0.0.1")
+            .unwrap()
+            .endpoint()
+            .unwrap()
+            .capabilities;
+        assert!(caps.contains(&Capability::Tls) && !caps.contains(&Capability::ImplicitTls));
     }
 
     #[tokio::test]
@@ -191,6 +224,29 @@ mod tests {
             .to_string();
         assert!(err.contains("no greeting"), "{err}");
         hold.abort();
+    }
+
+    /// An implicit FTPS server answers only a ClientHello: the probe sends
+    /// one (a TLS handshake record) and then takes any answer.
+    #[tokio::test]
+    async fn probe_of_an_ftps_address_sends_a_client_hello() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let serve = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await?;
+            let mut head = [0u8; 3];
+            s.read_exact(&mut head).await?;
+            s.write_all(b"\x15\x03\x03").await?;
+            std::io::Result::Ok(head)
+        });
+        let ep = FtpUrl::parse(&format!("ftps://127.0.0.1:{}", addr.port()))
+            .unwrap()
+            .endpoint()
+            .unwrap();
+        probe(&ep, Duration::from_secs(2)).await.unwrap();
+        let head = serve.await.unwrap().unwrap();
+        assert_eq!(head[0], 0x16, "a handshake record: {head:?}");
     }
 
     #[tokio::test]

@@ -53,6 +53,10 @@ pub struct ProfileOptions {
     /// TLS session (vsftpd `require_ssl_reuse=NO`; the other servers do
     /// not require it anyway).
     pub tls_reuse_optional: bool,
+    /// Implicit FTPS in place of explicit: TLS from the first byte of the
+    /// control connection (vsftpd `implicit_ssl=YES`); only profiles with
+    /// `Profile::implicit_tls` have it.
+    pub implicit_tls: bool,
 }
 
 /// Where a server listens when not on a free loopback port: inside a
@@ -87,6 +91,9 @@ pub(crate) struct Profile {
     /// The configuration offers explicit FTPS with the test CA's
     /// certificate.
     pub tls: bool,
+    /// The configuration can serve implicit FTPS instead
+    /// (`ProfileOptions::implicit_tls`).
+    pub implicit_tls: bool,
     /// How many sessions may run at a time (each profile says why).
     pub sessions: usize,
 }
@@ -133,6 +140,12 @@ fn start_placed(
         return Err(StartError::Unsupported {
             server: name.to_string(),
             option: "pasv_address with ipv6 (227 replies carry IPv4 only)".to_string(),
+        });
+    }
+    if opts.implicit_tls && !profile.implicit_tls {
+        return Err(StartError::Unsupported {
+            server: name.to_string(),
+            option: "implicit FTPS (no such mode in this profile)".to_string(),
         });
     }
     let dir = server_dir()?;
@@ -184,15 +197,17 @@ fn start_once(
     };
     let command = (profile.command)(&setup)?;
     let mut process = ServerProcess::spawn(profile.name, command, &setup.log)?;
-    process.wait_ready(setup.addr, START_TIMEOUT)?;
+    process.wait_ready(setup.addr, opts.implicit_tls, START_TIMEOUT)?;
     Ok((process, endpoint(profile, &setup)))
 }
 
 fn endpoint(profile: &Profile, setup: &Setup) -> ServerEndpoint {
     use Capability::*;
     let mut capabilities = vec![Active, Passive, Epsv, Upload];
-    if profile.tls {
-        capabilities.push(Tls);
+    match (profile.tls, setup.opts.implicit_tls) {
+        (_, true) => capabilities.push(ImplicitTls),
+        (true, false) => capabilities.push(Tls),
+        (false, false) => {}
     }
     if setup.addr.is_ipv6() {
         capabilities.push(Ipv6);
@@ -277,6 +292,16 @@ mod tests {
             ..Default::default()
         };
         let err = start_profile("vsftpd", &opts).expect_err("unsupported");
+        assert!(matches!(err, StartError::Unsupported { .. }), "{err}");
+    }
+
+    #[test]
+    fn implicit_ftps_is_refused_by_a_profile_without_it() {
+        let opts = ProfileOptions {
+            implicit_tls: true,
+            ..Default::default()
+        };
+        let err = start_profile("pure-ftpd", &opts).expect_err("unsupported");
         assert!(matches!(err, StartError::Unsupported { .. }), "{err}");
     }
 

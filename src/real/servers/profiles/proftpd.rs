@@ -15,6 +15,8 @@ pub(crate) const PROFILE: Profile = Profile {
     // One process per session (fork): sessions are independent.
     sessions: 16,
     tls: true,
+    // TLSOptions UseImplicitSSL (`ProfileOptions::implicit_tls`).
+    implicit_tls: true,
 };
 
 fn command(setup: &Setup) -> Result<Command, StartError> {
@@ -59,6 +61,8 @@ fn config(setup: &Setup) -> String {
 /// proftpd-mod-crypto beside the server), offered and not required.
 /// mod_tls's default stays: a data connection must resume the control
 /// connection's TLS session, as with vsftpd's `require_ssl_reuse=YES`.
+/// With `implicit_tls`, `TLSOptions UseImplicitSSL`: TLS from the first
+/// byte of every control connection.
 fn tls(setup: &Setup) -> Result<String, StartError> {
     let pem = tls_files(setup)?;
     let modules = peers_dir().join("root/usr/lib/proftpd");
@@ -69,6 +73,9 @@ fn tls(setup: &Setup) -> Result<String, StartError> {
     let _ = writeln!(c, "  TLSRSACertificateFile {}", pem.cert.display());
     let _ = writeln!(c, "  TLSRSACertificateKeyFile {}", pem.key.display());
     let _ = writeln!(c, "  TLSLog {}/tls.log", setup.dir.display());
+    if setup.opts.implicit_tls {
+        c.push_str("  TLSOptions UseImplicitSSL\n");
+    }
     c.push_str("</IfModule>\n");
     Ok(c)
 }

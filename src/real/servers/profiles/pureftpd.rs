@@ -15,6 +15,7 @@ pub(crate) const PROFILE: Profile = Profile {
     // One process per session (fork): sessions are independent.
     sessions: 16,
     tls: true,
+    implicit_tls: false,
 };
 
 /// `openssl passwd -6 -salt ftpconform test`: sha512-crypt costs about

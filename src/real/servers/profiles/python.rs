@@ -15,6 +15,7 @@ pub(crate) const PYFTPDLIB: Profile = Profile {
     pass: "test",
     command: pyftpdlib,
     tls: true,
+    implicit_tls: false,
     // One Python process, one event loop. With cases truly side by side
     // (the matrix, 4 targets at a time), 2 or 4 sessions at once made it
     // go silent for 5 s and more now and then (a USER or an EPRT left
@@ -31,6 +32,7 @@ pub(crate) const TWISTED: Profile = Profile {
     pass: "test",
     command: twisted,
     tls: false,
+    implicit_tls: false,
     // One Python process, one reactor, as pyftpdlib.
     sessions: 4,
 };

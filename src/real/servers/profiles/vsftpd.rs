@@ -17,6 +17,8 @@ pub(crate) const PROFILE: Profile = Profile {
     // One process per session (fork): sessions are independent.
     sessions: 16,
     tls: true,
+    // implicit_ssl=YES (`ProfileOptions::implicit_tls`).
+    implicit_tls: true,
 };
 
 fn command(setup: &Setup) -> Result<Command, StartError> {
@@ -66,15 +68,22 @@ fn config(setup: &Setup, empty: &str) -> String {
 /// go on as before): anonymous sessions may use it, data connections must
 /// resume the control connection's session (`require_ssl_reuse`, vsftpd's
 /// default) unless the options say otherwise. vsftpd's default cipher
-/// list (DES-CBC3-SHA) is gone from today's TLS stacks: `HIGH`.
+/// list (DES-CBC3-SHA) is gone from today's TLS stacks: `HIGH`. With
+/// `implicit_tls`, `implicit_ssl=YES`: every control connection is TLS
+/// from its first byte (data connections still follow PROT, vsftpd's
+/// default being clear).
 fn tls(setup: &Setup) -> Result<String, StartError> {
     let pem = tls_files(setup)?;
     let reuse = match setup.opts.tls_reuse_optional {
         true => "NO",
         false => "YES",
     };
+    let implicit = match setup.opts.implicit_tls {
+        true => "YES",
+        false => "NO",
+    };
     Ok(format!(
-        "ssl_enable=YES\nallow_anon_ssl=YES\nforce_local_data_ssl=NO\nforce_local_logins_ssl=NO\n\
+        "ssl_enable=YES\nimplicit_ssl={implicit}\nallow_anon_ssl=YES\nforce_local_data_ssl=NO\nforce_local_logins_ssl=NO\n\
          ssl_ciphers=HIGH\nrequire_ssl_reuse={reuse}\nrsa_cert_file={}\nrsa_private_key_file={}\n",
         pem.cert.display(),
         pem.key.display()
