@@ -232,6 +232,11 @@ pub struct RawExpectMap {
     pub text: Option<OneOrMany<String>>,
     pub capture: Option<Vec<RawCapture>>,
     pub rule: Option<String>,
+    /// Codes after which the case ends, the reply judged as usual: the
+    /// steps after it are not run (a `421`, after which the server closes
+    /// the session). `send` / `raw` and `expect` steps and a transfer's
+    /// `complete` only.
+    pub ends: Option<OneOrMany<RawCode>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]

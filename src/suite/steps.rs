@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::ctx::{timeout, Ctx};
-use super::expect::{codes_only, regex_list, reply_expect, Scope};
+use super::expect::{codes_only, refuse_ends, regex_list, reply_expect, Scope};
 use super::locate::NodePath;
 use super::raw::{
     RawConnect, RawData, RawDataExpect, RawDataMode, RawDirection, RawFamily, RawSide, RawStep,
@@ -218,6 +218,7 @@ fn data(ctx: &mut Ctx, state: &mut State, raw: &RawData, at: &NodePath) -> Optio
     let steal_from = ctx.opt(&at.key("steal-from"), raw.steal_from.as_ref(), |a| {
         values::loopback(a)
     });
+    refuse_ends(ctx, raw.expect.as_ref(), &at.key("expect"));
     let expect = match &raw.expect {
         Some(e) => Some(reply_expect(ctx, &mut state.scope, e, &at.key("expect"))?),
         None => None,
@@ -317,6 +318,7 @@ fn transfer(
     let direction = direction(ctx, raw, at);
     let content = direction.and_then(|d| content(ctx, raw, d, at));
     let data_text = regex_list(ctx, raw.matches.as_ref(), &at.key("match"));
+    refuse_ends(ctx, raw.preliminary.as_ref(), &at.key("preliminary"));
     let preliminary = optional_expect(
         ctx,
         state,
