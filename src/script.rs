@@ -562,6 +562,14 @@ pub enum StepKind {
     ExpectNoStray { grace: Duration },
     /// Set a variable.
     Set { var: String, value: Template },
+    /// Compare two values (captured or set earlier): equal when `same`,
+    /// different otherwise; `rule` is reported when they are not.
+    Compare {
+        left: Template,
+        right: Template,
+        same: bool,
+        rule: Option<String>,
+    },
     /// Wait.
     Sleep(Duration),
     /// Close the control connection (after QUIT, or abruptly).

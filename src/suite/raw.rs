@@ -113,6 +113,7 @@ pub struct RawStepMap {
     #[schemars(with = "Option<RawNoStray>")]
     pub expect_no_stray: Option<Option<RawNoStray>>,
     pub set: Option<RawSet>,
+    pub compare: Option<RawCompare>,
     pub sleep: Option<RawDuration>,
     #[serde(default, deserialize_with = "present")]
     #[schemars(with = "Option<RawDisconnect>")]
@@ -208,6 +209,18 @@ pub enum RawSide {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawNoStray {
     pub grace: Option<RawDuration>,
+}
+
+/// `compare`: two templates (values captured or set earlier) that must be
+/// equal (`same: true`) or differ (`same: false`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawCompare {
+    /// Exactly two templates.
+    pub values: Vec<String>,
+    pub same: bool,
+    /// Rule id reported when the comparison fails (default: the case id).
+    pub rule: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -354,6 +354,16 @@ impl<'a> FakeClient<'a> {
         Ok(())
     }
 
+    /// Records the two values of a `compare` step (the checks judge them);
+    /// a variable whose capture found no value is recorded as such.
+    pub fn compare(&self, left: &Template, right: &Template) {
+        let value = |t: &Template| template::resolve(t, &self.vars).ok();
+        self.record(PeerEvent::Compared {
+            left: value(left),
+            right: value(right),
+        });
+    }
+
     pub async fn disconnect(&mut self, abrupt: bool, t: Duration) {
         if !abrupt {
             self.settle().await;
