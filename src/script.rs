@@ -180,17 +180,19 @@ pub enum Builtin {
     ClientIp,
     ForeignIp,
     ServerPort,
+    ServerHost,
 }
 
 impl Builtin {
     /// The built-in variables, in the order the docs list them.
-    pub const ALL: [Builtin; 6] = [
+    pub const ALL: [Builtin; 7] = [
         Builtin::User,
         Builtin::Pass,
         Builtin::ServerIp,
         Builtin::ClientIp,
         Builtin::ForeignIp,
         Builtin::ServerPort,
+        Builtin::ServerHost,
     ];
 
     /// The name written in `${name}`.
@@ -202,6 +204,7 @@ impl Builtin {
             Builtin::ClientIp => "client_ip",
             Builtin::ForeignIp => "foreign_ip",
             Builtin::ServerPort => "server_port",
+            Builtin::ServerHost => "server_host",
         }
     }
 
@@ -216,6 +219,9 @@ impl Builtin {
                 "a stand-in for another host: 127.0.0.2 (::1 over IPv6, which has one loopback address)"
             }
             Builtin::ServerPort => "the fake server's control port",
+            Builtin::ServerHost => {
+                "the server's address as a HOST literal (RFC 7151 3.1): `127.0.0.1`, `[::1]`"
+            }
         }
     }
 
@@ -224,6 +230,7 @@ impl Builtin {
     pub fn roles(self) -> &'static [Role] {
         match self {
             Builtin::ServerPort => &[Role::Client],
+            Builtin::ServerHost => &[Role::Server],
             _ => &[Role::Server, Role::Client],
         }
     }
@@ -331,6 +338,9 @@ pub struct ReplyExpect {
     pub captures: Vec<Capture>,
     /// Rule id reported when this expectation fails (defaults to the case id).
     pub rule: Option<String>,
+    /// Codes after which the case ends (the reply is judged as usual): the
+    /// steps after it are not run.
+    pub ends: Vec<CodeMatch>,
 }
 
 impl ReplyExpect {
@@ -342,6 +352,7 @@ impl ReplyExpect {
             text: Vec::new(),
             captures: Vec::new(),
             rule: None,
+            ends: Vec::new(),
         }
     }
 
@@ -362,6 +373,11 @@ impl ReplyExpect {
             .iter()
             .chain(alternatives)
             .any(|c| c.matches(code))
+    }
+
+    /// True when `code` ends the case (`ends:`).
+    pub fn ends_case(&self, code: u16) -> bool {
+        self.ends.iter().any(|c| c.matches(code))
     }
 
     /// True when some passing code is a success (2xx).
@@ -573,6 +589,14 @@ pub enum StepKind {
     ExpectNoStray { grace: Duration },
     /// Set a variable.
     Set { var: String, value: Template },
+    /// Compare two values (captured or set earlier): equal when `same`,
+    /// different otherwise; `rule` is reported when they are not.
+    Compare {
+        left: Template,
+        right: Template,
+        same: bool,
+        rule: Option<String>,
+    },
     /// Wait.
     Sleep(Duration),
     /// Close the control connection (after QUIT, or abruptly).

@@ -141,10 +141,33 @@ impl<'a> Walk<'a> {
                 self.transferred(end);
             }
             PeerEvent::Remark { text } => self.found.note(text.clone()),
+            PeerEvent::Compared { left, right } => self.compared(left, right),
             // Read by the transfer check, with the transfer's data connection.
             PeerEvent::Received { .. } => {}
             PeerEvent::Inapplicable(why) => self.inapplicable(why),
         }
+    }
+
+    /// A `compare` step's values against what the step asks: equal or
+    /// different. A value missing (its capture found none) is already a
+    /// violation of that capture; it is noted, not judged again.
+    fn compared(&mut self, left: &Option<String>, right: &Option<String>) {
+        let Some(StepKind::Compare { same, rule, .. }) = self.step.map(|s| &s.kind) else {
+            return;
+        };
+        let (Some(left), Some(right)) = (left, right) else {
+            self.found
+                .note("not compared: a value was not captured".to_string());
+            return;
+        };
+        if (left == right) == *same {
+            return;
+        }
+        let expected = match same {
+            true => format!("the same value as `{right}`"),
+            false => format!("a value other than `{right}`"),
+        };
+        self.violate(rule.as_deref(), expected, format!("`{left}`"));
     }
 
     /// The case stopped: the rest does not apply, for the reason recorded.
@@ -357,6 +380,11 @@ impl<'a> Walk<'a> {
                 self.violate(rule, expected, line);
                 return false;
             }
+        }
+        // An unimplemented answer ends the case: the values it would have
+        // given are not missing, the command is.
+        if exp.unimplemented(reply.code) {
+            return true;
         }
         for (var, why) in failed_captures(exp, &reply.reply) {
             self.violate(rule, format!("a value for ${{{var}}}"), why);
@@ -676,5 +704,40 @@ mod tests {
         let v = &f.violations[0];
         assert_eq!(v.rule, Rule::Greeting220);
         assert_eq!(v.actual, "no reply within 1s");
+    }
+
+    #[test]
+    fn a_compare_step_judges_equal_or_different_values() {
+        let compare = |same| StepKind::Compare {
+            left: crate::script::Template { parts: vec![] },
+            right: crate::script::Template { parts: vec![] },
+            same,
+            rule: Some("unique-fact-stable".into()),
+        };
+        let values = |l: Option<&str>, r: Option<&str>| {
+            timeline(&[(
+                b"",
+                Some(PeerEvent::Compared {
+                    left: l.map(String::from),
+                    right: r.map(String::from),
+                }),
+            )])
+        };
+        let (c, steps) = case(vec![compare(true)]);
+        let f = check_server_case(&c, &steps, &values(Some("a1"), Some("a1")), None);
+        assert!(f.violations.is_empty(), "{:?}", f.violations);
+        let f = check_server_case(&c, &steps, &values(Some("a1"), Some("b2")), None);
+        let v = &f.violations[0];
+        assert_eq!(v.rule, "unique-fact-stable");
+        assert_eq!(
+            (v.expected.as_str(), v.actual.as_str()),
+            ("the same value as `b2`", "`a1`")
+        );
+        let (c, steps) = case(vec![compare(false)]);
+        let f = check_server_case(&c, &steps, &values(Some("a1"), Some("a1")), None);
+        assert_eq!(f.violations[0].expected, "a value other than `a1`");
+        // A value missing is its capture's violation, not the comparison's.
+        let f = check_server_case(&c, &steps, &values(None, Some("a1")), None);
+        assert!(f.violations.is_empty(), "{:?}", f.violations);
     }
 }

@@ -90,6 +90,7 @@ pub fn codes_only(codes: &[u16]) -> ReplyExpect {
         text: Vec::new(),
         captures: Vec::new(),
         rule: None,
+        ends: Vec::new(),
     }
 }
 
@@ -137,13 +138,30 @@ fn full(
         }
         None => None,
     };
+    let ends = match &raw.ends {
+        Some(ends) => code_list(ctx, ends, &at.key("ends")),
+        None => Some(Vec::new()),
+    };
     Some(ReplyExpect {
         codes: codes?,
         alternatives: alternatives?,
         text: text?,
         captures: captures?,
         rule,
+        ends: ends?,
     })
+}
+
+/// `ends:` belongs to `send` / `raw` and `expect` steps and to a
+/// transfer's final reply (`complete`): elsewhere (a negotiation, a
+/// preliminary reply) the fake client does not stop there.
+pub fn refuse_ends(ctx: &mut Ctx, raw: Option<&RawExpect>, at: &NodePath) {
+    if let Some(RawExpect::Full(map)) = raw {
+        if map.ends.is_some() {
+            let why = "`ends` is allowed only in the expectation of a send, raw or expect step, or a transfer's `complete`";
+            ctx.error(&at.key("ends"), why.to_string());
+        }
+    }
 }
 
 /// One code or a list; a list must not be empty.

@@ -113,6 +113,7 @@ pub struct RawStepMap {
     #[schemars(with = "Option<RawNoStray>")]
     pub expect_no_stray: Option<Option<RawNoStray>>,
     pub set: Option<RawSet>,
+    pub compare: Option<RawCompare>,
     pub sleep: Option<RawDuration>,
     #[serde(default, deserialize_with = "present")]
     #[schemars(with = "Option<RawDisconnect>")]
@@ -224,6 +225,18 @@ pub struct RawNoStray {
     pub grace: Option<RawDuration>,
 }
 
+/// `compare`: two templates (values captured or set earlier) that must be
+/// equal (`same: true`) or differ (`same: false`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawCompare {
+    /// Exactly two templates.
+    pub values: Vec<String>,
+    pub same: bool,
+    /// Rule id reported when the comparison fails (default: the case id).
+    pub rule: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawSet {
@@ -246,6 +259,11 @@ pub struct RawExpectMap {
     pub text: Option<OneOrMany<String>>,
     pub capture: Option<Vec<RawCapture>>,
     pub rule: Option<String>,
+    /// Codes after which the case ends, the reply judged as usual: the
+    /// steps after it are not run (a `421`, after which the server closes
+    /// the session). `send` / `raw` and `expect` steps and a transfer's
+    /// `complete` only.
+    pub ends: Option<OneOrMany<RawCode>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]

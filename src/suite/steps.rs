@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::ctx::{timeout, Ctx};
-use super::expect::{codes_only, regex_list, reply_expect, Scope};
+use super::expect::{codes_only, refuse_ends, regex_list, reply_expect, Scope};
 use super::locate::NodePath;
 use super::raw::{
     RawConnect, RawData, RawDataExpect, RawDataMode, RawDirection, RawFamily, RawSide, RawStep,
@@ -96,6 +96,7 @@ fn actions(m: &RawStepMap) -> Vec<&'static str> {
         ("data-expect", m.data_expect.is_some()),
         ("expect-no-stray", m.expect_no_stray.is_some()),
         ("set", m.set.is_some()),
+        ("compare", m.compare.is_some()),
         ("sleep", m.sleep.is_some()),
         ("disconnect", m.disconnect.is_some()),
     ]
@@ -121,7 +122,7 @@ fn map_kind(ctx: &mut Ctx, state: &mut State, m: &RawStepMap, at: &NodePath) -> 
     }
     let action = match found[..] {
         [] => {
-            ctx.error(at, "a step needs one action: login, send, raw, expect, data, transfer, data-expect, expect-no-stray, set, sleep or disconnect");
+            ctx.error(at, "a step needs one action: login, send, raw, expect, data, transfer, data-expect, expect-no-stray, set, compare, sleep or disconnect");
             return None;
         }
         [one] => one,
@@ -158,6 +159,7 @@ fn kind(
         }
         "expect-no-stray" => no_stray(ctx, m, &key)?,
         "set" => set(ctx, state, m, &key)?,
+        "compare" => compare(ctx, state, m, &key)?,
         "sleep" => StepKind::Sleep(ctx.check(&key, values::duration(m.sleep.as_ref()?))?),
         "disconnect" => {
             let abrupt = m
@@ -218,6 +220,7 @@ fn data(ctx: &mut Ctx, state: &mut State, raw: &RawData, at: &NodePath) -> Optio
     let steal_from = ctx.opt(&at.key("steal-from"), raw.steal_from.as_ref(), |a| {
         values::loopback(a)
     });
+    refuse_ends(ctx, raw.expect.as_ref(), &at.key("expect"));
     let expect = match &raw.expect {
         Some(e) => Some(reply_expect(ctx, &mut state.scope, e, &at.key("expect"))?),
         None => None,
@@ -318,6 +321,7 @@ fn transfer(
     let direction = direction(ctx, raw, at);
     let content = direction.and_then(|d| content(ctx, raw, d, at));
     let data_text = regex_list(ctx, raw.matches.as_ref(), &at.key("match"));
+    refuse_ends(ctx, raw.preliminary.as_ref(), &at.key("preliminary"));
     let preliminary = optional_expect(
         ctx,
         state,
@@ -484,5 +488,28 @@ fn set(ctx: &mut Ctx, state: &mut State, m: &RawStepMap, at: &NodePath) -> Optio
     Some(StepKind::Set {
         var: raw.var.clone(),
         value,
+    })
+}
+
+fn compare(ctx: &mut Ctx, state: &mut State, m: &RawStepMap, at: &NodePath) -> Option<StepKind> {
+    let raw = m.compare.as_ref()?;
+    let values_at = at.key("values");
+    let [left, right] = &raw.values[..] else {
+        ctx.error(&values_at, "`values` takes exactly two templates");
+        return None;
+    };
+    let left = ctx.check(&values_at, state.scope.template(left));
+    let right = ctx.check(&values_at, state.scope.template(right));
+    let rule = match &raw.rule {
+        Some(rule) => {
+            Some(ctx.check(&at.key("rule"), values::case_id(rule).map(|_| rule.clone()))?)
+        }
+        None => None,
+    };
+    Some(StepKind::Compare {
+        left: left?,
+        right: right?,
+        same: raw.same,
+        rule,
     })
 }

@@ -742,3 +742,42 @@ fn ftps_step_options_load_and_close_notify_is_for_uploads() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn ends_and_compare_load_where_they_belong() {
+    let ok = server(concat!(
+        "      - send: \"PASS x\"\n",
+        "        expect: {code: [530, 421], ends: 421, capture: [{var: a, from: text}]}\n",
+        "      - compare: {values: [\"${a}\", \"x\"], same: false, rule: r}\n",
+    ));
+    let suite = load(&ok).unwrap();
+    let steps = steps_of(&suite.cases[0]);
+    match &steps[0].kind {
+        StepKind::Send {
+            expect: Some(e), ..
+        } => assert!(e.ends_case(421) && !e.ends_case(530)),
+        k => panic!("{k:?}"),
+    }
+    assert!(matches!(
+        &steps[1].kind,
+        StepKind::Compare { same: false, .. }
+    ));
+    let data = server("      - data: {mode: pasv, expect: {code: 227, ends: 227}}\n");
+    assert!(
+        errors(&data)[0].contains("`ends` is allowed only"),
+        "{:?}",
+        errors(&data)
+    );
+    let one = server("      - compare: {values: [\"x\"], same: true}\n");
+    assert!(
+        errors(&one)[0].contains("exactly two"),
+        "{:?}",
+        errors(&one)
+    );
+    let undefined = server("      - compare: {values: [\"${b}\", \"x\"], same: true}\n");
+    assert!(
+        errors(&undefined)[0].contains("undefined variable"),
+        "{:?}",
+        errors(&undefined)
+    );
+}

@@ -49,6 +49,12 @@ pub enum PeerEvent {
     /// An observation for the report (a retry, a skipped attempt), not a
     /// judgement.
     Remark { text: String },
+    /// A `compare` step's two values as resolved (`None`: a variable with
+    /// no value, its capture having found none).
+    Compared {
+        left: Option<String>,
+        right: Option<String>,
+    },
     /// The case stops here, its remaining steps not run, because they
     /// cannot apply to this target.
     Inapplicable(Inapplicable),

@@ -10,6 +10,8 @@
 //!   arguments, parsed and encoded (every 227 shape), and the one finder
 //!   of address arguments in control lines, with their spans.
 //! - [`escape`]: bytes as printable text, the one way raw bytes are shown.
+//! - [`telnet`]: Telnet commands taken out of the control stream (`IAC IAC`
+//!   kept as one 0xFF).
 //!
 //! "Incomplete" is a normal state: decoders return `None` until a whole line
 //! or reply has arrived.
@@ -19,6 +21,7 @@ pub mod command;
 pub mod escape;
 pub mod line;
 pub mod reply;
+pub mod telnet;
 
 /// Default cap on one command or reply line, in bytes (CRLF included).
 pub const DEFAULT_LINE_CAP: usize = 8192;

@@ -52,6 +52,12 @@ impl Control {
         res.map(|reply| (n, reply))
     }
 
+    /// The Telnet commands the reply decoder took out so far (option
+    /// negotiations, others).
+    pub fn telnet_seen(&self) -> (u32, u32) {
+        self.conn.decoder().telnet_seen()
+    }
+
     /// Whether the last reply read was preliminary, a final one owed.
     pub fn owed(&self) -> bool {
         self.owed

@@ -104,6 +104,10 @@ async fn run_step(s: &mut FakeClient<'_>, step: &Step, t: Duration) -> Result<()
             Ok(())
         }
         StepKind::Set { var, value } => s.set(step, var, value),
+        StepKind::Compare { left, right, .. } => {
+            s.compare(left, right);
+            Ok(())
+        }
         StepKind::Sleep(d) => {
             tokio::time::sleep(*d).await;
             Ok(())

@@ -191,14 +191,32 @@ impl<'a> FakeClient<'a> {
     /// answered (or why none did); a timeout, close or malformed reply
     /// stops the case.
     pub async fn await_reply(&mut self, purpose: Purpose, t: Duration) -> Result<Reply, Stop> {
+        let telnet = self.ctrl()?.telnet_seen();
         let res = self.ctrl()?.reply(t).await;
         self.greeted = true;
+        self.telnet_remark(telnet);
         let (answer, reply) = match res {
             Ok((n, reply)) => (Answer::Reply(n), Some(reply)),
             Err(e) => (Answer::Failed(e.to_string()), None),
         };
         self.record(PeerEvent::Awaited { purpose, answer });
         reply.ok_or(Stop::Halt)
+    }
+
+    /// Notes the Telnet commands (RFC 959 5.2) the server sent since
+    /// `before`: taken out of its replies, they are seen only here and in
+    /// the control connection's bytes.
+    fn telnet_remark(&self, before: (u32, u32)) {
+        let Some(now) = self.ctrl.as_ref().map(Control::telnet_seen) else {
+            return;
+        };
+        let (negotiations, others) = (now.0 - before.0, now.1 - before.1);
+        if negotiations + others > 0 {
+            self.remark(format!(
+                "the server sent {negotiations} Telnet option negotiation(s) (IAC WILL/WONT/DO/DONT) \
+                 and {others} other Telnet command(s) on the control connection; taken out of its replies"
+            ));
+        }
     }
 
     /// Sets the variables `exp` captures from `reply` (the checks report
@@ -217,6 +235,13 @@ impl<'a> FakeClient<'a> {
         let reply = self.await_reply(Purpose::Expect, t).await?;
         self.capture(exp, &reply);
         self.unless_unimplemented(exp, &reply)?;
+        if exp.ends_case(reply.code) {
+            self.remark(format!(
+                "{} ends the case (`ends:`): the later steps are not run",
+                reply.code
+            ));
+            return Err(Stop::Halt);
+        }
         Ok(reply)
     }
 
@@ -330,6 +355,16 @@ impl<'a> FakeClient<'a> {
         let v = self.resolve(value, &step.loc)?;
         self.vars.insert(var.to_string(), v);
         Ok(())
+    }
+
+    /// Records the two values of a `compare` step (the checks judge them);
+    /// a variable whose capture found no value is recorded as such.
+    pub fn compare(&self, left: &Template, right: &Template) {
+        let value = |t: &Template| template::resolve(t, &self.vars).ok();
+        self.record(PeerEvent::Compared {
+            left: value(left),
+            right: value(right),
+        });
     }
 
     pub async fn disconnect(&mut self, abrupt: bool, t: Duration) {

@@ -54,6 +54,10 @@ fn builtin(
         Builtin::User => target.user.clone(),
         Builtin::Pass => target.pass.clone(),
         Builtin::ServerIp => peer.ip().to_string(),
+        Builtin::ServerHost => match peer.ip() {
+            ip @ std::net::IpAddr::V4(_) => ip.to_string(),
+            ip => format!("[{ip}]"),
+        },
         Builtin::ClientIp => local.ip().to_string(),
         Builtin::ForeignIp => target.foreign(foreign_ip(local.ip())).to_string(),
         Builtin::ServerPort => return None,
@@ -93,5 +97,9 @@ mod tests {
             assert_eq!(vars.contains_key(b.name()), server_role, "{}", b.name());
         }
         assert_eq!(vars["foreign_ip"], "::1");
+        assert_eq!(vars["server_host"], "[::1]");
+        let v4: SocketAddr = "127.0.0.1:21".parse().unwrap();
+        let vars = builtins(&target, "127.0.0.1:4000".parse().unwrap(), v4);
+        assert_eq!(vars["server_host"], "127.0.0.1");
     }
 }

@@ -54,7 +54,14 @@ impl FakeClient<'_> {
         for note in &moved.notes {
             self.remark(note.clone());
         }
-        let stop = moved.ctrl_lost || finals.is_empty();
+        let ends = finals.last().filter(|r| x.complete.ends_case(r.code));
+        if let Some(r) = ends {
+            self.remark(format!(
+                "{} ends the case (`ends:`): the later steps are not run",
+                r.code
+            ));
+        }
+        let stop = moved.ctrl_lost || finals.is_empty() || ends.is_some();
         let unimplemented = finals.last().filter(|_| !moved.aborted);
         let unimplemented = unimplemented.is_some_and(|r| x.complete.unimplemented(r.code));
         self.record(PeerEvent::Transferred(TransferEnd {

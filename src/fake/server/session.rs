@@ -310,6 +310,7 @@ fn builtin(b: Builtin, local: SocketAddr, peer: SocketAddr) -> Option<String> {
         Builtin::ClientIp => peer.ip().to_string(),
         Builtin::ForeignIp => foreign_ip(local.ip()).to_string(),
         Builtin::ServerPort => local.port().to_string(),
+        Builtin::ServerHost => return None,
     })
 }
 

@@ -4,6 +4,7 @@ use super::{
     end_line_text, leading_code, parse_head, text_of, Reply, ReplyError, ReplyErrorKind, Sep,
 };
 use crate::wire::line::{discard_through_lf, next_line, split_raw_lines, LineEnd};
+use crate::wire::telnet::TelnetFilter;
 use crate::wire::DEFAULT_LINE_CAP;
 
 /// How many lines' worth of bytes one multiline reply may hold, as a
@@ -23,6 +24,8 @@ pub struct ReplyDecoder {
     /// its further lines are dropped through its last line (one error for
     /// the whole reply, however long it goes on).
     skipping: Option<u16>,
+    /// Telnet commands (RFC 959 5.2) are taken out as bytes arrive.
+    telnet: TelnetFilter,
 }
 
 impl Default for ReplyDecoder {
@@ -42,12 +45,20 @@ impl ReplyDecoder {
             partial: None,
             discarding: false,
             skipping: None,
+            telnet: TelnetFilter::default(),
         }
     }
 
+    /// Takes in received bytes; Telnet commands among them (`IAC WONT x`,
+    /// `IAC NOP`, ...) are taken out, `IAC IAC` becomes one 0xFF.
     pub fn feed(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
+        self.telnet.filter(bytes, &mut self.buf);
         self.drop_overlong_rest();
+    }
+
+    /// The Telnet commands taken out so far: option negotiations, others.
+    pub fn telnet_seen(&self) -> (u32, u32) {
+        (self.telnet.negotiations(), self.telnet.commands())
     }
 
     /// The next reply, `None` when incomplete.
