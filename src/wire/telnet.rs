@@ -34,9 +34,19 @@ enum State {
 /// becomes one 0xFF data byte; option negotiations (`IAC WILL|WONT|DO|DONT
 /// x`), subnegotiations (`IAC SB ... IAC SE`) and the two-byte commands
 /// (`IAC NOP`, `IAC IP`, `IAC DM`, ...) are dropped.
+///
+/// A run of dropped bytes longer than `limit` is no Telnet a peer would
+/// send but a flood: the rest of that line passes through as data, so that
+/// the line cap of the decoder behind sees it.
 #[derive(Debug, Clone, Default)]
 pub struct TelnetFilter {
     state: State,
+    /// The most bytes dropped in a row (0: no bound).
+    limit: usize,
+    /// Bytes dropped since the last data byte.
+    run: usize,
+    /// Past `limit`: bytes pass through until the next LF.
+    flooded: bool,
     /// Option negotiations taken out so far.
     negotiations: u32,
     /// Other commands taken out (subnegotiations and two-byte commands).
@@ -44,13 +54,28 @@ pub struct TelnetFilter {
 }
 
 impl TelnetFilter {
+    /// A filter that drops at most `limit` bytes in a row (0: no bound).
+    pub fn new(limit: usize) -> TelnetFilter {
+        TelnetFilter {
+            limit,
+            ..TelnetFilter::default()
+        }
+    }
+
     /// Appends the data bytes of `bytes` to `out`.
     pub fn filter(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
-        if self.state == State::Data && !bytes.contains(&IAC) {
+        if self.state == State::Data && !self.flooded && !bytes.contains(&IAC) {
+            self.run = 0;
             out.extend_from_slice(bytes);
             return;
         }
         for &b in bytes {
+            if self.flooded {
+                out.push(b);
+                self.flooded = b != b'\n';
+                continue;
+            }
+            let before = out.len();
             self.state = match (self.state, b) {
                 (State::Data, IAC) => State::Iac,
                 (State::Data, _) => {
@@ -79,6 +104,12 @@ impl TelnetFilter {
                 }
                 (State::SubIac, _) => State::Sub,
             };
+            self.run = if out.len() > before { 0 } else { self.run + 1 };
+            if self.limit > 0 && self.run > self.limit {
+                self.flooded = true;
+                self.state = State::Data;
+                self.run = 0;
+            }
         }
     }
 
@@ -135,6 +166,15 @@ mod tests {
         assert_eq!(f.negotiations(), 1);
         let (out, _) = run(&[b"a\xff", b"\xffb"]);
         assert_eq!(out, b"a\xffb");
+    }
+
+    #[test]
+    fn a_flood_of_commands_passes_through_to_the_end_of_its_line() {
+        let mut f = TelnetFilter::new(6);
+        let mut out = Vec::new();
+        f.filter(b"\xff\xfb\x01\xff\xfb\x01\xff\xfb\x01", &mut out);
+        f.filter(b"\xff\xfb\x01\r\n\xff\xf1220 ok\r\n", &mut out);
+        assert_eq!(out, b"\xfb\x01\xff\xfb\x01\r\n220 ok\r\n");
     }
 
     #[test]

@@ -45,7 +45,9 @@ impl ReplyDecoder {
             partial: None,
             discarding: false,
             skipping: None,
-            telnet: TelnetFilter::default(),
+            // A Telnet run longer than a line is a flood: the line cap
+            // takes it.
+            telnet: TelnetFilter::new(cap),
         }
     }
 
