@@ -75,29 +75,13 @@ async fn operate(ftp: &mut AsyncFtpStream, task: &Task) -> Result<String, String
     let text = |e: suppaftp::FtpError| e.to_string();
     let path = task.path.as_str();
     match task.op {
-        ClientOp::Get => {
-            let mut stream = ftp.retr_as_stream(path).await.map_err(text)?;
-            let mut buf = Vec::new();
-            stream
-                .read_to_end(&mut buf)
-                .await
-                .map_err(|e| e.to_string())?;
-            stream.finish().await.map_err(text)?;
-            write_local(task, &buf).await
-        }
+        ClientOp::Get => download(ftp, task, Vec::new()).await,
         ClientOp::Resume => {
             let have = tokio::fs::read(&task.local)
                 .await
                 .map_err(|e| e.to_string())?;
             ftp.resume_transfer(have.len()).await.map_err(text)?;
-            let mut stream = ftp.retr_as_stream(path).await.map_err(text)?;
-            let mut buf = have;
-            stream
-                .read_to_end(&mut buf)
-                .await
-                .map_err(|e| e.to_string())?;
-            stream.finish().await.map_err(text)?;
-            write_local(task, &buf).await
+            download(ftp, task, have).await
         }
         ClientOp::List => {
             let arg = if path.is_empty() { None } else { Some(path) };
@@ -118,6 +102,23 @@ async fn operate(ftp: &mut AsyncFtpStream, task: &Task) -> Result<String, String
         ClientOp::Mkdir => ftp.mkdir(path).await.map(|_| String::new()).map_err(text),
         ClientOp::Delete => ftp.rm(path).await.map(|_| String::new()).map_err(text),
     }
+}
+
+/// RETR of the task's path, its bytes after `buf` (what a resumed download
+/// already holds), written to the local file.
+async fn download(
+    ftp: &mut AsyncFtpStream,
+    task: &Task,
+    mut buf: Vec<u8>,
+) -> Result<String, String> {
+    let text = |e: suppaftp::FtpError| e.to_string();
+    let mut stream = ftp.retr_as_stream(task.path.as_str()).await.map_err(text)?;
+    stream
+        .read_to_end(&mut buf)
+        .await
+        .map_err(|e| e.to_string())?;
+    stream.finish().await.map_err(text)?;
+    write_local(task, &buf).await
 }
 
 async fn write_local(task: &Task, bytes: &[u8]) -> Result<String, String> {
