@@ -133,6 +133,18 @@ async fn trusting_a_foreign_227_fails_and_the_embedded_client_ignores_it() {
     assert_broken(&r, &["client-trusts-pasv-address", "client-bytes-intact"]);
 }
 
+/// After a PASV: connect, RETR, read it all, QUIT and keep every byte.
+fn retr_after_pasv() -> [support::mock_client::Step; 6] {
+    [
+        ConnectData(None),
+        Command("RETR {path}"),
+        ReadData,
+        Reply,
+        Command("QUIT"),
+        Save(all),
+    ]
+}
+
 /// A passive download with `telnet` written after the login (its reply
 /// read when it ends a command line; else it goes before PASV).
 fn get_after(telnet: &'static [u8]) -> Launch {
@@ -140,15 +152,8 @@ fn get_after(telnet: &'static [u8]) -> Launch {
     if telnet.ends_with(b"\r\n") {
         steps.push(Reply);
     }
-    steps.extend([
-        Pasv,
-        ConnectData(None),
-        Command("RETR {path}"),
-        ReadData,
-        Reply,
-        Command("QUIT"),
-        Save(all),
-    ]);
+    steps.push(Pasv);
+    steps.extend(retr_after_pasv());
     launch(steps)
 }
 
@@ -182,16 +187,8 @@ fn get_with_host(host: &'static str, before_user: bool) -> Launch {
     if !before_user {
         steps.push(Command(host));
     }
-    steps.extend([
-        Command("TYPE I"),
-        Pasv,
-        ConnectData(None),
-        Command("RETR {path}"),
-        ReadData,
-        Reply,
-        Command("QUIT"),
-        Save(all),
-    ]);
+    steps.extend([Command("TYPE I"), Pasv]);
+    steps.extend(retr_after_pasv());
     launch(steps)
 }
 
@@ -207,14 +204,7 @@ async fn rest_before_pasv_fails_client_rest_last() {
             true => steps.extend([Command(rest), Pasv]),
             false => steps.extend([Pasv, Command(rest)]),
         }
-        steps.extend([
-            ConnectData(None),
-            Command("RETR {path}"),
-            ReadData,
-            Reply,
-            Command("QUIT"),
-            Save(all),
-        ]);
+        steps.extend(retr_after_pasv());
         launch(steps)
     };
     assert_pass(&broken(&c, restart("REST 3", false)).await);

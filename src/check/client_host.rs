@@ -5,7 +5,8 @@
 
 use std::net::IpAddr;
 
-use crate::timeline::{stream, ConnRole, Event, EventKind, Side};
+use super::client_view::client_control_bytes;
+use crate::timeline::Event;
 use crate::verdict::{Rule, Verdict, Violation};
 use crate::wire::command::CommandDecoder;
 use crate::wire::DEFAULT_LINE_CAP;
@@ -17,18 +18,9 @@ pub fn host(events: &[Event], grade: Verdict) -> Vec<Violation> {
     let mut order = None;
     let mut argument = None;
     let mut names = None;
-    for e in events {
-        let EventKind::Opened {
-            conn,
-            role: ConnRole::Control,
-            acceptor,
-            ..
-        } = &e.kind
-        else {
-            continue;
-        };
+    for (server, bytes) in client_control_bytes(events) {
         let mut dec = CommandDecoder::new(DEFAULT_LINE_CAP);
-        dec.feed(&stream(events, *conn, Side::Client).unwrap_or_default());
+        dec.feed(&bytes);
         // Since the connection opened or the last REIN: USER sent, HOST
         // sent; and whether HOST was ever sent on it.
         let (mut user, mut host, mut ever) = (false, false, false);
@@ -56,10 +48,10 @@ pub fn host(events: &[Event], grade: Verdict) -> Vec<Violation> {
                         Err(why) => {
                             argument.get_or_insert(format!("`HOST {arg}`: {why}"));
                         }
-                        Ok(Name::Address(ip)) if ip != acceptor.ip() => {
+                        Ok(Name::Address(ip)) if ip != server.ip() => {
                             names.get_or_insert(format!(
                                 "`HOST {arg}` where the client was told {}",
-                                acceptor.ip()
+                                server.ip()
                             ));
                         }
                         Ok(_) => {}
@@ -139,20 +131,7 @@ fn parse(arg: &str) -> Result<Name, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::{OpenRole, Timeline};
-
-    fn session(sent: &[u8]) -> Vec<Event> {
-        let t = Timeline::new();
-        let client: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        let server: std::net::SocketAddr = "127.0.0.1:2121".parse().unwrap();
-        let conn = t.open(
-            OpenRole::Control,
-            (client, Side::Client),
-            (server, Side::Server),
-        );
-        t.bytes(conn, Side::Client, sent);
-        t.events()
-    }
+    use crate::check::client_view::client_sent as session;
 
     fn rules(sent: &[u8]) -> Vec<(String, Verdict)> {
         let v = host(&session(sent), Verdict::Fail);

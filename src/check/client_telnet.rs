@@ -4,25 +4,17 @@
 //! options. IAC IAC is a data byte (an escaped 255 in a path name) and
 //! passes.
 
-use crate::timeline::{stream, ConnRole, Event, EventKind, Side};
+use super::client_view::client_control_bytes;
+use crate::timeline::Event;
 use crate::verdict::{Rule, Verdict, Violation};
-use crate::wire::command::{telnet_commands, TelnetCommand};
+use crate::wire::telnet::{telnet_commands, TelnetCommand};
 
 /// Rules `client-telnet-negotiation` (RFC 1123 4.1.2.12, RFC 3659 2.2)
 /// and `client-telnet-controls` (RFC 1123 4.1.2.12): one violation per
 /// control connection and rule, naming what the client sent.
 pub fn telnet(events: &[Event], grade: Verdict) -> Vec<Violation> {
     let mut out = Vec::new();
-    for e in events {
-        let EventKind::Opened {
-            conn,
-            role: ConnRole::Control,
-            ..
-        } = &e.kind
-        else {
-            continue;
-        };
-        let bytes = stream(events, *conn, Side::Client).unwrap_or_default();
+    for (_, bytes) in client_control_bytes(events) {
         let found = telnet_commands(&bytes);
         let (negotiations, others): (Vec<TelnetCommand>, Vec<TelnetCommand>) = found
             .into_iter()
@@ -60,22 +52,7 @@ fn names(found: &[TelnetCommand]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::{OpenRole, Timeline};
-
-    /// A client session whose commands are `sent`.
-    fn session(sent: &[u8]) -> Vec<Event> {
-        let t = Timeline::new();
-        let client: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        let server: std::net::SocketAddr = "127.0.0.1:2121".parse().unwrap();
-        let conn = t.open(
-            OpenRole::Control,
-            (client, Side::Client),
-            (server, Side::Server),
-        );
-        t.bytes(conn, Side::Server, b"220 ready\r\n");
-        t.bytes(conn, Side::Client, sent);
-        t.events()
-    }
+    use crate::check::client_view::client_sent as session;
 
     #[test]
     fn abor_signals_and_escaped_iac_pass() {

@@ -100,6 +100,47 @@ impl ClientView {
     }
 }
 
+/// Every control connection of a client-role timeline: the server's
+/// address and the bytes the client sent on it, connection after
+/// connection (for the checks that read the raw command stream: Telnet,
+/// HOST order per connection).
+pub fn client_control_bytes(events: &[Event]) -> Vec<(SocketAddr, Vec<u8>)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Opened {
+                conn,
+                role: ConnRole::Control,
+                acceptor,
+                ..
+            } => Some((
+                *acceptor,
+                stream(events, *conn, Side::Client).unwrap_or_default(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A client session on one control connection (127.0.0.1:40000 to
+/// 127.0.0.1:2121) whose client sent `sent`: the timeline the client
+/// checks' unit tests read.
+#[cfg(test)]
+pub fn client_sent(sent: &[u8]) -> Vec<Event> {
+    use crate::timeline::{OpenRole, Timeline};
+    let t = Timeline::new();
+    let client: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let server: SocketAddr = "127.0.0.1:2121".parse().unwrap();
+    let conn = t.open(
+        OpenRole::Control,
+        (client, Side::Client),
+        (server, Side::Server),
+    );
+    t.bytes(conn, Side::Server, b"220 ready\r\n");
+    t.bytes(conn, Side::Client, sent);
+    t.events()
+}
+
 /// The commands of control connection `conn`, in order, each with the
 /// final reply that answered it: replies answer commands in the order they
 /// were sent, and a reply before any unanswered command (the greeting, an

@@ -12,7 +12,7 @@ use super::raw::{
 use super::values;
 use crate::script::{
     Action, Body, Certificate, ClientExpect, ClientOp, ClientScript, ClientTls, CommandPattern,
-    Family, ReplyRule, VirtualFile,
+    Family, ReplyRule, Template, TemplatePart, VirtualFile,
 };
 use crate::verdict::Role;
 use crate::wire::addr::{self, PasvShape};
@@ -272,12 +272,10 @@ fn reply_action(ctx: &mut Ctx, raw: &RawReply, at: &NodePath) -> Option<Action> 
             ctx.error(&at.key("pad-lines"), msg);
         }
         let last = lines.pop();
-        for i in 1..=n.min(MAX_PAD_LINES) {
-            lines.extend(ctx.check(
-                &at.key("pad-lines"),
-                scope.template(&format!("padding line {i}")),
-            ));
-        }
+        // Plain text: nothing to parse.
+        lines.extend((1..=n.min(MAX_PAD_LINES)).map(|i| Template {
+            parts: vec![TemplatePart::Lit(format!("padding line {i}"))],
+        }));
         lines.extend(last);
     }
     let style = match raw.style {

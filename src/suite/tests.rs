@@ -167,6 +167,32 @@ fn loads_a_client_suite() {
     assert_eq!(fake.expect.commands[2].loc.line, 16);
 }
 
+#[test]
+fn client_faults_of_the_reply_side_load() {
+    let rules = "    rules:\n      - on: GREETING\n        do: [split-replies]\n      - on: RETR\n        do: [connect-from-foreign]\n      - on: PASS\n        do: [{reply: {code: 230, text: [a, b], pad-lines: 3}}]\n";
+    let suite = load(&format!("{CLIENT_HEAD}{rules}")).unwrap();
+    let CaseBody::Client(fake) = &suite.cases[0].body else {
+        panic!("a client-role case");
+    };
+    assert!(matches!(fake.rules[0].actions[0], Action::SplitReplies));
+    assert!(matches!(
+        fake.rules[1].actions[0],
+        Action::ConnectFromForeign
+    ));
+    // The padding comes before the last line: a, 3 padding lines, b.
+    let Action::Reply { lines, .. } = &fake.rules[2].actions[0] else {
+        panic!("a reply");
+    };
+    assert_eq!(lines.len(), 5);
+    let too_many = rules.replace("pad-lines: 3", "pad-lines: 100001");
+    let errs = errors(&format!("{CLIENT_HEAD}{too_many}"));
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("`pad-lines` is at most 100000")),
+        "{errs:?}"
+    );
+}
+
 // ------------------------------------------------------------- stage 1 errors
 
 #[test]

@@ -121,10 +121,7 @@ fn parse_content(content: &[u8], end: LineEnd, raw: &[u8]) -> Result<Command, Co
     })
 }
 
-/// Telnet "Interpret As Command" byte.
-const IAC: u8 = 255;
-/// Telnet Data Mark, the end of a Synch.
-const DM: u8 = 242;
+use super::telnet::IAC;
 
 /// Skips Telnet commands at the start of a line, such as the IAC IP IAC DM
 /// a client sends before ABOR. RFC 959 section 4.1.3 (ABOR): the user
@@ -143,99 +140,6 @@ fn skip_telnet_commands(mut content: &[u8]) -> &[u8] {
         };
     }
     content
-}
-
-/// A Telnet command found in a control-connection line (RFC 854): the byte
-/// after IAC, and for WILL, WONT, DO and DONT the option byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TelnetCommand {
-    pub command: u8,
-    pub option: Option<u8>,
-}
-
-impl TelnetCommand {
-    /// WILL, WONT, DO or DONT: an option negotiation.
-    pub fn negotiates(&self) -> bool {
-        (251..=254).contains(&self.command)
-    }
-
-    /// Interrupt Process or Data Mark (the Synch): the two Telnet signals
-    /// a user-FTP may send (RFC 1123 4.1.2.12, RFC 959 4.1.3 ABOR).
-    pub fn is_ip_or_synch(&self) -> bool {
-        matches!(self.command, 244 | 242)
-    }
-
-    /// Its name in RFC 854 (`IAC WILL 1`, `IAC IP`, `IAC 17`).
-    pub fn name(&self) -> String {
-        let name = match self.command {
-            240 => "SE",
-            241 => "NOP",
-            242 => "DM",
-            243 => "BRK",
-            244 => "IP",
-            245 => "AO",
-            246 => "AYT",
-            247 => "EC",
-            248 => "EL",
-            249 => "GA",
-            250 => "SB",
-            251 => "WILL",
-            252 => "WONT",
-            253 => "DO",
-            254 => "DONT",
-            _ => "",
-        };
-        let head = match name {
-            "" => format!("IAC {}", self.command),
-            n => format!("IAC {n}"),
-        };
-        match self.option {
-            Some(o) => format!("{head} {o}"),
-            None => head,
-        }
-    }
-}
-
-/// Every Telnet command in `raw` (bytes of the control connection): IAC
-/// and what follows it. IAC IAC is the data byte 255 (RFC 3659 2.2: how an
-/// IAC in a path name is escaped), not a command. An IAC followed by no
-/// command byte (none, or a byte below 240) is the Synch whose Data Mark
-/// went as TCP urgent data, out of band (RFC 854: "IAC DM" with the DM
-/// urgent; lftp sends `IAC IP IAC` and the DM so, before ABOR or QUIT): it
-/// is reported as DM.
-pub fn telnet_commands(raw: &[u8]) -> Vec<TelnetCommand> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] != IAC {
-            i += 1;
-            continue;
-        }
-        let command = raw.get(i + 1).copied();
-        match command {
-            Some(IAC) => i += 2,
-            Some(c @ 251..=254) => {
-                let option = raw.get(i + 2).copied();
-                out.push(TelnetCommand { command: c, option });
-                i += 3;
-            }
-            Some(c @ 240..) => {
-                out.push(TelnetCommand {
-                    command: c,
-                    option: None,
-                });
-                i += 2;
-            }
-            _ => {
-                out.push(TelnetCommand {
-                    command: DM,
-                    option: None,
-                });
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 /// Incremental command decoder (sans-IO): feed bytes, pull commands.

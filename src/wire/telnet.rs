@@ -125,6 +125,102 @@ impl TelnetFilter {
     }
 }
 
+/// Telnet Data Mark, the end of a Synch.
+const DM: u8 = 242;
+
+/// A Telnet command found in a control-connection line (RFC 854): the byte
+/// after IAC, and for WILL, WONT, DO and DONT the option byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TelnetCommand {
+    pub command: u8,
+    pub option: Option<u8>,
+}
+
+impl TelnetCommand {
+    /// WILL, WONT, DO or DONT: an option negotiation.
+    pub fn negotiates(&self) -> bool {
+        (251..=254).contains(&self.command)
+    }
+
+    /// Interrupt Process or Data Mark (the Synch): the two Telnet signals
+    /// a user-FTP may send (RFC 1123 4.1.2.12, RFC 959 4.1.3 ABOR).
+    pub fn is_ip_or_synch(&self) -> bool {
+        matches!(self.command, 244 | 242)
+    }
+
+    /// Its name in RFC 854 (`IAC WILL 1`, `IAC IP`, `IAC 17`).
+    pub fn name(&self) -> String {
+        let name = match self.command {
+            240 => "SE",
+            241 => "NOP",
+            242 => "DM",
+            243 => "BRK",
+            244 => "IP",
+            245 => "AO",
+            246 => "AYT",
+            247 => "EC",
+            248 => "EL",
+            249 => "GA",
+            250 => "SB",
+            251 => "WILL",
+            252 => "WONT",
+            253 => "DO",
+            254 => "DONT",
+            _ => "",
+        };
+        let head = match name {
+            "" => format!("IAC {}", self.command),
+            n => format!("IAC {n}"),
+        };
+        match self.option {
+            Some(o) => format!("{head} {o}"),
+            None => head,
+        }
+    }
+}
+
+/// Every Telnet command in `raw` (bytes of the control connection): IAC
+/// and what follows it. IAC IAC is the data byte 255 (RFC 3659 2.2: how an
+/// IAC in a path name is escaped), not a command. An IAC followed by no
+/// command byte (none, or a byte below 240) is the Synch whose Data Mark
+/// went as TCP urgent data, out of band (RFC 854: "IAC DM" with the DM
+/// urgent; lftp sends `IAC IP IAC` and the DM so, before ABOR or QUIT): it
+/// is reported as DM.
+pub fn telnet_commands(raw: &[u8]) -> Vec<TelnetCommand> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] != IAC {
+            i += 1;
+            continue;
+        }
+        let command = raw.get(i + 1).copied();
+        match command {
+            Some(IAC) => i += 2,
+            Some(c @ 251..=254) => {
+                let option = raw.get(i + 2).copied();
+                out.push(TelnetCommand { command: c, option });
+                i += 3;
+            }
+            Some(c @ 240..) => {
+                out.push(TelnetCommand {
+                    command: c,
+                    option: None,
+                });
+                i += 2;
+            }
+            _ => {
+                out.push(TelnetCommand {
+                    command: DM,
+                    option: None,
+                });
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +278,31 @@ mod tests {
         let (out, f) = run(&[b"\xff\xf1220 \xff\xfa\x18\x01\xff\xffx\xff\xf0ready\r\n"]);
         assert_eq!(out, b"220 ready\r\n");
         assert_eq!((f.negotiations(), f.commands()), (0, 2));
+    }
+
+    #[test]
+    fn telnet_commands_in_a_line() {
+        // IAC IP IAC DM before ABOR: the two signals a user-FTP may send.
+        let abor = telnet_commands(b"\xff\xf4\xff\xf2ABOR\r\n");
+        assert_eq!(abor.len(), 2);
+        assert!(abor.iter().all(|t| t.is_ip_or_synch() && !t.negotiates()));
+        // IAC IAC is a data byte, not a command.
+        assert!(telnet_commands(b"RETR a\xff\xffb\r\n").is_empty());
+        // An option offer carries its option byte.
+        let will = telnet_commands(b"\xff\xfb\x01USER a\r\n");
+        assert_eq!(
+            will,
+            vec![TelnetCommand {
+                command: 251,
+                option: Some(1)
+            }]
+        );
+        assert!(will[0].negotiates());
+        assert_eq!(will[0].name(), "IAC WILL 1");
+        assert_eq!(telnet_commands(b"NOOP\xff\xf1\r\n")[0].name(), "IAC NOP");
+        // An IAC whose DM went out of band (urgent data), at the end or
+        // before the next command: the Synch.
+        assert!(telnet_commands(b"\xff\xf4\xff")[1].is_ip_or_synch());
+        assert!(telnet_commands(b"\xff\xf4\xffABOR\r\n")[1].is_ip_or_synch());
     }
 }

@@ -142,30 +142,3 @@ fn decoder_default_uses_the_default_cap() {
     decoder.feed(&line);
     assert_eq!(decoder.next().unwrap().unwrap().verb, "STOR");
 }
-
-#[test]
-fn telnet_commands_in_a_line() {
-    use crate::wire::command::{telnet_commands, TelnetCommand};
-    // IAC IP IAC DM before ABOR: the two signals a user-FTP may send.
-    let abor = telnet_commands(b"\xff\xf4\xff\xf2ABOR\r\n");
-    assert_eq!(abor.len(), 2);
-    assert!(abor.iter().all(|t| t.is_ip_or_synch() && !t.negotiates()));
-    // IAC IAC is a data byte, not a command.
-    assert!(telnet_commands(b"RETR a\xff\xffb\r\n").is_empty());
-    // An option offer carries its option byte.
-    let will = telnet_commands(b"\xff\xfb\x01USER a\r\n");
-    assert_eq!(
-        will,
-        vec![TelnetCommand {
-            command: 251,
-            option: Some(1)
-        }]
-    );
-    assert!(will[0].negotiates());
-    assert_eq!(will[0].name(), "IAC WILL 1");
-    assert_eq!(telnet_commands(b"NOOP\xff\xf1\r\n")[0].name(), "IAC NOP");
-    // An IAC whose DM went out of band (urgent data), at the end or
-    // before the next command: the Synch.
-    assert!(telnet_commands(b"\xff\xf4\xff")[1].is_ip_or_synch());
-    assert!(telnet_commands(b"\xff\xf4\xffABOR\r\n")[1].is_ip_or_synch());
-}
