@@ -529,18 +529,25 @@ pub async fn run_suites(
         .collect();
     let first = state.reserve(cases.len());
     let name = &name;
-    let runs = cases
-        .into_iter()
-        .enumerate()
-        .map(|(i, (suite, case))| async move {
-            let path = config.capture_path(name, &suite.name, &case.id);
-            let path = config.capture.then_some(path.as_path());
-            let timeline = Timeline::new();
-            let result = run_on(suite, case, target, path, state, &timeline, first + i).await;
-            // Kept at once: an interrupted run still reports it.
-            state.lock().results.insert(first + i, result.clone());
-            (i, result, timeline)
-        });
+    let mut runs: Vec<_> = cases.into_iter().enumerate().collect();
+    // Cases the target is known to take long on start first (a stable
+    // sort: the others keep their order); reports keep case order.
+    let slow = match target {
+        Target::Server(ep) => crate::real::servers::slow_cases(&ep.name),
+        Target::Client(_) => &[],
+    };
+    runs.sort_by_key(|(_, (suite, case))| {
+        !slow.contains(&format!("{}::{}", suite.name, case.id).as_str())
+    });
+    let runs = runs.into_iter().map(|(i, (suite, case))| async move {
+        let path = config.capture_path(name, &suite.name, &case.id);
+        let path = config.capture.then_some(path.as_path());
+        let timeline = Timeline::new();
+        let result = run_on(suite, case, target, path, state, &timeline, first + i).await;
+        // Kept at once: an interrupted run still reports it.
+        state.lock().results.insert(first + i, result.clone());
+        (i, result, timeline)
+    });
     // Up to `jobs` cases in flight whatever order they finish in (a slow
     // case holds one slot, not the queue behind it); finished ones wait
     // in `ready` until every case before them has been reported.

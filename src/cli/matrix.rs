@@ -16,7 +16,7 @@ use ftpconform::real::clients::ClientProfile;
 use ftpconform::real::servers;
 use ftpconform::report::html::Ladders;
 use ftpconform::report::{self, matrix, Summary};
-use ftpconform::runner::RunConfig;
+use ftpconform::runner::{self, RunConfig};
 use ftpconform::script::Suite;
 use ftpconform::timeline::Timeline;
 use ftpconform::verdict::{CaseResult, Verdict};
@@ -36,12 +36,19 @@ pub struct MatrixArgs {
     pub suites: Vec<PathBuf>,
 }
 
-/// One target of the matrix: the `run` arguments that test it.
-/// Targets run at once: with each one's share of the default jobs, about
-/// as many cases in flight as `cargo test --test conformance` runs, whose
-/// verdicts are stable at that load.
-const COLUMNS_AT_ONCE: usize = 4;
+/// Targets run at once. Most of a column's time is waiting (failed-login
+/// delays, clients killed at their deadline): with 4 at a time the matrix
+/// was bound by the sum of the columns (about 355 s of column time over 4:
+/// 87 s); with 8, by its longest column, pure-ftpd's (docs/benchmarks.md).
+const COLUMNS_AT_ONCE: usize = 8;
 
+/// Each column's share of the default jobs: a quarter, as when four
+/// columns ran at once, so that a target has as many of its cases in
+/// flight as before (and as `cargo test --test conformance` runs, whose
+/// verdicts are stable at that load).
+const JOBS_SHARES: usize = 4;
+
+/// One target of the matrix: the `run` arguments that test it.
 struct Column {
     name: String,
     args: RunArgs,
@@ -63,7 +70,7 @@ fn run_args(server: Option<&str>, client: Option<&str>, ipv6: bool) -> RunArgs {
         strict: false,
         // Its servers are started here, on loopback.
         allow_remote: false,
-        jobs: (super::run::default_jobs() / COLUMNS_AT_ONCE).max(2),
+        jobs: (super::run::default_jobs() / JOBS_SHARES).max(2),
     }
 }
 
@@ -109,6 +116,25 @@ fn columns(embedded_only: bool) -> Vec<Column> {
     out
 }
 
+/// The order columns start in (indices into `columns`): first the targets
+/// known to take long on some case (`servers::slow_cases`), then those
+/// that take fewest sessions at a time (pyftpdlib one, Twisted and ftplib
+/// four), then the rest in report order; a long column that started last
+/// would hold up the whole matrix.
+fn start_order(columns: &[Column]) -> Vec<usize> {
+    let key = |col: &Column| match (&col.args.server, &col.args.client) {
+        (Some(s), _) => (servers::slow_cases(s).is_empty(), servers::session_limit(s)),
+        (None, Some(c)) => (
+            true,
+            ClientProfile::by_name(c).map_or(usize::MAX, |p| runner::client_session_limit(&p)),
+        ),
+        (None, None) => (true, usize::MAX),
+    };
+    let mut order: Vec<usize> = (0..columns.len()).collect();
+    order.sort_by_key(|&i| key(&columns[i]));
+    order
+}
+
 pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
@@ -126,7 +152,8 @@ pub fn run(args: MatrixArgs, suites: Vec<Suite>) -> anyhow::Result<ExitCode> {
     // share of the cases in flight; every column keeps its own ladders and
     // results, gathered in column order.
     let columns = columns(args.embedded_only);
-    let runs = columns.iter().enumerate().map(|(i, col)| {
+    let runs = start_order(&columns).into_iter().map(|i| {
+        let col = &columns[i];
         // A variant's column runs its own suites only (`--case` filters).
         let config = RunConfig {
             filters: col.args.cases.clone(),
@@ -247,5 +274,22 @@ mod tests {
         assert!(columns(true)
             .iter()
             .all(|c| servers::variant(&c.name).is_none()));
+    }
+
+    #[test]
+    fn long_columns_start_first_and_reports_keep_column_order() {
+        let cols = columns(false);
+        let order = start_order(&cols);
+        let names: Vec<&str> = order.iter().map(|&i| cols[i].name.as_str()).collect();
+        // pure-ftpd (slow_cases) on IPv4 and ::1, then pyftpdlib (one
+        // session at a time) on both.
+        assert_eq!(
+            names[..4],
+            ["pure-ftpd", "pure-ftpd-ipv6", "pyftpdlib", "pyftpdlib-ipv6"]
+        );
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..cols.len()).collect::<Vec<_>>());
+        assert_eq!(cols[0].name, servers::EMBEDDED);
     }
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use crate::script::Capability;
 
 use error::StartError;
-pub use profiles::session_limit;
+pub use profiles::{session_limit, slow_cases};
 use profiles::{start_profile, ProfileOptions, PROFILES};
 use running::RunningServer;
 

@@ -96,21 +96,37 @@ pub(crate) struct Profile {
     pub implicit_tls: bool,
     /// How many sessions may run at a time (each profile says why).
     pub sessions: usize,
+    /// Cases (`suite::case`) known to take long on this server because of
+    /// its own deliberate waits (each profile says which): a run starts
+    /// them before the others, so that its wall time is bound by the
+    /// longest of them rather than by it plus whatever ran before it.
+    /// Verdicts and report order do not depend on it.
+    pub slow_cases: &'static [&'static str],
 }
 
 /// How many cases may run at a time against the started server `name`
 /// (its `-ipv6` and other variants included): the profile's limit, none
 /// for the embedded server or a name no profile has.
 pub fn session_limit(name: &str) -> usize {
-    PROFILES
-        .iter()
-        .find(|p| {
-            name == p.name
-                || name
-                    .strip_prefix(p.name)
-                    .is_some_and(|r| r.starts_with('-'))
-        })
-        .map_or(usize::MAX, |p| p.sessions)
+    profile_of(name).map_or(usize::MAX, |p| p.sessions)
+}
+
+/// The cases the started server `name` (its variants included) is known
+/// to take long on ([`Profile::slow_cases`]); none for the embedded server
+/// or a name no profile has.
+pub fn slow_cases(name: &str) -> &'static [&'static str] {
+    profile_of(name).map_or(&[], |p| p.slow_cases)
+}
+
+/// The profile of a started server named `name` or `name-...` (`-ipv6`,
+/// `-implicit`, ...).
+fn profile_of(name: &str) -> Option<&'static Profile> {
+    PROFILES.iter().find(|p| {
+        name == p.name
+            || name
+                .strip_prefix(p.name)
+                .is_some_and(|r| r.starts_with('-'))
+    })
 }
 
 /// Starts the named real server on loopback with a seeded temporary root,

@@ -14,6 +14,7 @@ pub(crate) const PROFILE: Profile = Profile {
     command,
     // One process per session (fork): sessions are independent.
     sessions: 16,
+    slow_cases: &[],
     tls: true,
     // TLSOptions UseImplicitSSL (`ProfileOptions::implicit_tls`).
     implicit_tls: true,

@@ -14,6 +14,10 @@ pub(crate) const PROFILE: Profile = Profile {
     command,
     // One process per session (fork): sessions are independent.
     sessions: 16,
+    // pure-ftpd answers each wrong password after a delay that grows
+    // with every failure in the session (4.8, 7.0, 11.3 s and more): the
+    // five failures of password-guessing-limited take about 52 s.
+    slow_cases: &["rfc2577-security::password-guessing-limited"],
     tls: true,
     implicit_tls: false,
 };

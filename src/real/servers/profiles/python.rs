@@ -24,6 +24,7 @@ pub(crate) const PYFTPDLIB: Profile = Profile {
     // run in two, both its IPv4 and IPv6 columns; one at a time, none in 4
     // runs.
     sessions: 1,
+    slow_cases: &[],
 };
 
 pub(crate) const TWISTED: Profile = Profile {
@@ -35,6 +36,7 @@ pub(crate) const TWISTED: Profile = Profile {
     implicit_tls: false,
     // One Python process, one reactor, as pyftpdlib.
     sessions: 4,
+    slow_cases: &[],
 };
 
 fn pyftpdlib(setup: &Setup) -> Result<Command, StartError> {

@@ -16,6 +16,7 @@ pub(crate) const PROFILE: Profile = Profile {
     command,
     // One process per session (fork): sessions are independent.
     sessions: 16,
+    slow_cases: &[],
     tls: true,
     // implicit_ssl=YES (`ProfileOptions::implicit_tls`).
     implicit_tls: true,
