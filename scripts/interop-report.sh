@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every interop target (docs/interop.md), four at a time, with
+# Runs every interop target (docs/interop.md), eight at a time, with
 # `ftpconform matrix`, or writes an earlier run into docs/interop.md.
 #
 #   scripts/interop-report.sh [OUT_DIR]            run all targets (default /tmp/interop)
@@ -12,7 +12,7 @@
 # vsftpd-implicit, proftpd-implicit) are matrix targets on their own suites.
 #
 # Needs target/release/ftpconform (cargo build --release; or set
-# FTPCONFORM) and .peers/ (bash scripts/install-peers.sh). Targets run four
+# FTPCONFORM) and .peers/ (bash scripts/install-peers.sh). Targets run eight
 # at a time (cases carry loopback addresses of their own).
 set -u
 bin=${FTPCONFORM:-target/release/ftpconform}
