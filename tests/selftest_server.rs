@@ -740,6 +740,8 @@ const EMBEDDED_FINDINGS: &[(&str, Verdict)] = &[
     ("ftps-resumption-refused", Verdict::Unimplemented),
     ("ftps-pbsz-0", Verdict::Unimplemented),
     ("ftps-auth-tls-parameter", Verdict::Unimplemented),
+    ("ftps-pbsz-refused-first", Verdict::Unimplemented),
+    ("ftps-prot-refused-first", Verdict::Unimplemented),
 ];
 
 #[tokio::test]
