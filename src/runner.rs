@@ -536,9 +536,11 @@ pub async fn run_suites(
         Target::Server(ep) => crate::real::servers::slow_cases(&ep.name),
         Target::Client(_) => &[],
     };
-    runs.sort_by_key(|(_, (suite, case))| {
-        !slow.contains(&format!("{}::{}", suite.name, case.id).as_str())
-    });
+    let is_slow = |suite: &Suite, case: &Case| {
+        slow.iter()
+            .any(|s| s.split_once("::") == Some((suite.name.as_str(), case.id.as_str())))
+    };
+    runs.sort_by_key(|(_, (suite, case))| !is_slow(suite, case));
     let runs = runs.into_iter().map(|(i, (suite, case))| async move {
         let path = config.capture_path(name, &suite.name, &case.id);
         let path = config.capture.then_some(path.as_path());

@@ -111,8 +111,6 @@ impl Tap {
     pub fn stop(&mut self) -> &Path {
         if !self.stopped {
             self.settle();
-        }
-        if !self.stopped {
             self.stopped = true;
             let pid = self.child.id() as libc::pid_t;
             // SAFETY: kill(2) on the group we started; no memory effects.

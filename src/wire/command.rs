@@ -4,6 +4,7 @@ use std::fmt;
 
 use super::escape::escape_preview;
 use super::line::{discard_through_lf, next_line, LineEnd};
+use super::telnet::IAC;
 use super::DEFAULT_LINE_CAP;
 
 /// A well-formed command line.
@@ -120,8 +121,6 @@ fn parse_content(content: &[u8], end: LineEnd, raw: &[u8]) -> Result<Command, Co
         raw: raw.to_vec(),
     })
 }
-
-use super::telnet::IAC;
 
 /// Skips Telnet commands at the start of a line, such as the IAC IP IAC DM
 /// a client sends before ABOR. RFC 959 section 4.1.3 (ABOR): the user

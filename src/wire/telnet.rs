@@ -14,6 +14,9 @@ const DONT: u8 = 0xfe;
 /// Subnegotiation begin and end.
 const SB: u8 = 0xfa;
 const SE: u8 = 0xf0;
+/// Data Mark, the end of a Synch, and Interrupt Process.
+const DM: u8 = 0xf2;
+const IP: u8 = 0xf4;
 
 /// Where the filter is in a Telnet command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -125,9 +128,6 @@ impl TelnetFilter {
     }
 }
 
-/// Telnet Data Mark, the end of a Synch.
-const DM: u8 = 242;
-
 /// A Telnet command found in a control-connection line (RFC 854): the byte
 /// after IAC, and for WILL, WONT, DO and DONT the option byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,13 +139,13 @@ pub struct TelnetCommand {
 impl TelnetCommand {
     /// WILL, WONT, DO or DONT: an option negotiation.
     pub fn negotiates(&self) -> bool {
-        (251..=254).contains(&self.command)
+        (WILL..=DONT).contains(&self.command)
     }
 
     /// Interrupt Process or Data Mark (the Synch): the two Telnet signals
     /// a user-FTP may send (RFC 1123 4.1.2.12, RFC 959 4.1.3 ABOR).
     pub fn is_ip_or_synch(&self) -> bool {
-        matches!(self.command, 244 | 242)
+        matches!(self.command, IP | DM)
     }
 
     /// Its name in RFC 854 (`IAC WILL 1`, `IAC IP`, `IAC 17`).
@@ -197,12 +197,12 @@ pub fn telnet_commands(raw: &[u8]) -> Vec<TelnetCommand> {
         let command = raw.get(i + 1).copied();
         match command {
             Some(IAC) => i += 2,
-            Some(c @ 251..=254) => {
+            Some(c @ WILL..=DONT) => {
                 let option = raw.get(i + 2).copied();
                 out.push(TelnetCommand { command: c, option });
                 i += 3;
             }
-            Some(c @ 240..) => {
+            Some(c @ SE..) => {
                 out.push(TelnetCommand {
                     command: c,
                     option: None,
